@@ -1,0 +1,106 @@
+"""Idempotently creates the Keystone objects the local test cloud needs.
+
+Run by `cargo xtask cloud up` with the server venv's Python (requests comes with
+keystoneauth1). Arguments: keystone_url glance_url admin_password glance_password
+demo_password. Every object is looked up first and created only when missing;
+endpoint URLs are corrected when a port changed.
+"""
+
+import sys
+
+import requests
+
+keystone, glance, admin_pw, glance_pw, demo_pw = sys.argv[1:6]
+API = keystone.rstrip("/") + "/v3"
+
+
+def token():
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "admin",
+                        "domain": {"id": "default"},
+                        "password": admin_pw,
+                    }
+                },
+            },
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
+    r = requests.post(API + "/auth/tokens", json=body, timeout=60)
+    r.raise_for_status()
+    return r.headers["X-Subject-Token"]
+
+
+S = requests.Session()
+S.headers["X-Auth-Token"] = token()
+
+
+def call(method, path, **kw):
+    r = S.request(method, API + path, timeout=60, **kw)
+    if r.status_code >= 400:
+        sys.exit(f"{method} {path}: {r.status_code} {r.text}")
+    return r.json() if r.content else None
+
+
+def ensure(kind, plural, query, body):
+    found = call("GET", f"/{plural}", params=query)[plural]
+    if found:
+        return found[0]
+    return call("POST", f"/{plural}", json={kind: body})[kind]
+
+
+def role_id(name):
+    return call("GET", "/roles", params={"name": name})["roles"][0]["id"]
+
+
+service_project = ensure(
+    "project", "projects", {"name": "service"},
+    {"name": "service", "domain_id": "default", "description": "Service project"},
+)
+demo_project = ensure(
+    "project", "projects", {"name": "demo"},
+    {"name": "demo", "domain_id": "default", "description": "Demo project"},
+)
+
+for name, pw, project, role in (
+    ("glance", glance_pw, service_project, "service"),
+    ("demo", demo_pw, demo_project, "member"),
+):
+    user = ensure(
+        "user", "users", {"name": name, "domain_id": "default"},
+        {"name": name, "domain_id": "default", "password": pw, "default_project_id": project["id"]},
+    )
+    # Keep the password in step with the configuration.
+    call("PATCH", f"/users/{user['id']}", json={"user": {"password": pw}})
+    call("PUT", f"/projects/{project['id']}/users/{user['id']}/roles/{role_id(role)}")
+
+if not call("GET", "/regions", params={})["regions"] or not any(
+    r["id"] == "RegionTwo" for r in call("GET", "/regions")["regions"]
+):
+    call("POST", "/regions", json={"region": {"id": "RegionTwo", "description": "Second region (same Glance)"}})
+
+service = ensure(
+    "service", "services", {"type": "image"},
+    {"name": "glance", "type": "image", "description": "OpenStack Image service", "enabled": True},
+)
+
+wanted = [
+    ("RegionOne", "public"), ("RegionOne", "internal"), ("RegionOne", "admin"),
+    ("RegionTwo", "public"), ("RegionTwo", "internal"),
+]
+existing = call("GET", "/endpoints", params={"service_id": service["id"]})["endpoints"]
+for region, interface in wanted:
+    match = [e for e in existing if e["region_id"] == region and e["interface"] == interface]
+    if match:
+        if match[0]["url"] != glance:
+            call("PATCH", f"/endpoints/{match[0]['id']}", json={"endpoint": {"url": glance}})
+    else:
+        call("POST", "/endpoints", json={"endpoint": {
+            "service_id": service["id"], "interface": interface,
+            "region_id": region, "url": glance, "enabled": True,
+        }})
+print("catalog ready")

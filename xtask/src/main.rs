@@ -1,0 +1,165 @@
+//! `cargo xtask <command>`: the project's automation.
+//!
+//! * `cloud up|down|status|env|logs`: a real Keystone + Glance on 127.0.0.1 (see `cloud.rs`).
+//! * `test`: the one test command CI runs (fmt, clippy, doc, cloud up, all tests).
+//! * `demo`: brings the local cloud up and runs the quickstart example against it.
+//! * `bench`: runs the criterion benchmarks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod cloud;
+mod http;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  cloud up       start (installing on first use) a local Keystone + Glance on 127.0.0.1
+  cloud down     stop the local cloud's processes
+  cloud status   show what runs and where
+  cloud env      print the shell exports that point an SDK at the local cloud
+  cloud logs     print the tail of every server log (cloud logs <name> for one)
+  test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests
+  demo           bring the local cloud up and run the quickstart example against it
+  bench          run the criterion benchmarks (extra args go to cargo bench)
+
+environment:
+  OSRS_CLOUD_DIR      state dir of the local cloud (default: ~/.cache/openstack-rs/cloud)
+  OSRS_KEYSTONE_PORT  Keystone port (default 5000)
+  OSRS_GLANCE_PORT    Glance port (default 9292)
+  OSRS_WEB_PORT       loopback file server port for web-download (default 8089)
+  OSRS_PYTHON         Python >= 3.11 used to create the server venv (default python3)
+";
+
+/// An error that ends the command with a message for the user.
+pub(crate) type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["cloud", "up"] => cloud::Cloud::from_env().and_then(|c| c.up()),
+        ["cloud", "down"] => cloud::Cloud::from_env().and_then(|c| c.down()),
+        ["cloud", "status"] => cloud::Cloud::from_env().and_then(|c| c.status()),
+        ["cloud", "env"] => cloud::Cloud::from_env().map(|c| print!("{}", c.env_exports())),
+        ["cloud", "logs", rest @ ..] => {
+            cloud::Cloud::from_env().and_then(|c| c.logs(rest.first().copied()))
+        }
+        ["test", rest @ ..] => test(rest),
+        ["demo", rest @ ..] => demo(rest),
+        ["bench", rest @ ..] => bench(rest),
+        ["help" | "--help" | "-h"] | [] => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command: {}\n\n{USAGE}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+/// Runs a command to completion, failing with its name when it fails.
+pub(crate) fn run(what: &str, cmd: &mut Command) -> Result {
+    eprintln!("xtask: {what}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: cannot start {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn test(extra: &[&str]) -> Result {
+    let started = std::time::Instant::now();
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    run(
+        "cargo clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
+        "cargo doc",
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--all-targets"])
+        .args(extra);
+    for (key, value) in cloud.env_vars() {
+        cmd.env(key, value);
+    }
+    run(
+        "cargo test (unit + integration against the local cloud)",
+        &mut cmd,
+    )?;
+    // Doc tests are compiled and run too (all-targets excludes them).
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--doc"]);
+    for (key, value) in cloud.env_vars() {
+        cmd.env(key, value);
+    }
+    run("cargo test --doc", &mut cmd)?;
+    eprintln!("xtask: test passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn demo(extra: &[&str]) -> Result {
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        "openstack-client",
+        "--example",
+        "quickstart",
+        "--",
+    ])
+    .args(extra);
+    for (key, value) in cloud.env_vars() {
+        cmd.env(key, value);
+    }
+    run("quickstart example against the local cloud", &mut cmd)
+}
+
+fn bench(extra: &[&str]) -> Result {
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "openstack-benches"]).args(extra);
+    run("cargo bench -p openstack-benches", &mut cmd)
+}
