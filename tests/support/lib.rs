@@ -1,1 +1,39 @@
 //! Shared helpers of the integration tests.
+//!
+//! The tests run against the real Keystone + Glance that `cargo xtask cloud up` starts;
+//! `cargo xtask test` exports `OS_CLIENT_CONFIG_FILE` pointing at its `clouds.yaml`. Without
+//! it every test fails loudly: nothing here skips silently.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use openstack_auth::{CloudConfig, Session};
+
+/// The admin cloud of the local test cloud.
+pub const ADMIN: &str = "local";
+/// The non-admin cloud (project `demo`, role member).
+pub const DEMO: &str = "local-demo";
+
+/// Loads a cloud of the local test cloud, failing loudly when it is not configured.
+pub fn cloud(name: &str) -> CloudConfig {
+    assert!(
+        std::env::var_os("OS_CLIENT_CONFIG_FILE").is_some(),
+        "OS_CLIENT_CONFIG_FILE is not set: these integration tests need the local cloud. \
+         Run them with `cargo xtask test`, or `cargo xtask cloud up && eval \"$(cargo xtask cloud env)\"` first."
+    );
+    CloudConfig::from_cloud(name).unwrap_or_else(|e| panic!("cannot load cloud {name}: {e}"))
+}
+
+/// A session on a cloud of the local test cloud.
+pub fn session(name: &str) -> Session {
+    Session::new(cloud(name)).expect("session")
+}
+
+/// A name unique to this test process and call, for resources the test creates.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("osrs-test-{prefix}-{}-{n}-{nanos:x}", std::process::id())
+}

@@ -1,0 +1,917 @@
+//! Cloud configuration as openstacksdk users already write it.
+//!
+//! * `clouds.yaml` (or `.yml`, `.json`) from `OS_CLIENT_CONFIG_FILE`, else the current
+//!   directory, `~/.config/openstack`, `/etc/openstack`; `secure.yaml` likewise (or
+//!   `OS_CLIENT_SECURE_FILE`), deep-merged over it.
+//! * The cloud is chosen by name, or by `OS_CLOUD`.
+//! * Without a named cloud, the `OS_*` variables form a cloud of their own.
+//!
+//! The environment and the filesystem are reached through [`Environment`], so tests inject
+//! both and loading is deterministic.
+//!
+//! ```
+//! use openstack_auth::config::{ConfigLoader, StaticEnvironment};
+//!
+//! let env = StaticEnvironment::default()
+//!     .var("OS_CLIENT_CONFIG_FILE", "/c/clouds.yaml")
+//!     .file("/c/clouds.yaml", "clouds:\n  mine:\n    auth:\n      auth_url: https://keystone.example/v3\n      username: u\n      password: p\n      project_name: demo\n");
+//! let cloud = ConfigLoader::new(env).load(Some("mine")).unwrap();
+//! assert_eq!(cloud.auth.username.as_deref(), Some("u"));
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::ConfigError;
+use crate::secret::Secret;
+
+/// Where configuration comes from: environment variables and files.
+pub trait Environment {
+    /// An environment variable.
+    fn var(&self, key: &str) -> Option<String>;
+    /// A file's contents; `Ok(None)` when it does not exist.
+    fn read_file(&self, path: &Path) -> std::io::Result<Option<String>>;
+    /// The user's home directory.
+    fn home_dir(&self) -> Option<PathBuf>;
+    /// The current directory.
+    fn current_dir(&self) -> Option<PathBuf>;
+}
+
+/// The real process environment and filesystem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemEnvironment;
+
+impl Environment for SystemEnvironment {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    }
+    fn read_file(&self, path: &Path) -> std::io::Result<Option<String>> {
+        match std::fs::read_to_string(path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    fn home_dir(&self) -> Option<PathBuf> {
+        std::env::var_os("HOME").map(PathBuf::from)
+    }
+    fn current_dir(&self) -> Option<PathBuf> {
+        std::env::current_dir().ok()
+    }
+}
+
+/// An injected environment for deterministic tests: variables and files in memory.
+#[derive(Debug, Clone, Default)]
+pub struct StaticEnvironment {
+    vars: HashMap<String, String>,
+    files: HashMap<PathBuf, String>,
+    home: Option<PathBuf>,
+    cwd: Option<PathBuf>,
+}
+
+impl StaticEnvironment {
+    /// Adds a variable.
+    #[must_use]
+    pub fn var(mut self, key: &str, value: &str) -> Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+    /// Adds a file.
+    #[must_use]
+    pub fn file(mut self, path: impl Into<PathBuf>, contents: &str) -> Self {
+        self.files.insert(path.into(), contents.into());
+        self
+    }
+    /// Sets the home directory.
+    #[must_use]
+    pub fn home(mut self, path: impl Into<PathBuf>) -> Self {
+        self.home = Some(path.into());
+        self
+    }
+    /// Sets the current directory.
+    #[must_use]
+    pub fn cwd(mut self, path: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(path.into());
+        self
+    }
+}
+
+impl Environment for StaticEnvironment {
+    fn var(&self, key: &str) -> Option<String> {
+        self.vars.get(key).cloned().filter(|v| !v.is_empty())
+    }
+    fn read_file(&self, path: &Path) -> std::io::Result<Option<String>> {
+        Ok(self.files.get(path).cloned())
+    }
+    fn home_dir(&self) -> Option<PathBuf> {
+        self.home.clone()
+    }
+    fn current_dir(&self) -> Option<PathBuf> {
+        self.cwd.clone()
+    }
+}
+
+/// How to authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthType {
+    /// Keystone v3 password (`password`, `v3password`).
+    Password,
+    /// An existing Keystone token (`token`, `v3token`).
+    Token,
+    /// An application credential (`v3applicationcredential`, `applicationcredential`).
+    ApplicationCredential,
+    /// No authentication; requires an endpoint override (`none`, `noauth`).
+    None,
+    /// A static admin token sent as-is, with an endpoint override (`admin_token`).
+    AdminToken,
+}
+
+impl AuthType {
+    fn parse(s: &str) -> Option<AuthType> {
+        Some(match s {
+            "password" | "v3password" => AuthType::Password,
+            "token" | "v3token" => AuthType::Token,
+            "v3applicationcredential" | "applicationcredential" => AuthType::ApplicationCredential,
+            "none" | "noauth" => AuthType::None,
+            "admin_token" => AuthType::AdminToken,
+            _ => return None,
+        })
+    }
+}
+
+/// Which endpoint of the catalog to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Interface {
+    /// The public endpoint (default).
+    #[default]
+    Public,
+    /// The internal endpoint.
+    Internal,
+    /// The admin endpoint.
+    Admin,
+}
+
+impl Interface {
+    /// The name used in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interface::Public => "public",
+            Interface::Internal => "internal",
+            Interface::Admin => "admin",
+        }
+    }
+
+    /// Parses `public`/`publicURL`, `internal`/`internalURL`, `admin`/`adminURL`.
+    pub fn parse(s: &str) -> Option<Interface> {
+        Some(match s.trim_end_matches("URL") {
+            "public" => Interface::Public,
+            "internal" => Interface::Internal,
+            "admin" => Interface::Admin,
+            _ => return None,
+        })
+    }
+}
+
+/// The `auth:` section of a cloud.
+///
+/// Build one with `AuthOptions { username: Some(..), ..Default::default() }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthOptions {
+    /// Keystone URL (with or without `/v3`).
+    pub auth_url: Option<String>,
+    /// User name.
+    pub username: Option<String>,
+    /// User id.
+    pub user_id: Option<String>,
+    /// Password.
+    pub password: Option<Secret>,
+    /// Project name (project scope).
+    pub project_name: Option<String>,
+    /// Project id (project scope).
+    pub project_id: Option<String>,
+    /// The project's domain name.
+    pub project_domain_name: Option<String>,
+    /// The project's domain id.
+    pub project_domain_id: Option<String>,
+    /// The user's domain name.
+    pub user_domain_name: Option<String>,
+    /// The user's domain id.
+    pub user_domain_id: Option<String>,
+    /// Domain name (domain scope).
+    pub domain_name: Option<String>,
+    /// Domain id (domain scope).
+    pub domain_id: Option<String>,
+    /// System scope (`all`).
+    pub system_scope: Option<String>,
+    /// An existing token (`token` auth type) or the admin token.
+    pub token: Option<Secret>,
+    /// Application credential id.
+    pub application_credential_id: Option<String>,
+    /// Application credential name (needs the user).
+    pub application_credential_name: Option<String>,
+    /// Application credential secret.
+    pub application_credential_secret: Option<Secret>,
+    /// Endpoint for the `none` / `admin_token` auth types.
+    pub endpoint: Option<String>,
+}
+
+/// One cloud's configuration, resolved from files and environment.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CloudConfig {
+    /// The cloud's name (`envvars` for one made of `OS_*` variables).
+    pub name: String,
+    /// Where it came from: a file path, or `environment`.
+    pub source: String,
+    /// How to authenticate.
+    pub auth_type: AuthType,
+    /// The `auth:` section.
+    pub auth: AuthOptions,
+    /// Region to pick endpoints from.
+    pub region_name: Option<String>,
+    /// Interface to pick endpoints from.
+    pub interface: Interface,
+    /// Whether to verify TLS certificates (default true).
+    pub verify: bool,
+    /// Extra CA bundle (PEM).
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM).
+    pub cert: Option<PathBuf>,
+    /// Client key (PEM).
+    pub key: Option<PathBuf>,
+    /// Timeout for connecting and for each read (never a deadline on a whole transfer).
+    pub api_timeout: Option<Duration>,
+    /// `<service>_endpoint_override` by service type (e.g. `image`).
+    pub endpoint_overrides: BTreeMap<String, String>,
+    /// `<service>_api_version` by service type.
+    pub api_versions: BTreeMap<String, String>,
+    /// `<service>_status_code_retries` by service type.
+    pub status_code_retries: BTreeMap<String, u32>,
+}
+
+impl CloudConfig {
+    /// A cloud built in code (no file): password auth against `auth_url`.
+    pub fn new(name: impl Into<String>, auth_type: AuthType, auth: AuthOptions) -> CloudConfig {
+        CloudConfig {
+            name: name.into(),
+            source: "code".into(),
+            auth_type,
+            auth,
+            region_name: None,
+            interface: Interface::Public,
+            verify: true,
+            cacert: None,
+            cert: None,
+            key: None,
+            api_timeout: None,
+            endpoint_overrides: BTreeMap::new(),
+            api_versions: BTreeMap::new(),
+            status_code_retries: BTreeMap::new(),
+        }
+    }
+
+    /// Loads the named cloud with the real environment and filesystem.
+    ///
+    /// # Errors
+    /// [`ConfigError`] (inside [`crate::Error::Config`]) naming the cloud, file and key.
+    pub fn from_cloud(name: &str) -> Result<CloudConfig, ConfigError> {
+        ConfigLoader::new(SystemEnvironment).load(Some(name))
+    }
+
+    /// Loads `OS_CLOUD`'s cloud, or the cloud made of `OS_*` variables.
+    ///
+    /// # Errors
+    /// As [`CloudConfig::from_cloud`].
+    pub fn from_env() -> Result<CloudConfig, ConfigError> {
+        ConfigLoader::new(SystemEnvironment).load(None)
+    }
+
+    fn missing(&self, key: &str) -> ConfigError {
+        ConfigError::MissingKey {
+            cloud: self.name.clone(),
+            file: self.source.clone(),
+            key: key.into(),
+        }
+    }
+
+    /// Checks that the auth type has what it needs; called before any request.
+    ///
+    /// # Errors
+    /// [`ConfigError::MissingKey`] naming the first missing key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let a = &self.auth;
+        match self.auth_type {
+            AuthType::Password => {
+                if a.auth_url.is_none() {
+                    return Err(self.missing("auth.auth_url"));
+                }
+                if a.username.is_none() && a.user_id.is_none() {
+                    return Err(self.missing("auth.username (or auth.user_id)"));
+                }
+                if a.password.is_none() {
+                    return Err(self.missing("auth.password"));
+                }
+            }
+            AuthType::Token => {
+                if a.auth_url.is_none() {
+                    return Err(self.missing("auth.auth_url"));
+                }
+                if a.token.is_none() {
+                    return Err(self.missing("auth.token"));
+                }
+            }
+            AuthType::ApplicationCredential => {
+                if a.auth_url.is_none() {
+                    return Err(self.missing("auth.auth_url"));
+                }
+                if a.application_credential_secret.is_none() {
+                    return Err(self.missing("auth.application_credential_secret"));
+                }
+                if a.application_credential_id.is_none() {
+                    if a.application_credential_name.is_none() {
+                        return Err(self.missing("auth.application_credential_id (or _name)"));
+                    }
+                    if a.username.is_none() && a.user_id.is_none() {
+                        return Err(self.missing("auth.username or auth.user_id (needed with application_credential_name)"));
+                    }
+                }
+            }
+            AuthType::None | AuthType::AdminToken => {
+                if self.auth_type == AuthType::AdminToken && a.token.is_none() {
+                    return Err(self.missing("auth.token"));
+                }
+                if a.endpoint.is_none() && self.endpoint_overrides.is_empty() {
+                    return Err(self.missing("auth.endpoint (or <service>_endpoint_override)"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads a [`CloudConfig`] from an [`Environment`].
+#[derive(Debug, Clone)]
+pub struct ConfigLoader<E> {
+    env: E,
+}
+
+const CONFIG_NAMES: [&str; 3] = ["clouds.yaml", "clouds.yml", "clouds.json"];
+const SECURE_NAMES: [&str; 3] = ["secure.yaml", "secure.yml", "secure.json"];
+
+impl<E: Environment> ConfigLoader<E> {
+    /// A loader reading from `env`.
+    pub fn new(env: E) -> Self {
+        ConfigLoader { env }
+    }
+
+    fn search_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        if let Some(cwd) = self.env.current_dir() {
+            dirs.push(cwd);
+        }
+        if let Some(home) = self.env.home_dir() {
+            dirs.push(home.join(".config").join("openstack"));
+        }
+        dirs.push(PathBuf::from("/etc/openstack"));
+        dirs
+    }
+
+    fn read(&self, path: &Path) -> Result<Option<Value>, ConfigError> {
+        let malformed = |message: String| ConfigError::Malformed {
+            file: path.display().to_string(),
+            message,
+        };
+        let Some(text) = self
+            .env
+            .read_file(path)
+            .map_err(|e| malformed(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let value: Value = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?
+        } else {
+            serde_yaml_ng::from_str(&text).map_err(|e| malformed(e.to_string()))?
+        };
+        Ok(Some(value))
+    }
+
+    /// Finds the first existing file: the named one (which must exist), else the search path.
+    fn find(&self, var: &str, names: &[&str]) -> Result<Option<(PathBuf, Value)>, ConfigError> {
+        if let Some(explicit) = self.env.var(var) {
+            let path = PathBuf::from(&explicit);
+            return match self.read(&path)? {
+                Some(v) => Ok(Some((path, v))),
+                None => Err(ConfigError::Malformed {
+                    file: explicit,
+                    message: format!("file named by {var} does not exist"),
+                }),
+            };
+        }
+        for dir in self.search_dirs() {
+            for name in names {
+                let path = dir.join(name);
+                if let Some(v) = self.read(&path)? {
+                    return Ok(Some((path, v)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Loads the named cloud; with `None`, `OS_CLOUD`'s cloud or else the `OS_*` cloud.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the cloud, the file and the key at fault.
+    pub fn load(&self, cloud: Option<&str>) -> Result<CloudConfig, ConfigError> {
+        let name = cloud
+            .map(str::to_string)
+            .or_else(|| self.env.var("OS_CLOUD"));
+        let Some(name) = name else {
+            return self.os_vars_cloud();
+        };
+        let Some((path, mut clouds)) = self.find("OS_CLIENT_CONFIG_FILE", &CONFIG_NAMES)? else {
+            return Err(ConfigError::NoConfigFile {
+                searched: self
+                    .search_dirs()
+                    .iter()
+                    .map(|d| d.join("clouds.yaml").display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let file = path.display().to_string();
+        if let Some((_, secure)) = self.find("OS_CLIENT_SECURE_FILE", &SECURE_NAMES)? {
+            deep_merge(&mut clouds, secure);
+        }
+        let all = clouds
+            .get("clouds")
+            .and_then(Value::as_object)
+            .ok_or_else(|| ConfigError::Malformed {
+                file: file.clone(),
+                message: "no top-level `clouds:` mapping".into(),
+            })?;
+        let Some(entry) = all.get(&name) else {
+            return Err(ConfigError::CloudNotFound {
+                cloud: name,
+                file,
+                available: all.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        };
+        let entry = entry.as_object().ok_or_else(|| ConfigError::InvalidValue {
+            cloud: name.clone(),
+            file: file.clone(),
+            key: name.clone(),
+            message: "a cloud must be a mapping".into(),
+        })?;
+        let cfg = parse_cloud(&name, &file, entry)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn os_vars_cloud(&self) -> Result<CloudConfig, ConfigError> {
+        let mut auth = Map::new();
+        let mut top = Map::new();
+        let var = |k: &str| self.env.var(k).map(Value::String);
+        for key in [
+            "auth_url",
+            "username",
+            "user_id",
+            "password",
+            "project_name",
+            "project_id",
+            "project_domain_name",
+            "project_domain_id",
+            "user_domain_name",
+            "user_domain_id",
+            "domain_name",
+            "domain_id",
+            "system_scope",
+            "token",
+            "application_credential_id",
+            "application_credential_name",
+            "application_credential_secret",
+            "endpoint",
+        ] {
+            if let Some(v) = var(&format!("OS_{}", key.to_ascii_uppercase())) {
+                auth.insert(key.into(), v);
+            }
+        }
+        // The usual aliases.
+        if !auth.contains_key("project_name") {
+            if let Some(v) = var("OS_TENANT_NAME") {
+                auth.insert("project_name".into(), v);
+            }
+        }
+        if !auth.contains_key("project_id") {
+            if let Some(v) = var("OS_TENANT_ID") {
+                auth.insert("project_id".into(), v);
+            }
+        }
+        for (key, name) in [
+            ("OS_AUTH_TYPE", "auth_type"),
+            ("OS_REGION_NAME", "region_name"),
+            ("OS_INTERFACE", "interface"),
+            ("OS_CACERT", "cacert"),
+            ("OS_CERT", "cert"),
+            ("OS_KEY", "key"),
+            ("OS_API_TIMEOUT", "api_timeout"),
+            ("OS_IMAGE_API_VERSION", "image_api_version"),
+            ("OS_IMAGE_ENDPOINT_OVERRIDE", "image_endpoint_override"),
+        ] {
+            if let Some(v) = var(key) {
+                top.insert(name.into(), v);
+            }
+        }
+        if let Some(v) = self.env.var("OS_INSECURE") {
+            top.insert("verify".into(), Value::Bool(!is_true(&v)));
+        }
+        if auth.is_empty() && top.is_empty() {
+            return Err(ConfigError::NoConfigFile {
+                searched: "OS_CLOUD and OS_* variables (none set)".into(),
+            });
+        }
+        top.insert("auth".into(), Value::Object(auth));
+        let cfg = parse_cloud("envvars", "environment", &top)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+fn is_true(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+}
+
+/// Merges `over` into `base`: mappings key by key, everything else replaced.
+fn deep_merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn parse_cloud(
+    name: &str,
+    file: &str,
+    entry: &Map<String, Value>,
+) -> Result<CloudConfig, ConfigError> {
+    let invalid = |key: &str, message: &str| ConfigError::InvalidValue {
+        cloud: name.into(),
+        file: file.into(),
+        key: key.into(),
+        message: message.into(),
+    };
+    let string = |key: &str| -> Result<Option<String>, ConfigError> {
+        match entry.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => scalar(v)
+                .map(Some)
+                .ok_or_else(|| invalid(key, "expected a string")),
+        }
+    };
+    let empty = Map::new();
+    let auth_map = match entry.get("auth") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(invalid("auth", "expected a mapping")),
+    };
+    let auth_string = |key: &str| -> Result<Option<String>, ConfigError> {
+        match auth_map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => scalar(v)
+                .map(Some)
+                .ok_or_else(|| invalid(&format!("auth.{key}"), "expected a string")),
+        }
+    };
+    let auth = AuthOptions {
+        auth_url: auth_string("auth_url")?,
+        username: auth_string("username")?,
+        user_id: auth_string("user_id")?,
+        password: auth_string("password")?.map(Secret::from),
+        project_name: auth_string("project_name")?.or(auth_string("tenant_name")?),
+        project_id: auth_string("project_id")?.or(auth_string("tenant_id")?),
+        project_domain_name: auth_string("project_domain_name")?,
+        project_domain_id: auth_string("project_domain_id")?,
+        user_domain_name: auth_string("user_domain_name")?,
+        user_domain_id: auth_string("user_domain_id")?,
+        domain_name: auth_string("domain_name")?,
+        domain_id: auth_string("domain_id")?,
+        system_scope: auth_string("system_scope")?,
+        token: auth_string("token")?.map(Secret::from),
+        application_credential_id: auth_string("application_credential_id")?,
+        application_credential_name: auth_string("application_credential_name")?,
+        application_credential_secret: auth_string("application_credential_secret")?
+            .map(Secret::from),
+        endpoint: auth_string("endpoint")?,
+    };
+    let auth_type = match string("auth_type")? {
+        Some(t) => AuthType::parse(&t).ok_or_else(|| {
+            invalid(
+                "auth_type",
+                &format!("unknown auth type {t:?} (supported: password, token, v3applicationcredential, none, admin_token)"),
+            )
+        })?,
+        None if auth.application_credential_secret.is_some() => AuthType::ApplicationCredential,
+        None if auth.password.is_none() && auth.token.is_some() => AuthType::Token,
+        None => AuthType::Password,
+    };
+    let interface = match string("interface")?.or(string("endpoint_type")?) {
+        Some(i) => Interface::parse(&i).ok_or_else(|| {
+            invalid(
+                "interface",
+                &format!("{i:?} is not public, internal or admin"),
+            )
+        })?,
+        None => Interface::Public,
+    };
+    let verify = match entry.get("verify") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "false" | "no" | "0" | "off"
+        ),
+        Some(_) => return Err(invalid("verify", "expected true or false")),
+    };
+    let insecure = match entry.get("insecure") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => is_true(s),
+        _ => false,
+    };
+    let api_timeout = match entry.get("api_timeout") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let secs = match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|s| *s > 0.0 && s.is_finite())
+            .ok_or_else(|| invalid("api_timeout", "expected a positive number of seconds"))?;
+            Some(Duration::from_secs_f64(secs))
+        }
+    };
+    let mut endpoint_overrides = BTreeMap::new();
+    let mut api_versions = BTreeMap::new();
+    let mut status_code_retries = BTreeMap::new();
+    for (key, value) in entry {
+        if let Some(service) = key.strip_suffix("_endpoint_override") {
+            let v = scalar(value).ok_or_else(|| invalid(key, "expected a URL"))?;
+            endpoint_overrides.insert(service.replace('_', "-"), v);
+        } else if let Some(service) = key.strip_suffix("_api_version") {
+            let v = scalar(value).ok_or_else(|| invalid(key, "expected a version"))?;
+            api_versions.insert(service.replace('_', "-"), v);
+        } else if let Some(service) = key.strip_suffix("_status_code_retries") {
+            let v = scalar(value)
+                .and_then(|s| s.parse::<u32>().ok())
+                .ok_or_else(|| invalid(key, "expected a non-negative integer"))?;
+            status_code_retries.insert(service.replace('_', "-"), v);
+        }
+    }
+    Ok(CloudConfig {
+        name: name.into(),
+        source: file.into(),
+        auth_type,
+        auth,
+        region_name: string("region_name")?,
+        interface,
+        verify: verify && !insecure,
+        cacert: string("cacert")?.map(PathBuf::from),
+        cert: string("cert")?.map(PathBuf::from),
+        key: string("key")?.map(PathBuf::from),
+        api_timeout,
+        endpoint_overrides,
+        api_versions,
+        status_code_retries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLOUDS: &str = "clouds:\n  a:\n    auth:\n      auth_url: http://k:5000/v3\n      username: alice\n      project_name: p\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n    interface: internal\n    image_endpoint_override: http://g:9292\n    image_api_version: '2'\n    image_status_code_retries: 5\n    api_timeout: 30\n  b:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: http://k:5000/v3\n      application_credential_id: ac1\n      application_credential_secret: s3\n";
+    const SECURE: &str = "clouds:\n  a:\n    auth:\n      password: from-secure\n";
+
+    fn env() -> StaticEnvironment {
+        StaticEnvironment::default()
+            .home("/home/u")
+            .cwd("/work")
+            .file("/home/u/.config/openstack/clouds.yaml", CLOUDS)
+            .file("/home/u/.config/openstack/secure.yaml", SECURE)
+    }
+
+    #[test]
+    fn named_cloud_from_search_path_with_secure_merge() {
+        let c = ConfigLoader::new(env()).load(Some("a")).unwrap();
+        assert_eq!(c.name, "a");
+        assert_eq!(c.source, "/home/u/.config/openstack/clouds.yaml");
+        assert_eq!(c.auth_type, AuthType::Password);
+        assert_eq!(
+            c.auth.password.as_ref().map(Secret::expose),
+            Some("from-secure")
+        );
+        assert_eq!(c.auth.username.as_deref(), Some("alice"));
+        assert_eq!(c.interface, Interface::Internal);
+        assert_eq!(c.region_name.as_deref(), Some("RegionOne"));
+        assert_eq!(
+            c.endpoint_overrides.get("image").map(String::as_str),
+            Some("http://g:9292")
+        );
+        assert_eq!(c.api_versions.get("image").map(String::as_str), Some("2"));
+        assert_eq!(c.status_code_retries.get("image"), Some(&5));
+        assert_eq!(c.api_timeout, Some(Duration::from_secs(30)));
+        assert!(c.verify);
+    }
+
+    #[test]
+    fn current_dir_wins_over_home_and_os_cloud_selects() {
+        let e = env()
+            .file("/work/clouds.yml", "clouds:\n  here:\n    auth_type: token\n    auth:\n      auth_url: http://x/v3\n      token: tok\n")
+            .var("OS_CLOUD", "here");
+        let c = ConfigLoader::new(e).load(None).unwrap();
+        assert_eq!(c.name, "here");
+        assert_eq!(c.source, "/work/clouds.yml");
+        assert_eq!(c.auth_type, AuthType::Token);
+    }
+
+    #[test]
+    fn explicit_file_and_json_format() {
+        let e = env()
+            .var("OS_CLIENT_CONFIG_FILE", "/x/c.json")
+            .var("OS_CLIENT_SECURE_FILE", "/x/s.json")
+            .file("/x/c.json", r#"{"clouds": {"j": {"auth": {"auth_url": "http://k/v3", "username": "u", "project_id": 42}}}}"#)
+            .file("/x/s.json", r#"{"clouds": {"j": {"auth": {"password": "pw"}}}}"#);
+        let c = ConfigLoader::new(e).load(Some("j")).unwrap();
+        assert_eq!(c.auth.project_id.as_deref(), Some("42"));
+        assert_eq!(c.auth.password.as_ref().map(Secret::expose), Some("pw"));
+    }
+
+    #[test]
+    fn application_credential_cloud() {
+        let c = ConfigLoader::new(env()).load(Some("b")).unwrap();
+        assert_eq!(c.auth_type, AuthType::ApplicationCredential);
+        assert_eq!(c.auth.application_credential_id.as_deref(), Some("ac1"));
+    }
+
+    #[test]
+    fn missing_cloud_names_file_and_what_exists() {
+        let err = ConfigLoader::new(env()).load(Some("nope")).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::CloudNotFound {
+                cloud: "nope".into(),
+                file: "/home/u/.config/openstack/clouds.yaml".into(),
+                available: "a, b".into()
+            }
+        );
+    }
+
+    #[test]
+    fn missing_password_names_the_key() {
+        let e = StaticEnvironment::default()
+            .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
+            .file(
+                "/c.yaml",
+                "clouds:\n  a:\n    auth:\n      auth_url: http://k/v3\n      username: u\n",
+            );
+        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::MissingKey {
+                cloud: "a".into(),
+                file: "/c.yaml".into(),
+                key: "auth.password".into()
+            }
+        );
+        assert!(err.to_string().contains("/c.yaml"));
+    }
+
+    #[test]
+    fn malformed_yaml_names_the_file() {
+        let e = StaticEnvironment::default()
+            .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
+            .file("/c.yaml", "clouds: [unclosed\n");
+        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Malformed { file, .. } if file == "/c.yaml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn named_config_file_that_does_not_exist_is_an_error() {
+        let e = StaticEnvironment::default().var("OS_CLIENT_CONFIG_FILE", "/nope.yaml");
+        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        assert!(matches!(&err, ConfigError::Malformed { file, .. } if file == "/nope.yaml"));
+    }
+
+    #[test]
+    fn no_file_anywhere() {
+        let e = StaticEnvironment::default().home("/h").cwd("/w");
+        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        assert!(matches!(err, ConfigError::NoConfigFile { .. }));
+        assert!(err.to_string().contains("/h/.config/openstack/clouds.yaml"));
+    }
+
+    #[test]
+    fn bad_values_are_typed_errors() {
+        let e = StaticEnvironment::default()
+            .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
+            .file("/c.yaml", "clouds:\n  a:\n    interface: sideways\n    auth:\n      auth_url: http://k/v3\n      username: u\n      password: p\n");
+        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::InvalidValue { key, .. } if key == "interface"),
+            "{err}"
+        );
+        let e = StaticEnvironment::default()
+            .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
+            .file(
+                "/c.yaml",
+                "clouds:\n  a:\n    auth_type: kerberos\n    auth: {}\n",
+            );
+        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::InvalidValue { key, .. } if key == "auth_type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn os_variables_form_a_cloud() {
+        let e = StaticEnvironment::default()
+            .var("OS_AUTH_URL", "http://k:5000/v3")
+            .var("OS_USERNAME", "u")
+            .var("OS_PASSWORD", "p")
+            .var("OS_PROJECT_NAME", "demo")
+            .var("OS_USER_DOMAIN_NAME", "Default")
+            .var("OS_REGION_NAME", "RegionTwo")
+            .var("OS_INTERFACE", "admin")
+            .var("OS_INSECURE", "true")
+            .var("OS_CACERT", "/ca.pem");
+        let c = ConfigLoader::new(e).load(None).unwrap();
+        assert_eq!(c.name, "envvars");
+        assert_eq!(c.source, "environment");
+        assert_eq!(c.auth.project_name.as_deref(), Some("demo"));
+        assert_eq!(c.region_name.as_deref(), Some("RegionTwo"));
+        assert_eq!(c.interface, Interface::Admin);
+        assert!(!c.verify);
+        assert_eq!(c.cacert, Some(PathBuf::from("/ca.pem")));
+    }
+
+    #[test]
+    fn os_variables_missing_auth_url() {
+        let e = StaticEnvironment::default()
+            .var("OS_USERNAME", "u")
+            .var("OS_PASSWORD", "p");
+        let err = ConfigLoader::new(e).load(None).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::MissingKey {
+                cloud: "envvars".into(),
+                file: "environment".into(),
+                key: "auth.auth_url".into()
+            }
+        );
+    }
+
+    #[test]
+    fn none_auth_needs_an_endpoint() {
+        let e = StaticEnvironment::default()
+            .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
+            .file("/c.yaml", "clouds:\n  n:\n    auth_type: none\n    image_endpoint_override: http://g:9292\n  m:\n    auth_type: none\n");
+        let c = ConfigLoader::new(e.clone()).load(Some("n")).unwrap();
+        assert_eq!(c.auth_type, AuthType::None);
+        let err = ConfigLoader::new(e).load(Some("m")).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingKey { .. }));
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let c = ConfigLoader::new(env()).load(Some("a")).unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("from-secure"), "{text}");
+    }
+}

@@ -1,0 +1,603 @@
+//! Keystone v3: building the `POST /v3/auth/tokens` body, parsing the token and its catalog.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::{AuthOptions, AuthType, CloudConfig, Interface};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// The root of a Keystone URL: `auth_url` without a trailing `/v3` (or `/v2.0`) and `/`.
+pub fn identity_root(auth_url: &str) -> String {
+    strip_version_suffix(auth_url)
+}
+
+/// Removes a trailing `/vN` or `/vN.M` path segment and trailing slashes.
+pub fn strip_version_suffix(url: &str) -> String {
+    let trimmed = url.trim_end_matches('/');
+    if let Some((head, last)) = trimmed.rsplit_once('/') {
+        let is_version = last.strip_prefix('v').is_some_and(|v| {
+            !v.is_empty()
+                && v.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if is_version && head.contains("://") && !head.ends_with('/') {
+            return head.to_string();
+        }
+    }
+    trimmed.to_string()
+}
+
+fn named(id: &Option<String>, name: &Option<String>) -> Option<Value> {
+    match (id, name) {
+        (Some(id), _) => Some(json!({ "id": id })),
+        (None, Some(name)) => Some(json!({ "name": name })),
+        _ => None,
+    }
+}
+
+fn user(a: &AuthOptions) -> Value {
+    let mut user = serde_json::Map::new();
+    if let Some(id) = &a.user_id {
+        user.insert("id".into(), json!(id));
+    } else if let Some(name) = &a.username {
+        user.insert("name".into(), json!(name));
+        let domain = named(&a.user_domain_id, &a.user_domain_name)
+            .or_else(|| named(&a.domain_id, &a.domain_name))
+            .unwrap_or_else(|| json!({ "id": "default" }));
+        user.insert("domain".into(), domain);
+    }
+    Value::Object(user)
+}
+
+/// The scope to ask for, derived from the configuration.
+fn scope(a: &AuthOptions) -> Option<Value> {
+    if let Some(system) = &a.system_scope {
+        return Some(json!({ "system": { system.as_str(): true } }));
+    }
+    if let Some(id) = &a.project_id {
+        return Some(json!({ "project": { "id": id } }));
+    }
+    if let Some(name) = &a.project_name {
+        let domain = named(&a.project_domain_id, &a.project_domain_name)
+            .or_else(|| named(&a.domain_id, &a.domain_name))
+            .unwrap_or_else(|| json!({ "id": "default" }));
+        return Some(json!({ "project": { "name": name, "domain": domain } }));
+    }
+    named(&a.domain_id, &a.domain_name).map(|d| json!({ "domain": d }))
+}
+
+/// The JSON body of `POST /v3/auth/tokens` for this cloud's auth type.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for auth types that do not talk to Keystone.
+pub fn token_request_body(cfg: &CloudConfig) -> Result<Value> {
+    let a = &cfg.auth;
+    let secret = |s: &Option<Secret>| {
+        s.as_ref()
+            .map(|s| s.expose().to_string())
+            .unwrap_or_default()
+    };
+    let identity = match cfg.auth_type {
+        AuthType::Password => json!({
+            "methods": ["password"],
+            "password": { "user": { "password": secret(&a.password) } }
+        }),
+        AuthType::Token => json!({
+            "methods": ["token"],
+            "token": { "id": secret(&a.token) }
+        }),
+        AuthType::ApplicationCredential => {
+            let mut cred = serde_json::Map::new();
+            if let Some(id) = &a.application_credential_id {
+                cred.insert("id".into(), json!(id));
+            } else {
+                cred.insert("name".into(), json!(a.application_credential_name));
+                cred.insert("user".into(), user(a));
+            }
+            cred.insert(
+                "secret".into(),
+                json!(secret(&a.application_credential_secret)),
+            );
+            json!({ "methods": ["application_credential"], "application_credential": cred })
+        }
+        AuthType::None | AuthType::AdminToken => {
+            return Err(Error::InvalidArgument(format!(
+                "auth type {:?} does not request Keystone tokens",
+                cfg.auth_type
+            )));
+        }
+    };
+    let mut identity = identity;
+    if cfg.auth_type == AuthType::Password {
+        let mut u = user(a);
+        u["password"] = json!(secret(&a.password));
+        identity["password"]["user"] = u;
+    }
+    let mut auth = json!({ "identity": identity });
+    // An application credential carries its own scope.
+    if cfg.auth_type != AuthType::ApplicationCredential {
+        if let Some(scope) = scope(a) {
+            auth["scope"] = scope;
+        }
+    }
+    Ok(json!({ "auth": auth }))
+}
+
+/// One endpoint of a catalog entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CatalogEndpoint {
+    /// `public`, `internal` or `admin`.
+    pub interface: String,
+    /// The region id (Keystone also sends the same value as the legacy `region`).
+    #[serde(default)]
+    pub region_id: Option<String>,
+    /// The URL.
+    pub url: String,
+}
+
+/// One service of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CatalogService {
+    /// The service type, e.g. `image`.
+    #[serde(rename = "type")]
+    pub service_type: String,
+    /// The service name, e.g. `glance`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its endpoints.
+    #[serde(default)]
+    pub endpoints: Vec<CatalogEndpoint>,
+}
+
+/// The service catalog of a token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// All services.
+    pub services: Vec<CatalogService>,
+}
+
+/// Official aliases of service types (from the OpenStack service-types authority).
+fn aliases(service_type: &str) -> &'static [&'static str] {
+    match service_type {
+        "image" => &["image"],
+        "identity" => &["identity"],
+        "compute" => &["compute"],
+        "block-storage" | "volumev3" | "volumev2" | "volume" | "block-store" => &[
+            "block-storage",
+            "volumev3",
+            "volumev2",
+            "volume",
+            "block-store",
+        ],
+        "network" => &["network"],
+        "object-store" => &["object-store"],
+        "placement" => &["placement"],
+        "load-balancer" => &["load-balancer"],
+        "dns" => &["dns"],
+        "key-manager" => &["key-manager"],
+        "orchestration" => &["orchestration"],
+        "shared-file-system" | "sharev2" | "share" => &["shared-file-system", "sharev2", "share"],
+        "baremetal" => &["baremetal"],
+        _ => &[],
+    }
+}
+
+impl Catalog {
+    /// The URL for a service type, interface and (optional) region.
+    ///
+    /// # Errors
+    /// [`Error::EndpointNotFound`] listing what the catalog has when nothing matches,
+    /// [`Error::Ambiguous`] when several endpoints match equally.
+    pub fn endpoint(
+        &self,
+        service_type: &str,
+        interface: Interface,
+        region: Option<&str>,
+    ) -> Result<String> {
+        let types = aliases(service_type);
+        let candidates: Vec<&CatalogEndpoint> = self
+            .services
+            .iter()
+            .filter(|s| s.service_type == service_type || types.contains(&s.service_type.as_str()))
+            .flat_map(|s| s.endpoints.iter())
+            .filter(|e| Interface::parse(&e.interface) == Some(interface))
+            .filter(|e| region.is_none_or(|r| e.region_id.as_deref() == Some(r)))
+            .collect();
+        let mut urls: Vec<&str> = candidates.iter().map(|e| e.url.as_str()).collect();
+        urls.dedup();
+        match urls.as_slice() {
+            [one] => Ok((*one).to_string()),
+            [] => Err(Error::EndpointNotFound {
+                service_type: service_type.into(),
+                interface: interface.as_str().into(),
+                region: region.unwrap_or("any").into(),
+                available: self.describe(),
+            }),
+            many => Err(Error::Ambiguous {
+                kind: "endpoint",
+                name: format!("{service_type} {} (set region_name)", interface.as_str()),
+                matches: candidates
+                    .iter()
+                    .zip(many)
+                    .map(|(e, u)| {
+                        format!("{} in {}", u, e.region_id.as_deref().unwrap_or("no region"))
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    /// A one-line summary: `image: public@RegionOne http://…, …; identity: …`.
+    pub fn describe(&self) -> String {
+        if self.services.is_empty() {
+            return "nothing (is the token unscoped? set a project, domain or system scope)".into();
+        }
+        self.services
+            .iter()
+            .map(|s| {
+                let eps: Vec<String> = s
+                    .endpoints
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}@{} {}",
+                            e.interface,
+                            e.region_id.as_deref().unwrap_or("-"),
+                            e.url
+                        )
+                    })
+                    .collect();
+                format!("{}: {}", s.service_type, eps.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// What a token is scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scope {
+    /// A project.
+    Project {
+        /// Project id.
+        id: String,
+        /// Project name.
+        name: String,
+    },
+    /// A domain.
+    Domain {
+        /// Domain id.
+        id: String,
+        /// Domain name.
+        name: String,
+    },
+    /// The system.
+    System,
+    /// No scope: the token cannot be used with services.
+    Unscoped,
+}
+
+/// A Keystone token with its catalog.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// The token (`X-Subject-Token`).
+    pub value: Secret,
+    /// When it expires.
+    pub expires_at: SystemTime,
+    /// The user's id.
+    pub user_id: String,
+    /// What it is scoped to.
+    pub scope: Scope,
+    /// Role names.
+    pub roles: Vec<String>,
+    /// The service catalog.
+    pub catalog: Catalog,
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    token: TokenInner,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    id: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct TokenInner {
+    expires_at: String,
+    user: Named,
+    #[serde(default)]
+    project: Option<Named>,
+    #[serde(default)]
+    domain: Option<Named>,
+    #[serde(default)]
+    system: Option<Value>,
+    #[serde(default)]
+    roles: Vec<Named>,
+    #[serde(default)]
+    catalog: Vec<CatalogService>,
+}
+
+impl Token {
+    /// Parses a token response (`X-Subject-Token` header value and JSON body).
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the body is not a Keystone v3 token.
+    pub fn parse(url: &str, subject_token: &str, body: &[u8]) -> Result<Token> {
+        let decode = |message: String| Error::Decode {
+            url: url.into(),
+            message,
+        };
+        let parsed: TokenBody = serde_json::from_slice(body).map_err(|e| decode(e.to_string()))?;
+        let t = parsed.token;
+        let expires_at = parse_rfc3339(&t.expires_at)
+            .ok_or_else(|| decode(format!("bad expires_at {:?}", t.expires_at)))?;
+        let scope = if let Some(p) = t.project {
+            Scope::Project {
+                id: p.id,
+                name: p.name,
+            }
+        } else if let Some(d) = t.domain {
+            Scope::Domain {
+                id: d.id,
+                name: d.name,
+            }
+        } else if t.system.is_some() {
+            Scope::System
+        } else {
+            Scope::Unscoped
+        };
+        Ok(Token {
+            value: Secret::new(subject_token),
+            expires_at,
+            user_id: t.user.id,
+            scope,
+            roles: t.roles.into_iter().map(|r| r.name).collect(),
+            catalog: Catalog {
+                services: t.catalog,
+            },
+        })
+    }
+
+    /// Whether the token is still valid for at least `margin`.
+    pub fn valid_for(&self, margin: Duration) -> bool {
+        SystemTime::now() + margin < self.expires_at
+    }
+}
+
+/// Parses `2026-11-27T08:17:31.000000Z` (UTC, optional fraction, `Z` or `+00:00`).
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let (date, time) = s.split_once(['T', ' '])?;
+    let mut d = date.splitn(3, '-');
+    let year: i64 = d.next()?.parse().ok()?;
+    let month: u32 = d.next()?.parse().ok()?;
+    let day: u32 = d.next()?.parse().ok()?;
+    let (clock, offset_secs) = if let Some(c) = time.strip_suffix('Z') {
+        (c, 0i64)
+    } else if let Some(pos) = time.rfind(['+', '-']) {
+        let (c, off) = time.split_at(pos);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (h, m) = off[1..]
+            .split_once(':')
+            .unwrap_or((&off[1..3.min(off.len())], "0"));
+        (
+            c,
+            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60),
+        )
+    } else {
+        (time, 0)
+    };
+    let mut c = clock.splitn(3, ':');
+    let hour: i64 = c.next()?.parse().ok()?;
+    let minute: i64 = c.next()?.parse().ok()?;
+    let sec_str = c.next().unwrap_or("0");
+    let (whole, frac) = sec_str.split_once('.').unwrap_or((sec_str, ""));
+    let second: i64 = whole.parse().ok()?;
+    let nanos: u32 = if frac.is_empty() {
+        0
+    } else {
+        let digits: String = frac.chars().take(9).collect();
+        digits.parse::<u32>().ok()? * 10u32.pow(9 - digits.len() as u32)
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    let secs = u64::try_from(secs).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::new(secs, nanos))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::CloudConfig;
+
+    fn cfg(auth_type: AuthType, auth: AuthOptions) -> CloudConfig {
+        CloudConfig::new("t", auth_type, auth)
+    }
+
+    #[test]
+    fn strips_version_suffixes_only() {
+        assert_eq!(strip_version_suffix("http://k:5000/v3/"), "http://k:5000");
+        assert_eq!(
+            strip_version_suffix("http://k/identity/v3"),
+            "http://k/identity"
+        );
+        assert_eq!(strip_version_suffix("http://g:9292/v2.1"), "http://g:9292");
+        assert_eq!(strip_version_suffix("http://g:9292"), "http://g:9292");
+        assert_eq!(strip_version_suffix("http://g/image"), "http://g/image");
+        assert_eq!(strip_version_suffix("http://g/v"), "http://g/v");
+    }
+
+    #[test]
+    fn password_by_name_with_project_scope() {
+        let body = token_request_body(&cfg(
+            AuthType::Password,
+            AuthOptions {
+                username: Some("u".into()),
+                password: Some("p".into()),
+                user_domain_name: Some("Default".into()),
+                project_name: Some("demo".into()),
+                project_domain_id: Some("default".into()),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"auth": {
+                "identity": {"methods": ["password"], "password": {"user": {"name": "u", "domain": {"name": "Default"}, "password": "p"}}},
+                "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}
+            }})
+        );
+    }
+
+    #[test]
+    fn password_by_id_with_domain_and_system_scope() {
+        let mut a = AuthOptions {
+            user_id: Some("uid".into()),
+            password: Some("p".into()),
+            domain_id: Some("default".into()),
+            ..Default::default()
+        };
+        let body = token_request_body(&cfg(AuthType::Password, a.clone())).unwrap();
+        assert_eq!(
+            body["auth"]["identity"]["password"]["user"],
+            json!({"id": "uid", "password": "p"})
+        );
+        assert_eq!(body["auth"]["scope"], json!({"domain": {"id": "default"}}));
+        a.system_scope = Some("all".into());
+        let body = token_request_body(&cfg(AuthType::Password, a)).unwrap();
+        assert_eq!(body["auth"]["scope"], json!({"system": {"all": true}}));
+    }
+
+    #[test]
+    fn token_and_application_credential_bodies() {
+        let body = token_request_body(&cfg(
+            AuthType::Token,
+            AuthOptions {
+                token: Some("tok".into()),
+                project_id: Some("pid".into()),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            body["auth"]["identity"],
+            json!({"methods": ["token"], "token": {"id": "tok"}})
+        );
+        assert_eq!(body["auth"]["scope"], json!({"project": {"id": "pid"}}));
+        let body = token_request_body(&cfg(
+            AuthType::ApplicationCredential,
+            AuthOptions {
+                application_credential_name: Some("ac".into()),
+                username: Some("u".into()),
+                application_credential_secret: Some("s".into()),
+                project_id: Some("ignored".into()),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {
+                "name": "ac", "user": {"name": "u", "domain": {"id": "default"}}, "secret": "s"}}}})
+        );
+    }
+
+    #[test]
+    fn parses_keystone_timestamps() {
+        let t = parse_rfc3339("2026-11-27T08:17:31.250000Z").unwrap();
+        let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap();
+        assert_eq!(secs.as_secs(), 1_795_767_451);
+        assert_eq!(secs.subsec_millis(), 250);
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00+01:00"), None);
+        assert_eq!(
+            parse_rfc3339("1970-01-01T01:00:00+01:00"),
+            Some(SystemTime::UNIX_EPOCH)
+        );
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    fn catalog() -> Catalog {
+        let ep = |i: &str, r: &str, u: &str| CatalogEndpoint {
+            interface: i.into(),
+            region_id: Some(r.into()),
+            url: u.into(),
+        };
+        Catalog {
+            services: vec![
+                CatalogService {
+                    service_type: "image".into(),
+                    name: Some("glance".into()),
+                    endpoints: vec![
+                        ep("public", "RegionOne", "http://g1"),
+                        ep("public", "RegionTwo", "http://g2"),
+                        ep("internal", "RegionOne", "http://gi"),
+                    ],
+                },
+                CatalogService {
+                    service_type: "volumev3".into(),
+                    name: None,
+                    endpoints: vec![ep("public", "RegionOne", "http://c")],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn catalog_picks_by_interface_region_and_alias() {
+        let c = catalog();
+        assert_eq!(
+            c.endpoint("image", Interface::Public, Some("RegionTwo"))
+                .unwrap(),
+            "http://g2"
+        );
+        assert_eq!(
+            c.endpoint("image", Interface::Internal, None).unwrap(),
+            "http://gi"
+        );
+        assert_eq!(
+            c.endpoint("block-storage", Interface::Public, None)
+                .unwrap(),
+            "http://c"
+        );
+    }
+
+    #[test]
+    fn catalog_errors_list_what_exists() {
+        let c = catalog();
+        let err = c.endpoint("image", Interface::Public, None).unwrap_err();
+        assert!(
+            matches!(&err, Error::Ambiguous { matches, .. } if matches.len() == 2),
+            "{err}"
+        );
+        let err = c
+            .endpoint("image", Interface::Admin, Some("RegionOne"))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::EndpointNotFound { .. }));
+        assert!(text.contains("internal@RegionOne http://gi"), "{text}");
+    }
+}
