@@ -523,13 +523,13 @@ impl Cloud {
     fn command(&self, s: Service) -> Command {
         let d = &self.dir;
         let bind = format!("127.0.0.1:{}", self.port(s));
-        let gunicorn = |threads: &str, timeout: &str, shim: &str| {
+        let gunicorn = |workers: &str, threads: &str, timeout: &str, shim: &str| {
             let mut c = Command::new(self.venv_bin("gunicorn"));
             c.args([
                 "--bind",
                 &bind,
                 "--workers",
-                "1",
+                workers,
                 "--worker-class",
                 "gthread",
                 "--threads",
@@ -551,12 +551,15 @@ impl Cloud {
         };
         let mut cmd = match s {
             Service::Keystone => {
-                let mut c = gunicorn("4", "120", "keystone_wsgi_shim");
+                // One thread per worker: under concurrent requests, Keystone 30 with several
+                // threads in one worker was seen to mix role lists between requests (an
+                // application credential created with another request's `service` role).
+                let mut c = gunicorn("2", "1", "120", "keystone_wsgi_shim");
                 c.env("OS_KEYSTONE_CONFIG_DIR", d.join("etc/keystone"));
                 c
             }
             Service::Glance => {
-                let mut c = gunicorn("8", "600", "glance_wsgi_shim");
+                let mut c = gunicorn("1", "8", "600", "glance_wsgi_shim");
                 c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance"));
                 c
             }
