@@ -1,0 +1,688 @@
+//! Verified downloads: to a path (atomic), to a writer, or as a stream; resumable.
+//!
+//! A [`Download`] pulls bytes from a [`RangeSource`], feeds them to the hashers, and checks
+//! the byte count and the expected digest at the end. When the connection breaks mid-body
+//! it asks the source again from the current offset (`Range: bytes=N-`), checks that the
+//! answer continues the same object, and keeps feeding the same hashers. A server that
+//! ignores the range (answers 200 with the whole object) is handled by skipping the bytes
+//! already seen.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::error::TransferError;
+use crate::hash::{Algorithm, Digests, HashFeeder, HashMode, HashResults, pipeline};
+use crate::progress::{Progress, Tracker};
+
+/// The body of one response, as a stream of chunks.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, TransferError>> + Send>>;
+
+/// One (re)opened response.
+pub struct Opened {
+    /// Whether the server honoured the range (206).
+    pub partial: bool,
+    /// The first byte's offset (from `Content-Range`; 0 for a 200).
+    pub start: u64,
+    /// The whole object's size, when known (`Content-Range` total or `Content-Length`).
+    pub total: Option<u64>,
+    /// What identifies the object's content (ETag, `Content-MD5`, ...), compared across resumes.
+    pub identity: Option<String>,
+    /// The body.
+    pub body: ByteStream,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("partial", &self.partial)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Future returned by [`RangeSource::open`].
+pub type OpenFuture<'a> = Pin<Box<dyn Future<Output = Result<Opened, TransferError>> + Send + 'a>>;
+
+/// How to (re)request the object: `open(0)` for the whole, `open(n)` for `bytes=n-`.
+pub trait RangeSource: Send {
+    /// Requests the object from `offset`.
+    fn open(&mut self, offset: u64) -> OpenFuture<'_>;
+}
+
+/// What the downloaded object must be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// Its size in bytes.
+    pub size: Option<u64>,
+    /// Its digest: algorithm and lowercase hex.
+    pub digest: Option<(Algorithm, String)>,
+}
+
+/// How a download runs.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct DownloadOptions {
+    /// Extra digests to compute (the expected one is always computed).
+    pub extra_algorithms: Vec<Algorithm>,
+    /// Where hashing runs.
+    pub mode: HashMode,
+    /// How many times a broken connection is resumed (default 5).
+    pub max_resumes: u32,
+    /// Progress callback.
+    pub progress: Option<Progress>,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            extra_algorithms: Vec::new(),
+            mode: HashMode::Threads,
+            max_resumes: 5,
+            progress: None,
+        }
+    }
+}
+
+impl DownloadOptions {
+    /// Sets the resume budget.
+    pub fn max_resumes(mut self, n: u32) -> Self {
+        self.max_resumes = n;
+        self
+    }
+    /// Adds digests to compute besides the expected one.
+    pub fn extra_algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        self.extra_algorithms = algorithms.to_vec();
+        self
+    }
+    /// Sets the hashing mode.
+    pub fn mode(mut self, mode: HashMode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Sets a progress callback.
+    pub fn progress(mut self, p: Progress) -> Self {
+        self.progress = Some(p);
+        self
+    }
+}
+
+/// What a finished download saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadReport {
+    /// Bytes delivered.
+    pub bytes: u64,
+    /// Digests computed (the expected one first).
+    pub digests: Digests,
+    /// How many times the transfer resumed after a broken connection.
+    pub resumes: u32,
+}
+
+/// A verified download in progress. Use one of the sinks: [`Download::to_path`],
+/// [`Download::to_writer`], [`Download::into_stream`].
+pub struct Download {
+    source: Box<dyn RangeSource>,
+    expected: Expected,
+    body: Option<ByteStream>,
+    offset: u64,
+    skip: u64,
+    identity: Option<String>,
+    total: Option<u64>,
+    resumes_left: u32,
+    resumes: u32,
+    feeder: Option<HashFeeder>,
+    results: Option<HashResults>,
+    tracker: Option<Tracker>,
+    finished: bool,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("expected", &self.expected)
+            .field("offset", &self.offset)
+            .field("resumes", &self.resumes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Download {
+    /// Starts nothing yet; the first chunk request opens the source.
+    pub fn new(
+        source: impl RangeSource + 'static,
+        expected: Expected,
+        options: &DownloadOptions,
+    ) -> Download {
+        let mut algorithms: Vec<Algorithm> = expected.digest.iter().map(|(a, _)| *a).collect();
+        for a in &options.extra_algorithms {
+            if !algorithms.contains(a) {
+                algorithms.push(*a);
+            }
+        }
+        let (feeder, results) = pipeline(&algorithms, options.mode);
+        Download {
+            source: Box::new(source),
+            tracker: options.progress.as_ref().map(|p| p.tracker(expected.size)),
+            expected,
+            body: None,
+            offset: 0,
+            skip: 0,
+            identity: None,
+            total: None,
+            resumes_left: options.max_resumes,
+            resumes: 0,
+            feeder: Some(feeder),
+            results: Some(results),
+            finished: false,
+        }
+    }
+
+    async fn open(&mut self) -> Result<(), TransferError> {
+        let opened = self.source.open(self.offset).await?;
+        if self.offset == 0 {
+            self.identity = opened.identity.clone();
+            self.total = opened.total;
+            if let (Some(t), Some(size)) = (opened.total, self.expected.size) {
+                if t != size {
+                    return Err(TransferError::SizeMismatch {
+                        expected: size,
+                        actual: t,
+                    });
+                }
+            }
+            if let Some(t) = self.tracker.as_mut() {
+                t.set_total(opened.total);
+            }
+        } else {
+            if opened.identity.is_some()
+                && self.identity.is_some()
+                && opened.identity != self.identity
+            {
+                return Err(TransferError::Resume {
+                    message: format!(
+                        "the object changed ({:?} became {:?})",
+                        self.identity, opened.identity
+                    ),
+                });
+            }
+            if opened.total.is_some() && self.total.is_some() && opened.total != self.total {
+                return Err(TransferError::Resume {
+                    message: format!(
+                        "the object's size changed ({:?} became {:?})",
+                        self.total, opened.total
+                    ),
+                });
+            }
+            if opened.partial {
+                if opened.start != self.offset {
+                    return Err(TransferError::Resume {
+                        message: format!(
+                            "asked for bytes from {} but the server sent from {}",
+                            self.offset, opened.start
+                        ),
+                    });
+                }
+            } else {
+                // The server ignored the range and sends everything again: skip what we have.
+                tracing::debug!(
+                    offset = self.offset,
+                    "server ignored Range; skipping bytes already received"
+                );
+                self.skip = self.offset;
+            }
+        }
+        self.body = Some(opened.body);
+        Ok(())
+    }
+
+    /// The next verified chunk; `None` at the verified end.
+    ///
+    /// # Errors
+    /// [`TransferError::ChecksumMismatch`] / [`TransferError::SizeMismatch`] at the end,
+    /// [`TransferError::Interrupted`] when the resume budget is spent, [`TransferError::Resume`]
+    /// when the object changed.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, TransferError> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            if self.body.is_none() {
+                match self.open().await {
+                    Ok(()) => {}
+                    Err(e) if e.is_resumable() && self.offset > 0 && self.resumes_left > 0 => {
+                        self.resumes_left -= 1;
+                        self.resumes += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(self.fail(e)),
+                }
+            }
+            let next = self.body.as_mut().expect("opened").next().await;
+            match next {
+                Some(Ok(mut chunk)) => {
+                    if self.skip > 0 {
+                        let n = (self.skip.min(chunk.len() as u64)) as usize;
+                        self.skip -= n as u64;
+                        chunk = chunk.slice(n..);
+                    }
+                    if chunk.is_empty() {
+                        continue;
+                    }
+                    self.offset += chunk.len() as u64;
+                    if let Some(size) = self.expected.size.or(self.total) {
+                        if self.offset > size {
+                            return Err(self.fail(TransferError::SizeMismatch {
+                                expected: size,
+                                actual: self.offset,
+                            }));
+                        }
+                    }
+                    let feeder = self.feeder.as_mut().expect("feeder until the end");
+                    feeder.ready().await?;
+                    feeder.update(&chunk);
+                    if let Some(t) = self.tracker.as_mut() {
+                        t.advance(chunk.len() as u64);
+                    }
+                    return Ok(Some(chunk));
+                }
+                Some(Err(e)) if e.is_resumable() && self.resumes_left > 0 => {
+                    tracing::debug!(offset = self.offset, error = %e, "connection broke; resuming");
+                    self.resumes_left -= 1;
+                    self.resumes += 1;
+                    self.body = None;
+                }
+                Some(Err(e)) => return Err(self.fail(e)),
+                None => {
+                    if self.skip > 0 {
+                        return Err(self.fail(TransferError::Resume {
+                            message: "the restarted body ended before reaching the resume point"
+                                .into(),
+                        }));
+                    }
+                    if let Some(size) = self.expected.size.or(self.total) {
+                        if self.offset < size {
+                            // Hyper normally reports a short body itself; a source may not.
+                            if self.resumes_left > 0 {
+                                self.resumes_left -= 1;
+                                self.resumes += 1;
+                                self.body = None;
+                                continue;
+                            }
+                            return Err(self.fail(TransferError::SizeMismatch {
+                                expected: size,
+                                actual: self.offset,
+                            }));
+                        }
+                    }
+                    self.finished = true;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, e: TransferError) -> TransferError {
+        self.feeder = None;
+        self.body = None;
+        self.finished = true;
+        e
+    }
+
+    /// Verifies the digests after the last chunk.
+    async fn verify(&mut self) -> Result<DownloadReport, TransferError> {
+        if let Some(f) = self.feeder.take() {
+            f.finish();
+        }
+        let results = self
+            .results
+            .take()
+            .ok_or_else(|| TransferError::Incomplete {
+                message: "the download was already verified".into(),
+            })?;
+        let digests = results.wait().await?;
+        if let Some((alg, expected)) = &self.expected.digest {
+            let actual = digests.get(*alg).unwrap_or_default();
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(TransferError::ChecksumMismatch {
+                    algorithm: alg.to_string(),
+                    expected: expected.clone(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+        if let Some(t) = self.tracker.as_mut() {
+            t.finish();
+        }
+        Ok(DownloadReport {
+            bytes: self.offset,
+            digests,
+            resumes: self.resumes,
+        })
+    }
+
+    /// Writes to `writer`, verifying at the end. On error the writer holds partial data:
+    /// prefer [`Download::to_path`] when a file is the goal.
+    ///
+    /// # Errors
+    /// As [`Download::next_chunk`], plus write errors.
+    pub async fn to_writer<W: AsyncWrite + Unpin>(
+        mut self,
+        writer: &mut W,
+    ) -> Result<DownloadReport, TransferError> {
+        while let Some(chunk) = self.next_chunk().await? {
+            writer
+                .write_all(&chunk)
+                .await
+                .map_err(|e| TransferError::io("writer", &e))?;
+        }
+        writer
+            .flush()
+            .await
+            .map_err(|e| TransferError::io("writer", &e))?;
+        self.verify().await
+    }
+
+    /// Downloads into `path` atomically: the bytes go to a temporary file in the same
+    /// directory, which is fsynced and renamed onto `path` only after verification. On any
+    /// error the temporary file is removed and `path` is untouched.
+    ///
+    /// # Errors
+    /// As [`Download::next_chunk`], plus [`TransferError::Io`] naming the file.
+    pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadReport, TransferError> {
+        let path = path.as_ref();
+        let tmp = temp_path(path)?;
+        let result = self.to_temp(&tmp, path).await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+
+    async fn to_temp(self, tmp: &Path, path: &Path) -> Result<DownloadReport, TransferError> {
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(tmp)
+            .await
+            .map_err(|e| TransferError::io(tmp.display(), &e))?;
+        let mut this = self;
+        while let Some(chunk) = this.next_chunk().await? {
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| TransferError::io(tmp.display(), &e))?;
+        }
+        let report = this.verify().await?;
+        file.flush()
+            .await
+            .map_err(|e| TransferError::io(tmp.display(), &e))?;
+        file.sync_all()
+            .await
+            .map_err(|e| TransferError::io(tmp.display(), &e))?;
+        drop(file);
+        tokio::fs::rename(tmp, path)
+            .await
+            .map_err(|e| TransferError::io(path.display(), &e))?;
+        Ok(report)
+    }
+
+    /// A stream of verified chunks. On a mismatch its last item is an error, so a consumer
+    /// can never take a corrupt stream for a complete one.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, TransferError>> + Send {
+        futures_util::stream::unfold(Some(self), |state| async move {
+            let mut d = state?;
+            match d.next_chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(d))),
+                Ok(None) => match d.verify().await {
+                    Ok(_) => None,
+                    Err(e) => Some((Err(e), None)),
+                },
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+}
+
+/// `dir/.name.part-<pid>-<n>` beside the target.
+fn temp_path(path: &Path) -> Result<PathBuf, TransferError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().ok_or_else(|| {
+        TransferError::InvalidArgument(format!("{} names no file", path.display()))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(TransferError::InvalidArgument(format!(
+            "directory {} does not exist",
+            dir.display()
+        )));
+    }
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    Ok(dir.join(format!(
+        ".{}.part-{}-{n}",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::digest_hex;
+
+    /// An in-memory object served in 64 KiB chunks, breaking once at `cut` and optionally
+    /// ignoring ranges or corrupting one byte.
+    struct Flaky {
+        data: Bytes,
+        cut: Option<u64>,
+        ignore_range: bool,
+        flip: Option<usize>,
+        opens: Vec<u64>,
+    }
+
+    impl RangeSource for Flaky {
+        fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+            self.opens.push(offset);
+            let mut data = self.data.to_vec();
+            if let Some(i) = self.flip {
+                data[i] ^= 1;
+            }
+            let start = if self.ignore_range {
+                0
+            } else {
+                offset as usize
+            };
+            let cut = self.cut.take();
+            let chunks: Vec<Result<Bytes, TransferError>> = data[start..]
+                .chunks(64 * 1024)
+                .scan(start as u64, |pos, c| {
+                    let here = *pos;
+                    *pos += c.len() as u64;
+                    Some((here, Bytes::copy_from_slice(c)))
+                })
+                .flat_map(|(here, c)| match cut {
+                    Some(cut) if here <= cut && cut < here + c.len() as u64 => {
+                        let keep = (cut - here) as usize;
+                        vec![
+                            Ok(c.slice(..keep)),
+                            Err(TransferError::Interrupted {
+                                message: "connection reset".into(),
+                            }),
+                        ]
+                    }
+                    Some(cut) if here > cut => vec![],
+                    _ => vec![Ok(c)],
+                })
+                .collect();
+            let total = self.data.len() as u64;
+            let partial = !self.ignore_range && offset > 0;
+            Box::pin(async move {
+                Ok(Opened {
+                    partial,
+                    start: if partial { offset } else { 0 },
+                    total: Some(total),
+                    identity: Some("etag-1".into()),
+                    body: Box::pin(futures_util::stream::iter(chunks)),
+                })
+            })
+        }
+    }
+
+    fn object() -> Bytes {
+        Bytes::from(
+            (0..1_000_000u32)
+                .map(|i| (i * 7 % 256) as u8)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn expected(data: &Bytes) -> Expected {
+        Expected {
+            size: Some(data.len() as u64),
+            digest: Some((Algorithm::Sha512, digest_hex(Algorithm::Sha512, data))),
+        }
+    }
+
+    #[tokio::test]
+    async fn resumes_at_10_50_and_99_percent() {
+        let data = object();
+        for pct in [10u64, 50, 99] {
+            let cut = data.len() as u64 * pct / 100;
+            let src = Flaky {
+                data: data.clone(),
+                cut: Some(cut),
+                ignore_range: false,
+                flip: None,
+                opens: vec![],
+            };
+            let mut out = Vec::new();
+            let report = Download::new(src, expected(&data), &DownloadOptions::default())
+                .to_writer(&mut out)
+                .await
+                .unwrap();
+            assert_eq!(out, data.to_vec(), "cut at {pct}%");
+            assert_eq!(report.resumes, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn server_ignoring_range_restarts_cleanly() {
+        let data = object();
+        let src = Flaky {
+            data: data.clone(),
+            cut: Some(400_000),
+            ignore_range: true,
+            flip: None,
+            opens: vec![],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.img");
+        let report = Download::new(src, expected(&data), &DownloadOptions::default())
+            .to_path(&target)
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), data.to_vec());
+        assert_eq!(report.resumes, 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+
+    #[tokio::test]
+    async fn flipped_byte_leaves_nothing_at_the_target() {
+        let data = object();
+        let src = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: Some(123_456),
+            opens: vec![],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.img");
+        let err = Download::new(src, expected(&data), &DownloadOptions::default())
+            .to_path(&target)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, TransferError::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing left behind"
+        );
+    }
+
+    #[tokio::test]
+    async fn stream_sink_ends_with_an_error_on_mismatch() {
+        let data = object();
+        let src = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: Some(5),
+            opens: vec![],
+        };
+        let items: Vec<_> = Download::new(src, expected(&data), &DownloadOptions::default())
+            .into_stream()
+            .collect()
+            .await;
+        assert!(items[..items.len() - 1].iter().all(Result::is_ok));
+        assert!(matches!(
+            items.last(),
+            Some(Err(TransferError::ChecksumMismatch { .. }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn resume_budget_is_bounded() {
+        let data = object();
+        let src = Flaky {
+            data: data.clone(),
+            cut: Some(1000),
+            ignore_range: false,
+            flip: None,
+            opens: vec![],
+        };
+        let mut out = Vec::new();
+        let err = Download::new(
+            src,
+            expected(&data),
+            &DownloadOptions::default().max_resumes(0),
+        )
+        .to_writer(&mut out)
+        .await
+        .unwrap_err();
+        assert!(err.is_resumable(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn missing_directory_is_rejected_up_front() {
+        let data = object();
+        let src = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: None,
+            opens: vec![],
+        };
+        let err = Download::new(src, expected(&data), &DownloadOptions::default())
+            .to_path("/nonexistent-dir/x.img")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TransferError::InvalidArgument(_)), "{err}");
+    }
+}

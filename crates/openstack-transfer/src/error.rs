@@ -1,0 +1,68 @@
+//! Errors of the transfer engine.
+
+/// What went wrong in a transfer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransferError {
+    /// Reading or writing a local file failed.
+    #[error("i/o error on {path}: {message}")]
+    Io {
+        /// The file (or `reader` / `writer`).
+        path: String,
+        /// What happened.
+        message: String,
+    },
+    /// The data does not match the expected digest.
+    #[error("checksum mismatch ({algorithm}): expected {expected}, got {actual}")]
+    ChecksumMismatch {
+        /// `md5`, `sha256` or `sha512`.
+        algorithm: String,
+        /// Expected hex digest.
+        expected: String,
+        /// Computed hex digest.
+        actual: String,
+    },
+    /// The data has another length than announced.
+    #[error("size mismatch: expected {expected} bytes, got {actual}")]
+    SizeMismatch {
+        /// Announced length.
+        expected: u64,
+        /// Bytes actually seen.
+        actual: u64,
+    },
+    /// The connection failed (resumable when it broke mid-body).
+    #[error("transfer interrupted: {message}")]
+    Interrupted {
+        /// What happened.
+        message: String,
+    },
+    /// A resumed download did not continue the same object.
+    #[error("cannot resume: {message}")]
+    Resume {
+        /// Why not.
+        message: String,
+    },
+    /// An upload body was dropped or failed before its end, so its digests do not exist.
+    #[error("the upload did not complete: {message}")]
+    Incomplete {
+        /// Why.
+        message: String,
+    },
+    /// A bad argument (unknown algorithm name, missing directory, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl TransferError {
+    pub(crate) fn io(path: impl std::fmt::Display, e: &std::io::Error) -> TransferError {
+        TransferError::Io {
+            path: path.to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Whether resuming the transfer may help (the connection broke mid-body).
+    pub fn is_resumable(&self) -> bool {
+        matches!(self, TransferError::Interrupted { .. })
+    }
+}

@@ -1,0 +1,123 @@
+//! Progress reporting: bytes done, total, rate and ETA through a callback.
+//!
+//! Reports are throttled (at most one per interval, plus the final one), so a callback is
+//! cheap enough to leave on for every transfer.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One progress report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProgressUpdate {
+    /// Bytes transferred so far.
+    pub bytes: u64,
+    /// Total bytes, when known.
+    pub total: Option<u64>,
+    /// Time since the transfer started.
+    pub elapsed: Duration,
+    /// Average rate in bytes per second.
+    pub bytes_per_second: f64,
+    /// Estimated time left, when the total is known.
+    pub eta: Option<Duration>,
+    /// Whether this is the final report.
+    pub done: bool,
+}
+
+/// A progress callback.
+#[derive(Clone)]
+pub struct Progress {
+    callback: Arc<dyn Fn(&ProgressUpdate) + Send + Sync>,
+    interval: Duration,
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Progress")
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Progress {
+    /// Calls `f` at most every 100 ms and once at the end.
+    pub fn new(f: impl Fn(&ProgressUpdate) + Send + Sync + 'static) -> Progress {
+        Progress {
+            callback: Arc::new(f),
+            interval: Duration::from_millis(100),
+        }
+    }
+
+    /// Changes the minimum interval between reports.
+    #[must_use]
+    pub fn every(mut self, interval: Duration) -> Progress {
+        self.interval = interval;
+        self
+    }
+
+    pub(crate) fn tracker(&self, total: Option<u64>) -> Tracker {
+        let now = Instant::now();
+        Tracker {
+            progress: self.clone(),
+            total,
+            started: now,
+            last: now,
+            bytes: 0,
+        }
+    }
+}
+
+/// Tracks one transfer.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    progress: Progress,
+    total: Option<u64>,
+    started: Instant,
+    last: Instant,
+    bytes: u64,
+}
+
+impl Tracker {
+    pub(crate) fn advance(&mut self, n: u64) {
+        self.bytes += n;
+        let now = Instant::now();
+        if now.duration_since(self.last) >= self.progress.interval {
+            self.last = now;
+            self.emit(now, false);
+        }
+    }
+
+    pub(crate) fn set_total(&mut self, total: Option<u64>) {
+        if total.is_some() {
+            self.total = total;
+        }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        self.emit(Instant::now(), true);
+    }
+
+    fn emit(&self, now: Instant, done: bool) {
+        let elapsed = now.duration_since(self.started);
+        let secs = elapsed.as_secs_f64();
+        let rate = if secs > 0.0 {
+            self.bytes as f64 / secs
+        } else {
+            0.0
+        };
+        let eta = match self.total {
+            Some(t) if rate > 0.0 && t >= self.bytes => {
+                Some(Duration::from_secs_f64((t - self.bytes) as f64 / rate))
+            }
+            _ => None,
+        };
+        (self.progress.callback)(&ProgressUpdate {
+            bytes: self.bytes,
+            total: self.total,
+            elapsed,
+            bytes_per_second: rate,
+            eta,
+            done,
+        });
+    }
+}

@@ -1,0 +1,469 @@
+//! Upload bodies: an `http_body::Body` that hashes what it sends.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use http_body::{Body, Frame, SizeHint};
+use tokio::io::AsyncRead;
+
+use crate::error::TransferError;
+use crate::hash::{Algorithm, HashFeeder, HashMode, HashResults, pipeline};
+use crate::progress::{Progress, Tracker};
+
+/// Default read size for files and readers.
+pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
+
+/// How an upload hashes and reports.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct UploadOptions {
+    /// Digests to compute while sending (default md5 + sha256 + sha512).
+    pub algorithms: Vec<Algorithm>,
+    /// Where hashing runs (default one thread per algorithm).
+    pub mode: HashMode,
+    /// Read size for files and readers (default 256 KiB).
+    pub chunk_size: usize,
+    /// Progress callback.
+    pub progress: Option<Progress>,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        UploadOptions {
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512],
+            mode: HashMode::Threads,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            progress: None,
+        }
+    }
+}
+
+impl UploadOptions {
+    /// Sets the digests to compute.
+    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        self.algorithms = algorithms.to_vec();
+        self
+    }
+    /// Sets the hashing mode.
+    pub fn mode(mut self, mode: HashMode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Sets the read size.
+    pub fn chunk_size(mut self, size: usize) -> Self {
+        self.chunk_size = size.max(4096);
+        self
+    }
+    /// Sets a progress callback.
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
+
+enum Source {
+    Bytes {
+        data: Bytes,
+        chunk: usize,
+    },
+    Reader {
+        reader: Pin<Box<dyn AsyncRead + Send>>,
+        buf: BytesMut,
+        chunk: usize,
+        name: String,
+    },
+    Stream(ByteStream),
+    Done,
+}
+
+/// What a body can be made again from.
+#[derive(Clone)]
+enum Origin {
+    Path(PathBuf),
+    Bytes(Bytes),
+    OneShot,
+}
+
+/// A streaming request body hashing its bytes in flight.
+///
+/// Frames are `Bytes` handed on without copying. The length is announced when known, and a
+/// source that delivers more or fewer bytes than announced fails the body (so a server never
+/// receives a silently truncated upload). The digests come from the [`HashResults`]
+/// returned with the body, and only when the body reached its end.
+pub struct UploadBody {
+    source: Source,
+    origin: Origin,
+    options: UploadOptions,
+    feeder: Option<HashFeeder>,
+    tracker: Option<Tracker>,
+    length: Option<u64>,
+    sent: u64,
+}
+
+impl std::fmt::Debug for UploadBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadBody")
+            .field("length", &self.length)
+            .field("sent", &self.sent)
+            .field("replayable", &self.is_replayable())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UploadBody {
+    fn build(
+        source: Source,
+        origin: Origin,
+        length: Option<u64>,
+        options: &UploadOptions,
+    ) -> (UploadBody, HashResults) {
+        let (feeder, results) = pipeline(&options.algorithms, options.mode);
+        let body = UploadBody {
+            source,
+            origin,
+            tracker: options.progress.as_ref().map(|p| p.tracker(length)),
+            options: options.clone(),
+            feeder: Some(feeder),
+            length,
+            sent: 0,
+        };
+        (body, results)
+    }
+
+    /// A body from memory (replayable), sent in `chunk_size` slices without copying.
+    pub fn from_bytes(
+        data: impl Into<Bytes>,
+        options: &UploadOptions,
+    ) -> (UploadBody, HashResults) {
+        let data = data.into();
+        let len = data.len() as u64;
+        let chunk = options.chunk_size.max(4096);
+        Self::build(
+            Source::Bytes {
+                data: data.clone(),
+                chunk,
+            },
+            Origin::Bytes(data),
+            Some(len),
+            options,
+        )
+    }
+
+    /// A body from a file path (replayable: it can be reopened). Fails before any request
+    /// when the file is missing, unreadable or not a regular file.
+    ///
+    /// # Errors
+    /// [`TransferError::Io`] naming the path.
+    pub async fn from_path(
+        path: impl AsRef<Path>,
+        options: &UploadOptions,
+    ) -> Result<(UploadBody, HashResults), TransferError> {
+        let path = path.as_ref();
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| TransferError::io(path.display(), &e))?;
+        let meta = file
+            .metadata()
+            .await
+            .map_err(|e| TransferError::io(path.display(), &e))?;
+        if !meta.is_file() {
+            return Err(TransferError::Io {
+                path: path.display().to_string(),
+                message: "not a regular file".into(),
+            });
+        }
+        let source = Source::Reader {
+            reader: Box::pin(file),
+            buf: BytesMut::new(),
+            chunk: options.chunk_size.max(4096),
+            name: path.display().to_string(),
+        };
+        Ok(Self::build(
+            source,
+            Origin::Path(path.to_path_buf()),
+            Some(meta.len()),
+            options,
+        ))
+    }
+
+    /// A body from any reader (one-shot). `length`, when given, is announced and enforced.
+    pub fn from_reader(
+        reader: impl AsyncRead + Send + 'static,
+        length: Option<u64>,
+        options: &UploadOptions,
+    ) -> (UploadBody, HashResults) {
+        let source = Source::Reader {
+            reader: Box::pin(reader),
+            buf: BytesMut::new(),
+            chunk: options.chunk_size.max(4096),
+            name: "reader".into(),
+        };
+        Self::build(source, Origin::OneShot, length, options)
+    }
+
+    /// A body from a stream of `Bytes` (one-shot).
+    pub fn from_stream(
+        stream: impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static,
+        length: Option<u64>,
+        options: &UploadOptions,
+    ) -> (UploadBody, HashResults) {
+        Self::build(
+            Source::Stream(Box::pin(stream)),
+            Origin::OneShot,
+            length,
+            options,
+        )
+    }
+
+    /// Whether [`UploadBody::reopen`] can make a fresh copy (files and memory: yes; readers
+    /// and streams: no).
+    pub fn is_replayable(&self) -> bool {
+        !matches!(self.origin, Origin::OneShot)
+    }
+
+    /// A fresh copy from the start, with fresh hashers, for a retry; `None` for one-shot
+    /// sources, which are never re-sent.
+    pub async fn reopen(&self) -> Option<Result<(UploadBody, HashResults), TransferError>> {
+        match &self.origin {
+            Origin::Path(p) => Some(UploadBody::from_path(p, &self.options).await),
+            Origin::Bytes(b) => Some(Ok(UploadBody::from_bytes(b.clone(), &self.options))),
+            Origin::OneShot => None,
+        }
+    }
+
+    /// The announced length, if known.
+    pub fn length(&self) -> Option<u64> {
+        self.length
+    }
+
+    fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, TransferError>>> {
+        match &mut self.source {
+            Source::Bytes { data, chunk } => {
+                if data.is_empty() {
+                    return Poll::Ready(None);
+                }
+                let n = (*chunk).min(data.len());
+                Poll::Ready(Some(Ok(data.split_to(n))))
+            }
+            Source::Reader {
+                reader,
+                buf,
+                chunk,
+                name,
+            } => {
+                if buf.capacity() < *chunk {
+                    // Reclaims the previous allocation once the frames sent from it are gone.
+                    buf.reserve(*chunk);
+                }
+                match ready!(tokio_util::io::poll_read_buf(reader.as_mut(), cx, buf)) {
+                    Ok(0) => Poll::Ready(None),
+                    Ok(_) => Poll::Ready(Some(Ok(buf.split().freeze()))),
+                    Err(e) => Poll::Ready(Some(Err(TransferError::io(&*name, &e)))),
+                }
+            }
+            Source::Stream(s) => match ready!(s.as_mut().poll_next(cx)) {
+                None => Poll::Ready(None),
+                Some(Ok(b)) => Poll::Ready(Some(Ok(b))),
+                Some(Err(e)) => Poll::Ready(Some(Err(TransferError::io("stream", &e)))),
+            },
+            Source::Done => Poll::Ready(None),
+        }
+    }
+}
+
+impl Body for UploadBody {
+    type Data = Bytes;
+    type Error = TransferError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, TransferError>>> {
+        let this = &mut *self;
+        if let Some(feeder) = this.feeder.as_mut() {
+            if let Err(e) = ready!(feeder.poll_ready(cx)) {
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
+        loop {
+            return match ready!(this.poll_source(cx)) {
+                Some(Ok(chunk)) if chunk.is_empty() => continue,
+                Some(Ok(chunk)) => {
+                    this.sent += chunk.len() as u64;
+                    if let Some(len) = this.length {
+                        if this.sent > len {
+                            this.source = Source::Done;
+                            this.feeder = None;
+                            return Poll::Ready(Some(Err(TransferError::SizeMismatch {
+                                expected: len,
+                                actual: this.sent,
+                            })));
+                        }
+                    }
+                    if let Some(f) = this.feeder.as_mut() {
+                        f.update(&chunk);
+                    }
+                    if let Some(t) = this.tracker.as_mut() {
+                        t.advance(chunk.len() as u64);
+                    }
+                    Poll::Ready(Some(Ok(Frame::data(chunk))))
+                }
+                Some(Err(e)) => {
+                    this.source = Source::Done;
+                    this.feeder = None;
+                    Poll::Ready(Some(Err(e)))
+                }
+                None => {
+                    this.source = Source::Done;
+                    if let Some(len) = this.length {
+                        if this.sent != len {
+                            this.feeder = None;
+                            return Poll::Ready(Some(Err(TransferError::SizeMismatch {
+                                expected: len,
+                                actual: this.sent,
+                            })));
+                        }
+                    }
+                    if let Some(f) = this.feeder.take() {
+                        f.finish();
+                    }
+                    if let Some(t) = this.tracker.as_mut() {
+                        t.finish();
+                    }
+                    Poll::Ready(None)
+                }
+            };
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.source, Source::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.length {
+            Some(len) => SizeHint::with_exact(len.saturating_sub(self.sent)),
+            None => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::digest_hex;
+    use http_body_util::BodyExt;
+    use std::sync::{Arc, Mutex};
+
+    async fn drain(mut body: UploadBody) -> Result<Vec<u8>, TransferError> {
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            out.extend_from_slice(&frame?.into_data().unwrap());
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn file_body_streams_and_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img");
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let opts = UploadOptions::default()
+            .chunk_size(64 * 1024)
+            .progress(Progress::new(move |u| s.lock().unwrap().push(*u)));
+        let (body, results) = UploadBody::from_path(&path, &opts).await.unwrap();
+        assert_eq!(body.size_hint().exact(), Some(3_000_000));
+        assert!(body.is_replayable());
+        let copy = body.reopen().await.unwrap().unwrap();
+        assert_eq!(drain(body).await.unwrap(), data);
+        let d = results.wait().await.unwrap();
+        assert_eq!(d.bytes, 3_000_000);
+        assert_eq!(
+            d.get(Algorithm::Md5).unwrap(),
+            digest_hex(Algorithm::Md5, &data)
+        );
+        assert_eq!(
+            d.get(Algorithm::Sha512).unwrap(),
+            digest_hex(Algorithm::Sha512, &data)
+        );
+        let last = *seen.lock().unwrap().last().unwrap();
+        assert!(last.done && last.bytes == 3_000_000 && last.total == Some(3_000_000));
+        // The reopened copy is independent and complete.
+        assert_eq!(drain(copy.0).await.unwrap(), data);
+        assert_eq!(copy.1.wait().await.unwrap(), d);
+    }
+
+    #[tokio::test]
+    async fn missing_file_fails_before_anything_is_sent() {
+        let err = UploadBody::from_path("/nonexistent/x.img", &UploadOptions::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, TransferError::Io { path, .. } if path == "/nonexistent/x.img"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let err = UploadBody::from_path(dir.path(), &UploadOptions::default())
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("not a regular file") || err.to_string().contains("directory"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn short_reader_is_an_error_not_a_truncated_upload() {
+        let (body, results) =
+            UploadBody::from_reader(&b"only ten b"[..], Some(20), &UploadOptions::default());
+        assert!(!body.is_replayable());
+        assert!(body.reopen().await.is_none());
+        let err = drain(body).await.unwrap_err();
+        assert_eq!(
+            err,
+            TransferError::SizeMismatch {
+                expected: 20,
+                actual: 10
+            }
+        );
+        assert!(matches!(
+            results.wait().await,
+            Err(TransferError::Incomplete { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn bytes_body_is_sliced_without_copying() {
+        let data = Bytes::from(vec![1u8; 1_000_000]);
+        let (mut body, results) = UploadBody::from_bytes(
+            data.clone(),
+            &UploadOptions::default().algorithms(&[Algorithm::Sha256]),
+        );
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(
+            first.as_ptr(),
+            data.as_ptr(),
+            "first frame points into the caller's buffer"
+        );
+        let rest = drain(body).await.unwrap();
+        assert_eq!(first.len() + rest.len(), 1_000_000);
+        assert_eq!(
+            results
+                .wait()
+                .await
+                .unwrap()
+                .get(Algorithm::Sha256)
+                .unwrap(),
+            digest_hex(Algorithm::Sha256, &data)
+        );
+    }
+}
