@@ -398,14 +398,14 @@ impl Download {
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadReport, TransferError> {
         let path = path.as_ref();
         let tmp = temp_path(path)?;
-        let result = self.to_temp(&tmp, path).await;
+        let result = self.write_temp(&tmp, path).await;
         if result.is_err() {
             let _ = tokio::fs::remove_file(&tmp).await;
         }
         result
     }
 
-    async fn to_temp(self, tmp: &Path, path: &Path) -> Result<DownloadReport, TransferError> {
+    async fn write_temp(self, tmp: &Path, path: &Path) -> Result<DownloadReport, TransferError> {
         let mut file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
