@@ -1,0 +1,373 @@
+//! Requests built without I/O: inspectable in unit tests, sent by the session.
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
+use openstack_auth::{Error, RequestBody, Result};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+
+use crate::patch;
+use crate::resource::{Create, Delete, Get, List, Resource, Update, UpdateStrategy};
+
+/// Characters escaped in a path segment (RFC 3986 unreserved characters are kept).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes one path segment (an id or name).
+pub fn encode_segment(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// Query parameters, in order, possibly repeated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// An empty query.
+    pub fn new() -> Self {
+        Query::default()
+    }
+
+    /// Adds `key=value` (repeatable).
+    #[must_use]
+    pub fn param(mut self, key: impl Into<String>, value: impl ToString) -> Self {
+        self.pairs.push((key.into(), value.to_string()));
+        self
+    }
+
+    /// Adds `key=value` when `value` is `Some`.
+    #[must_use]
+    pub fn opt(self, key: &str, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(v) => self.param(key, v),
+            None => self,
+        }
+    }
+
+    /// Sets the page size (`limit`).
+    #[must_use]
+    pub fn limit(self, n: u32) -> Self {
+        self.param("limit", n)
+    }
+
+    /// The pairs.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `?a=1&b=2` (empty when there are no pairs).
+    pub fn to_query_string(&self) -> String {
+        if self.pairs.is_empty() {
+            return String::new();
+        }
+        let mut s = url::form_urlencoded::Serializer::new(String::from("?"));
+        for (k, v) in &self.pairs {
+            s.append_pair(k, v);
+        }
+        s.finish().replacen("?&", "?", 1)
+    }
+
+    /// Checks the keys against `allowed` (empty: anything goes).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the unknown key and the allowed ones.
+    pub fn validate(&self, kind: &str, allowed: &[&str]) -> Result<()> {
+        if allowed.is_empty() {
+            return Ok(());
+        }
+        for (k, _) in &self.pairs {
+            if !allowed.contains(&k.as_str()) && k != "limit" && k != "marker" {
+                return Err(Error::InvalidArgument(format!(
+                    "unknown {kind} query parameter {k:?}; allowed: {}",
+                    allowed.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A request ready to send, without I/O: method, path (and query), headers, body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedRequest {
+    /// The method.
+    pub method: Method,
+    /// Path and query relative to the service root, e.g. `/v2/images?limit=5`.
+    pub path: String,
+    /// Extra headers.
+    pub headers: HeaderMap,
+    /// A JSON body, if any.
+    pub json: Option<Value>,
+}
+
+impl PreparedRequest {
+    /// A request without body.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        PreparedRequest {
+            method,
+            path: path.into(),
+            headers: HeaderMap::new(),
+            json: None,
+        }
+    }
+
+    /// Adds a JSON body (and `Content-Type: application/json` unless set).
+    #[must_use]
+    pub fn with_json(mut self, body: Value) -> Self {
+        self.json = Some(body);
+        self
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(HeaderName::from_static(name), v);
+        }
+        self
+    }
+
+    /// Converts into an `http::Request` for the session.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the path is not a valid URI.
+    pub fn into_http(self) -> Result<Request<RequestBody>> {
+        let mut b = Request::builder().method(self.method).uri(&self.path);
+        let has_ct = self.headers.contains_key(CONTENT_TYPE);
+        for (k, v) in &self.headers {
+            b = b.header(k, v);
+        }
+        let body = match self.json {
+            Some(v) => {
+                if !has_ct {
+                    b = b.header(CONTENT_TYPE, "application/json");
+                }
+                RequestBody::json(&v)
+            }
+            None => RequestBody::empty(),
+        };
+        b.body(body)
+            .map_err(|e| Error::InvalidArgument(format!("bad request path {:?}: {e}", self.path)))
+    }
+}
+
+fn wrap<R: Resource>(v: Value) -> Value {
+    match R::RESOURCE_KEY {
+        Some(k) => serde_json::json!({ k: v }),
+        None => v,
+    }
+}
+
+/// `GET {base}/{id}`.
+pub fn get<R: Get>(parent: &R::Parent, id: &str) -> PreparedRequest {
+    PreparedRequest::new(
+        Method::GET,
+        format!("{}/{}", R::base_path(parent), encode_segment(id)),
+    )
+}
+
+/// `GET {base}?query`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a query key the resource does not accept.
+pub fn list<R: List>(parent: &R::Parent, query: &Query) -> Result<PreparedRequest> {
+    query.validate(R::KIND, R::QUERY_PARAMETERS)?;
+    Ok(PreparedRequest::new(
+        Method::GET,
+        format!("{}{}", R::base_path(parent), query.to_query_string()),
+    ))
+}
+
+/// `POST {base}` with the creation body.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when the body does not serialise.
+pub fn create<R: Create>(parent: &R::Parent, body: &R::Create) -> Result<PreparedRequest> {
+    let v = serde_json::to_value(body)
+        .map_err(|e| Error::InvalidArgument(format!("cannot serialise the {}: {e}", R::KIND)))?;
+    Ok(PreparedRequest::new(Method::POST, R::base_path(parent)).with_json(wrap::<R>(v)))
+}
+
+/// `DELETE {base}/{id}`.
+pub fn delete<R: Delete>(parent: &R::Parent, id: &str) -> PreparedRequest {
+    PreparedRequest::new(
+        Method::DELETE,
+        format!("{}/{}", R::base_path(parent), encode_segment(id)),
+    )
+}
+
+/// The update from `old` to `new` per [`Resource::UPDATE`]; `None` when nothing changed.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when a read-only field was changed or the ids differ.
+pub fn update<R: Update>(parent: &R::Parent, old: &R, new: &R) -> Result<Option<PreparedRequest>> {
+    if old.id() != new.id() {
+        return Err(Error::InvalidArgument(format!(
+            "cannot update {} {} into another one ({})",
+            R::KIND,
+            old.id(),
+            new.id()
+        )));
+    }
+    let ser = |r: &R| {
+        serde_json::to_value(r)
+            .map_err(|e| Error::InvalidArgument(format!("cannot serialise the {}: {e}", R::KIND)))
+    };
+    let (o, n) = (ser(old)?, ser(new)?);
+    let path = format!("{}/{}", R::base_path(parent), encode_segment(new.id()));
+    Ok(match R::UPDATE {
+        UpdateStrategy::JsonPatch(media_type) => {
+            let ops = patch::diff(&o, &n, R::READ_ONLY)?;
+            if ops.is_empty() {
+                return Ok(None);
+            }
+            Some(
+                PreparedRequest::new(Method::PATCH, path)
+                    .with_header("content-type", media_type)
+                    .with_json(Value::Array(ops)),
+            )
+        }
+        UpdateStrategy::MergePatch => {
+            let changes = patch::merge_changes(&o, &n, R::READ_ONLY)?;
+            if changes.is_empty() {
+                return Ok(None);
+            }
+            Some(
+                PreparedRequest::new(Method::PATCH, path)
+                    .with_json(wrap::<R>(Value::Object(changes))),
+            )
+        }
+        UpdateStrategy::Put => {
+            let mut body = n;
+            if let Value::Object(m) = &mut body {
+                for k in R::READ_ONLY {
+                    m.remove(*k);
+                }
+            }
+            if o == body {
+                return Ok(None);
+            }
+            Some(PreparedRequest::new(Method::PUT, path).with_json(wrap::<R>(body)))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+    use serde_json::json;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Thing {
+        id: String,
+        name: String,
+        #[serde(default)]
+        created_at: String,
+    }
+    impl Resource for Thing {
+        const SERVICE_TYPE: &'static str = "test";
+        const KIND: &'static str = "thing";
+        const RESOURCE_KEY: Option<&'static str> = Some("thing");
+        const LIST_KEY: &'static str = "things";
+        const READ_ONLY: &'static [&'static str] = &["id", "created_at"];
+        const QUERY_PARAMETERS: &'static [&'static str] = &["name", "status"];
+        type Parent = String;
+        fn base_path(parent: &String) -> String {
+            format!("/v1/parents/{}/things", encode_segment(parent))
+        }
+        fn id(&self) -> &str {
+            &self.id
+        }
+    }
+    impl Get for Thing {}
+    impl List for Thing {}
+    impl Update for Thing {}
+    impl Delete for Thing {}
+    impl Create for Thing {
+        type Create = serde_json::Value;
+    }
+
+    fn thing(name: &str) -> Thing {
+        Thing {
+            id: "a b/c".into(),
+            name: name.into(),
+            created_at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn paths_are_built_and_escaped() {
+        let p = "p 1".to_string();
+        assert_eq!(
+            get::<Thing>(&p, "a b/c").path,
+            "/v1/parents/p%201/things/a%20b%2Fc"
+        );
+        assert_eq!(delete::<Thing>(&p, "x").method, Method::DELETE);
+        let q = Query::new()
+            .param("name", "a&b")
+            .param("status", "active")
+            .limit(5);
+        assert_eq!(
+            list::<Thing>(&p, &q).unwrap().path,
+            "/v1/parents/p%201/things?name=a%26b&status=active&limit=5"
+        );
+    }
+
+    #[test]
+    fn unknown_query_key_is_refused_before_sending() {
+        let err = list::<Thing>(&"p".into(), &Query::new().param("nmae", "x")).unwrap_err();
+        assert!(err.to_string().contains("\"nmae\""), "{err}");
+    }
+
+    #[test]
+    fn create_wraps_in_the_resource_key() {
+        let r = create::<Thing>(&"p".into(), &json!({"name": "n"})).unwrap();
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(r.json, Some(json!({"thing": {"name": "n"}})));
+        let http = r.into_http().unwrap();
+        assert_eq!(http.headers()["content-type"], "application/json");
+    }
+
+    #[test]
+    fn merge_update_sends_only_changes_and_nothing_when_unchanged() {
+        let r = update::<Thing>(&"p".into(), &thing("a"), &thing("b"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.method, Method::PATCH);
+        assert_eq!(r.json, Some(json!({"thing": {"name": "b"}})));
+        assert!(
+            update::<Thing>(&"p".into(), &thing("a"), &thing("a"))
+                .unwrap()
+                .is_none()
+        );
+        let mut other = thing("a");
+        other.id = "zzz".into();
+        assert!(update::<Thing>(&"p".into(), &thing("a"), &other).is_err());
+    }
+
+    #[test]
+    fn query_string_helpers() {
+        assert_eq!(Query::new().to_query_string(), "");
+        let q = Query::new()
+            .opt("a", Some(1))
+            .opt("b", None::<u32>)
+            .param("tag", "x")
+            .param("tag", "y");
+        assert_eq!(q.to_query_string(), "?a=1&tag=x&tag=y");
+        assert_eq!(q.get("tag"), Some("x"));
+    }
+}
