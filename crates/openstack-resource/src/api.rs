@@ -28,6 +28,9 @@ pub struct ListOptions {
     pub max_items: Option<usize>,
 }
 
+/// A waiter's progress callback, called with the status after each poll.
+pub type PollCallback = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// How a waiter polls.
 #[derive(Clone)]
 pub struct WaitOptions {
@@ -42,7 +45,7 @@ pub struct WaitOptions {
     /// Transient errors (transport, 5xx) tolerated while polling (default 3).
     pub transient_errors: u32,
     /// Called with the status after each poll.
-    pub on_poll: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    pub on_poll: Option<PollCallback>,
 }
 
 impl std::fmt::Debug for WaitOptions {
