@@ -251,6 +251,9 @@ pub struct CloudConfig {
     pub api_versions: BTreeMap<String, String>,
     /// `<service>_status_code_retries` by service type.
     pub status_code_retries: BTreeMap<String, u32>,
+    /// `disable_vendor_agent`: image properties telling the cloud not to expect a vendor
+    /// agent (set by some vendors' profiles; empty elsewhere).
+    pub disable_vendor_agent: BTreeMap<String, String>,
 }
 
 impl CloudConfig {
@@ -271,6 +274,7 @@ impl CloudConfig {
             endpoint_overrides: BTreeMap::new(),
             api_versions: BTreeMap::new(),
             status_code_retries: BTreeMap::new(),
+            disable_vendor_agent: BTreeMap::new(),
         }
     }
 
@@ -690,6 +694,19 @@ fn parse_cloud(
             status_code_retries.insert(service.replace('_', "-"), v);
         }
     }
+    let disable_vendor_agent = match entry.get("disable_vendor_agent") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| scalar(v).map(|v| (k.clone(), v)))
+            .collect(),
+        Some(_) => {
+            return Err(invalid(
+                "disable_vendor_agent",
+                "expected a mapping of image properties",
+            ));
+        }
+    };
     Ok(CloudConfig {
         name: name.into(),
         source: file.into(),
@@ -705,6 +722,7 @@ fn parse_cloud(
         endpoint_overrides,
         api_versions,
         status_code_retries,
+        disable_vendor_agent,
     })
 }
 
@@ -712,7 +730,7 @@ fn parse_cloud(
 mod tests {
     use super::*;
 
-    const CLOUDS: &str = "clouds:\n  a:\n    auth:\n      auth_url: http://k:5000/v3\n      username: alice\n      project_name: p\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n    interface: internal\n    image_endpoint_override: http://g:9292\n    image_api_version: '2'\n    image_status_code_retries: 5\n    api_timeout: 30\n  b:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: http://k:5000/v3\n      application_credential_id: ac1\n      application_credential_secret: s3\n";
+    const CLOUDS: &str = "clouds:\n  a:\n    auth:\n      auth_url: http://k:5000/v3\n      username: alice\n      project_name: p\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n    interface: internal\n    image_endpoint_override: http://g:9292\n    image_api_version: '2'\n    image_status_code_retries: 5\n    api_timeout: 30\n    disable_vendor_agent:\n      vm_mode: hvm\n  b:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: http://k:5000/v3\n      application_credential_id: ac1\n      application_credential_secret: s3\n";
     const SECURE: &str = "clouds:\n  a:\n    auth:\n      password: from-secure\n";
 
     fn env() -> StaticEnvironment {
@@ -743,6 +761,10 @@ mod tests {
         assert_eq!(c.api_versions.get("image").map(String::as_str), Some("2"));
         assert_eq!(c.status_code_retries.get("image"), Some(&5));
         assert_eq!(c.api_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(
+            c.disable_vendor_agent.get("vm_mode").map(String::as_str),
+            Some("hvm")
+        );
         assert!(c.verify);
     }
 

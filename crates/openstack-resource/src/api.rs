@@ -349,7 +349,7 @@ impl<R: List> Api<R> {
         &self,
         query: &Query,
         opts: &ListOptions,
-    ) -> impl Stream<Item = Result<R>> + Send + 'static {
+    ) -> impl Stream<Item = Result<R>> + Send + 'static + use<R> {
         let mut query = query.clone();
         if let (Some(n), None) = (opts.page_size, query.get("limit")) {
             query = query.limit(n);

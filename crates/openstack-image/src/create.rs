@@ -1,0 +1,689 @@
+//! `create_image`: validate, create the record, stream the data with digests in flight,
+//! clean up on failure, wait, and verify the server's checksums.
+
+use std::collections::BTreeMap;
+use std::future::{Future, IntoFuture};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use openstack_auth::{Error, Result};
+use openstack_resource::{Api, Query};
+use openstack_transfer::{Algorithm, Digests, Progress, UploadOptions, digest_hex};
+use serde_json::Value;
+
+use crate::data::{ImageData, transfer_error};
+use crate::import::{ImportMethod, StoreSelection};
+use crate::proxy::{IdRef, ImageProxy};
+use crate::types::{ContainerFormat, DiskFormat, Image, ImageCreate, ImageStatus, Visibility};
+
+const MD5_KEY: &str = "owner_specified.openstack.md5";
+const SHA256_KEY: &str = "owner_specified.openstack.sha256";
+const OBJECT_KEY: &str = "owner_specified.openstack.object";
+
+/// `create_image(name, ...)` being configured; `.await` it.
+///
+/// ```no_run
+/// # async fn demo(image: &openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+/// use openstack_image::{ContainerFormat, DiskFormat};
+/// let img = image
+///     .create_image("cirros")
+///     .filename("cirros-0.6.2-x86_64-disk.img")
+///     .disk_format(DiskFormat::Qcow2)
+///     .container_format(ContainerFormat::Bare)
+///     .tags(["test"])
+///     .wait(true)
+///     .await?;
+/// # let _ = img; Ok(()) }
+/// ```
+#[must_use]
+pub struct CreateImage<'a> {
+    proxy: &'a ImageProxy,
+    name: String,
+    filename: Option<PathBuf>,
+    // In a Mutex only so the builder is Sync (readers and streams need not be).
+    data: std::sync::Mutex<Option<ImageData>>,
+    container: String,
+    md5: Option<String>,
+    sha256: Option<String>,
+    disk_format: Option<DiskFormat>,
+    container_format: Option<ContainerFormat>,
+    tags: Vec<String>,
+    disable_vendor_agent: bool,
+    allow_duplicates: bool,
+    meta: BTreeMap<String, Value>,
+    properties: BTreeMap<String, Value>,
+    visibility: Option<Visibility>,
+    min_disk: Option<u64>,
+    min_ram: Option<u64>,
+    protected: bool,
+    os_hidden: bool,
+    wait: bool,
+    timeout: Duration,
+    validate_checksum: bool,
+    use_import: bool,
+    selection: StoreSelection,
+    keep_on_mismatch: bool,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for CreateImage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateImage")
+            .field("name", &self.name)
+            .field("filename", &self.filename)
+            .field(
+                "data",
+                &self
+                    .data
+                    .lock()
+                    .map(|d| format!("{d:?}"))
+                    .unwrap_or_default(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> CreateImage<'a> {
+    /// `filename=`: the file to upload (streamed, never read into memory).
+    pub fn filename(mut self, path: impl AsRef<Path>) -> Self {
+        self.filename = Some(path.as_ref().to_path_buf());
+        self
+    }
+    /// `data=`: bytes, a reader or a stream to upload (exclusive with `filename`).
+    pub fn data(mut self, data: impl Into<ImageData>) -> Self {
+        self.data = std::sync::Mutex::new(Some(data.into()));
+        self
+    }
+    /// `container=`: the object-store container name recorded in
+    /// `owner_specified.openstack.object` (default `images`).
+    pub fn container(mut self, container: impl Into<String>) -> Self {
+        self.container = container.into();
+        self
+    }
+    /// `md5=`: the data's MD5 as the caller knows it; checked against what is uploaded.
+    pub fn md5(mut self, md5: impl Into<String>) -> Self {
+        self.md5 = Some(md5.into().to_ascii_lowercase());
+        self
+    }
+    /// `sha256=`: the data's SHA-256 as the caller knows it; checked against what is uploaded.
+    pub fn sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.sha256 = Some(sha256.into().to_ascii_lowercase());
+        self
+    }
+    /// `disk_format=` (default: the file's extension when it names a format, else `qcow2`).
+    pub fn disk_format(mut self, f: impl Into<DiskFormat>) -> Self {
+        self.disk_format = Some(f.into());
+        self
+    }
+    /// `container_format=` (default `bare`).
+    pub fn container_format(mut self, f: impl Into<ContainerFormat>) -> Self {
+        self.container_format = Some(f.into());
+        self
+    }
+    /// `tags=`.
+    pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+    /// `disable_vendor_agent=` (default true): adds the cloud's `disable_vendor_agent`
+    /// properties from clouds.yaml (empty for most clouds, as in openstacksdk).
+    pub fn disable_vendor_agent(mut self, disable: bool) -> Self {
+        self.disable_vendor_agent = disable;
+        self
+    }
+    /// `allow_duplicates=` (default false): when false, an image with the same name and the
+    /// same data (by `owner_specified.openstack.md5`/`sha256`) is returned instead of a new one.
+    pub fn allow_duplicates(mut self, allow: bool) -> Self {
+        self.allow_duplicates = allow;
+        self
+    }
+    /// `meta=`: properties set verbatim.
+    pub fn meta<K: Into<String>, V: Into<Value>>(
+        mut self,
+        meta: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.meta
+            .extend(meta.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+    /// `**kwargs`: one more image property (free-form).
+    pub fn property(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+    /// Visibility.
+    pub fn visibility(mut self, v: Visibility) -> Self {
+        self.visibility = Some(v);
+        self
+    }
+    /// Minimum disk (GiB).
+    pub fn min_disk(mut self, gib: u64) -> Self {
+        self.min_disk = Some(gib);
+        self
+    }
+    /// Minimum RAM (MiB).
+    pub fn min_ram(mut self, mib: u64) -> Self {
+        self.min_ram = Some(mib);
+        self
+    }
+    /// Protected from deletion.
+    pub fn protected(mut self, p: bool) -> Self {
+        self.protected = p;
+        self
+    }
+    /// Hidden from default lists.
+    pub fn os_hidden(mut self, h: bool) -> Self {
+        self.os_hidden = h;
+        self
+    }
+    /// `wait=`: wait until the image is `active` (on the import path too).
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+    /// `timeout=`: how long `wait` waits (default 1 hour).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+    /// `validate_checksum=`: also require the server to report a checksum and wait for
+    /// `active` so it can be compared. (Digests the server reports are always compared.)
+    pub fn validate_checksum(mut self, v: bool) -> Self {
+        self.validate_checksum = v;
+        self
+    }
+    /// `use_import=`: upload with stage + glance-direct import instead of `PUT /file`.
+    pub fn use_import(mut self, v: bool) -> Self {
+        self.use_import = v;
+        self
+    }
+    /// `stores=`: target stores (implies `use_import`).
+    pub fn stores<S: IdRef>(mut self, stores: impl IntoIterator<Item = S>) -> Self {
+        self.selection.stores = stores.into_iter().map(|s| s.id_ref().to_string()).collect();
+        self
+    }
+    /// `all_stores=` (implies `use_import`).
+    pub fn all_stores(mut self, all: bool) -> Self {
+        self.selection.all_stores = Some(all);
+        self
+    }
+    /// `all_stores_must_succeed=` (implies `use_import`).
+    pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
+        self.selection.all_stores_must_succeed = Some(must);
+        self
+    }
+    /// Keep the image when its checksum does not match (default: delete it).
+    pub fn keep_on_mismatch(mut self, keep: bool) -> Self {
+        self.keep_on_mismatch = keep;
+        self
+    }
+    /// Reports upload progress.
+    pub fn progress(mut self, p: Progress) -> Self {
+        self.progress = Some(p);
+        self
+    }
+
+    fn uses_import(&self) -> bool {
+        self.use_import
+            || self.selection.is_set()
+            || self.selection.all_stores_must_succeed.is_some()
+    }
+
+    /// Everything that can be checked before a request changes anything.
+    fn has_data(&mut self) -> bool {
+        self.data.get_mut().map(|d| d.is_some()).unwrap_or(false)
+    }
+
+    async fn validate(&mut self) -> Result<()> {
+        let has_data = self.has_data();
+        if self.filename.is_some() && has_data {
+            return Err(Error::InvalidArgument(
+                "filename and data are mutually exclusive; give one".into(),
+            ));
+        }
+        // openstacksdk: a name that is a path to an image file means "upload this file".
+        if self.filename.is_none() && !has_data && Path::new(&self.name).is_file() {
+            self.filename = Some(PathBuf::from(&self.name));
+            self.name = String::new();
+        }
+        if self.name.is_empty() {
+            match self.filename.as_ref().and_then(|f| f.file_stem()) {
+                Some(stem) => self.name = stem.to_string_lossy().into_owned(),
+                None => return Err(Error::InvalidArgument("an image needs a name".into())),
+            }
+        }
+        if let Some(path) = &self.filename {
+            let meta = tokio::fs::metadata(path).await.map_err(|e| Error::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if !meta.is_file() {
+                return Err(Error::Io {
+                    path: path.display().to_string(),
+                    message: "not a regular file".into(),
+                });
+            }
+            // Readable? Opening now fails before the record exists.
+            tokio::fs::File::open(path).await.map_err(|e| Error::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        if self.disk_format.is_none() {
+            let by_ext = self
+                .filename
+                .as_ref()
+                .and_then(|f| f.extension())
+                .map(|e| DiskFormat::from(e.to_string_lossy().to_ascii_lowercase().as_str()))
+                .filter(|f| !matches!(f, DiskFormat::Unknown(_)));
+            self.disk_format = Some(by_ext.unwrap_or(DiskFormat::Qcow2));
+        }
+        if self.container_format.is_none() {
+            self.container_format = Some(ContainerFormat::Bare);
+        }
+        let schema = self.proxy.cached_image_schema().await?;
+        for (field, value) in [
+            (
+                "disk_format",
+                self.disk_format.as_ref().map(|f| f.as_str().to_string()),
+            ),
+            (
+                "container_format",
+                self.container_format
+                    .as_ref()
+                    .map(|f| f.as_str().to_string()),
+            ),
+        ] {
+            let allowed = schema.enum_values(field);
+            if let Some(v) = value {
+                if !allowed.is_empty() && !allowed.contains(&v) {
+                    return Err(Error::InvalidArgument(format!(
+                        "{field} {v:?} is not supported by this cloud (supported: {})",
+                        allowed.join(", ")
+                    )));
+                }
+            }
+        }
+        for tag in &self.tags {
+            if tag.is_empty() || tag.chars().count() > 255 {
+                return Err(Error::InvalidArgument(format!(
+                    "tag {tag:?} must be 1 to 255 characters long"
+                )));
+            }
+        }
+        if self.uses_import() {
+            if self.filename.is_none() && !has_data {
+                return Err(Error::InvalidArgument(
+                    "use_import/stores need data to import".into(),
+                ));
+            }
+            self.proxy
+                .validate_import("glance-direct", &self.selection)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Looks for an existing image with this name and the same data.
+    async fn find_duplicate(&self) -> Result<Option<Image>> {
+        let api: Api<Image> = self.proxy.images_api();
+        let same_name: Vec<Image> = api
+            .list(&Query::new().param("name", &self.name), &Default::default())
+            .try_collect()
+            .await?;
+        if same_name.is_empty() {
+            return Ok(None);
+        }
+        let (md5, sha256) = match (&self.md5, &self.sha256) {
+            (Some(m), Some(s)) => (m.clone(), Some(s.clone())),
+            (Some(m), None) => (m.clone(), None),
+            _ => match self.pre_hash().await? {
+                Some((m, s)) => (m, Some(s)),
+                // A one-shot reader or stream cannot be hashed twice: no dedupe.
+                None => return Ok(None),
+            },
+        };
+        Ok(same_name.into_iter().find(|img| {
+            let md5_ok = img.property(MD5_KEY).or(img.checksum.as_deref()) == Some(md5.as_str());
+            let sha_ok = match (&sha256, img.property(SHA256_KEY)) {
+                (Some(s), Some(theirs)) => s == theirs,
+                _ => true,
+            };
+            md5_ok && sha_ok && img.status == ImageStatus::Active
+        }))
+    }
+
+    /// Hashes the data before upload (only for deduplication, and only for re-readable data).
+    async fn pre_hash(&self) -> Result<Option<(String, String)>> {
+        if let Some(path) = &self.filename {
+            let opts = UploadOptions::default().algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+            let (body, results) = openstack_transfer::UploadBody::from_path(path, &opts)
+                .await
+                .map_err(|e| transfer_error(e, &path.display().to_string()))?;
+            let _ = http_body_util::BodyExt::collect(body)
+                .await
+                .map_err(|e| transfer_error(e, &path.display().to_string()))?;
+            let d = results
+                .wait()
+                .await
+                .map_err(|e| transfer_error(e, &path.display().to_string()))?;
+            return Ok(Some((
+                d.get(Algorithm::Md5).unwrap_or_default().into(),
+                d.get(Algorithm::Sha256).unwrap_or_default().into(),
+            )));
+        }
+        let bytes = match self.data.lock().ok().as_deref() {
+            Some(Some(ImageData::Bytes(b))) => Some(b.clone()),
+            _ => None,
+        };
+        Ok(bytes.map(|b| {
+            (
+                digest_hex(Algorithm::Md5, &b),
+                digest_hex(Algorithm::Sha256, &b),
+            )
+        }))
+    }
+
+    async fn run(mut self) -> Result<Image> {
+        self.validate().await?;
+        if !self.allow_duplicates {
+            if let Some(existing) = self.find_duplicate().await? {
+                tracing::info!(image = %existing.id, "an identical image with this name exists; returning it");
+                return Ok(existing);
+            }
+        }
+        let taken = self.data.get_mut().ok().and_then(Option::take);
+        let data = self.filename.take().map(ImageData::Path).or(taken);
+        // Open the data first: an unreadable file fails before the record exists.
+        let upload = match data {
+            Some(d) => {
+                let mut opts = UploadOptions::default();
+                if let Some(p) = self.progress.clone() {
+                    opts = opts.progress(p);
+                }
+                Some(self.proxy.prepare_upload(d, &opts).await?)
+            }
+            None => None,
+        };
+        let mut properties = BTreeMap::new();
+        if self.disable_vendor_agent {
+            let vendor = &self.proxy.session.config().disable_vendor_agent;
+            properties.extend(
+                vendor
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
+            );
+        }
+        properties.extend(self.properties.clone());
+        properties.extend(self.meta.clone());
+        properties.insert(
+            OBJECT_KEY.into(),
+            Value::String(format!("{}/{}", self.container, self.name)),
+        );
+        if let Some(m) = &self.md5 {
+            properties.insert(MD5_KEY.into(), Value::String(m.clone()));
+        }
+        if let Some(s) = &self.sha256 {
+            properties.insert(SHA256_KEY.into(), Value::String(s.clone()));
+        }
+        let body = ImageCreate {
+            name: Some(self.name.clone()),
+            disk_format: self.disk_format.clone(),
+            container_format: self.container_format.clone(),
+            visibility: self.visibility.clone(),
+            protected: self.protected,
+            os_hidden: self.os_hidden,
+            min_disk: self.min_disk,
+            min_ram: self.min_ram,
+            tags: self.tags.clone(),
+            properties,
+            id: None,
+        };
+        let created = self.proxy.images_api().create(&body).await?;
+        let Some(upload) = upload else {
+            return Ok(created);
+        };
+        match self.upload_and_verify(&created, upload).await {
+            Ok(img) => Ok(img),
+            Err((err, keep)) => {
+                if keep {
+                    return Err(err);
+                }
+                let cleanup = self.proxy.delete_image(&created.id, None, true).await;
+                let note = match cleanup {
+                    Ok(_) => format!("the half-created image {} was deleted", created.id),
+                    Err(e) => format!(
+                        "deleting the half-created image {} also failed: {e}",
+                        created.id
+                    ),
+                };
+                Err(annotate(err, &note))
+            }
+        }
+    }
+
+    /// Uploads and verifies; on error says whether to keep the image.
+    async fn upload_and_verify(
+        &self,
+        created: &Image,
+        upload: crate::data::PreparedUpload,
+    ) -> std::result::Result<Image, (Error, bool)> {
+        let fail = |e: Error| (e, false);
+        let digests: Digests = if self.uses_import() {
+            self.proxy
+                .put_data(&created.id, "stage", upload, None)
+                .await
+                .map_err(fail)?
+        } else {
+            self.proxy
+                .put_data(&created.id, "file", upload, None)
+                .await
+                .map_err(fail)?
+        };
+        let md5 = digests.get(Algorithm::Md5).unwrap_or_default().to_string();
+        let sha256 = digests
+            .get(Algorithm::Sha256)
+            .unwrap_or_default()
+            .to_string();
+        // The caller's claims about the data are checked against what was actually sent.
+        for (claimed, actual, algorithm) in
+            [(&self.md5, &md5, "md5"), (&self.sha256, &sha256, "sha256")]
+        {
+            if let Some(c) = claimed {
+                if c != actual {
+                    return Err((
+                        Error::ChecksumMismatch {
+                            algorithm: algorithm.into(),
+                            expected: c.clone(),
+                            actual: actual.clone(),
+                        },
+                        self.keep_on_mismatch,
+                    ));
+                }
+            }
+        }
+        if self.uses_import() {
+            let mut import = self
+                .proxy
+                .import_image(&created.id, ImportMethod::GlanceDirect);
+            if !self.selection.stores.is_empty() {
+                import = import.stores(self.selection.stores.iter());
+            }
+            if let Some(all) = self.selection.all_stores {
+                import = import.all_stores(all);
+            }
+            if let Some(must) = self.selection.all_stores_must_succeed {
+                import = import.all_stores_must_succeed(must);
+            }
+            if self.wait || self.validate_checksum {
+                import = import.wait(self.timeout);
+            }
+            import.await.map_err(fail)?;
+        }
+        let mut image = self.proxy.get_image(&created.id).await.map_err(fail)?;
+        if (self.wait || self.validate_checksum) && image.status != ImageStatus::Active {
+            let opts = openstack_resource::WaitOptions::fixed(Duration::from_secs(1), self.timeout);
+            image = self
+                .proxy
+                .wait_for_status(&created.id, "active", &["killed"], &opts)
+                .await
+                .map_err(fail)?;
+        }
+        if image.status == ImageStatus::Active {
+            verify_server_digests(&image, &digests, self.validate_checksum)
+                .map_err(|e| (e, self.keep_on_mismatch))?;
+        }
+        // Record what was computed so later create_image calls can deduplicate.
+        if image.property(MD5_KEY) != Some(md5.as_str())
+            || image.property(SHA256_KEY) != Some(sha256.as_str())
+        {
+            let mut changed = image.clone();
+            changed
+                .properties
+                .insert(MD5_KEY.into(), Value::String(md5));
+            changed
+                .properties
+                .insert(SHA256_KEY.into(), Value::String(sha256));
+            image = self
+                .proxy
+                .update_image(&image, &changed)
+                .await
+                .map_err(fail)?;
+        }
+        Ok(image)
+    }
+}
+
+/// Compares the server's digests with the computed ones.
+fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Result<()> {
+    let mut compared = false;
+    if let Some(server_md5) = &image.checksum {
+        if let Some(ours) = digests.get(Algorithm::Md5) {
+            compared = true;
+            if !server_md5.eq_ignore_ascii_case(ours) {
+                return Err(Error::ChecksumMismatch {
+                    algorithm: "md5".into(),
+                    expected: ours.into(),
+                    actual: server_md5.clone(),
+                });
+            }
+        }
+    }
+    if let (Some(algo), Some(value)) = (&image.os_hash_algo, &image.os_hash_value) {
+        if let Some(ours) = algo.parse::<Algorithm>().ok().and_then(|a| digests.get(a)) {
+            compared = true;
+            if !value.eq_ignore_ascii_case(ours) {
+                return Err(Error::ChecksumMismatch {
+                    algorithm: algo.clone(),
+                    expected: ours.into(),
+                    actual: value.clone(),
+                });
+            }
+        }
+    }
+    if require && !compared {
+        return Err(Error::InvalidArgument(format!(
+            "validate_checksum: image {} reports no checksum to compare with",
+            image.id
+        )));
+    }
+    Ok(())
+}
+
+/// Appends a note to an error's message.
+fn annotate(err: Error, note: &str) -> Error {
+    match err {
+        Error::Transport { url, message } => Error::Transport {
+            url,
+            message: format!("{message}; {note}"),
+        },
+        Error::Io { path, message } => Error::Io {
+            path,
+            message: format!("{message}; {note}"),
+        },
+        Error::Failed {
+            what,
+            status,
+            message,
+        } => Error::Failed {
+            what,
+            status,
+            message: format!("{message}; {note}"),
+        },
+        Error::BadRequest(mut a) => {
+            a.message = format!("{}; {note}", a.message);
+            Error::BadRequest(a)
+        }
+        Error::Conflict(mut a) => {
+            a.message = format!("{}; {note}", a.message);
+            Error::Conflict(a)
+        }
+        Error::Forbidden(mut a) => {
+            a.message = format!("{}; {note}", a.message);
+            Error::Forbidden(a)
+        }
+        Error::Http(mut a) => {
+            a.message = format!("{}; {note}", a.message);
+            Error::Http(a)
+        }
+        Error::RequestEntityTooLarge(mut a) => {
+            a.message = format!("{}; {note}", a.message);
+            Error::RequestEntityTooLarge(a)
+        }
+        other => {
+            tracing::warn!("{note}");
+            other
+        }
+    }
+}
+
+impl<'a> IntoFuture for CreateImage<'a> {
+    type Output = Result<Image>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+impl ImageProxy {
+    /// `create_image(name, filename, data, container, md5, sha256, disk_format,
+    /// container_format, tags, disable_vendor_agent, allow_duplicates, meta, wait, timeout,
+    /// validate_checksum, use_import, stores, all_stores, all_stores_must_succeed, **kwargs)`.
+    ///
+    /// Returns a builder; `.await` it. Everything checkable is checked before the record is
+    /// created; the data is hashed (md5, sha256, sha512) while it streams; if anything fails
+    /// after the record exists, the record is deleted and the error says so; after upload the
+    /// server's `checksum`/`os_hash_value` are compared with what was sent.
+    pub fn create_image(&self, name: impl Into<String>) -> CreateImage<'_> {
+        CreateImage {
+            proxy: self,
+            name: name.into(),
+            filename: None,
+            data: std::sync::Mutex::new(None),
+            container: "images".into(),
+            md5: None,
+            sha256: None,
+            disk_format: None,
+            container_format: None,
+            tags: Vec::new(),
+            disable_vendor_agent: true,
+            allow_duplicates: false,
+            meta: BTreeMap::new(),
+            properties: BTreeMap::new(),
+            visibility: None,
+            min_disk: None,
+            min_ram: None,
+            protected: false,
+            os_hidden: false,
+            wait: false,
+            timeout: Duration::from_secs(3600),
+            validate_checksum: false,
+            use_import: false,
+            selection: StoreSelection::default(),
+            keep_on_mismatch: false,
+            progress: None,
+        }
+    }
+}

@@ -1,0 +1,804 @@
+//! Glance v2 resources: plain serde data, no I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use openstack_resource::{
+    Create, Delete, Get, HasStatus, List, Resource, Update, UpdateStrategy, encode_segment,
+};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// Defines a string enum with an `Unknown(String)` escape that round-trips.
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vm])* $variant,)+
+            /// A value this SDK does not know yet (kept as sent).
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The wire form.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Unknown(s) => s,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $($text => $name::$variant,)+
+                    other => $name::Unknown(other.to_string()),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Ok($name::from(s.as_str()))
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// An image's status.
+    ImageStatus {
+        /// Record exists, no data yet.
+        Queued => "queued",
+        /// Data being uploaded (legacy).
+        Saving => "saving",
+        /// Usable.
+        Active => "active",
+        /// Upload failed.
+        Killed => "killed",
+        /// Deleted.
+        Deleted => "deleted",
+        /// Data staged or being staged.
+        Uploading => "uploading",
+        /// Import in progress.
+        Importing => "importing",
+        /// Scheduled for deletion.
+        PendingDelete => "pending_delete",
+        /// Deactivated by an admin: data not downloadable by non-admins.
+        Deactivated => "deactivated",
+    }
+}
+
+#[allow(clippy::derivable_impls)] // the enum comes from a macro
+impl Default for ImageStatus {
+    fn default() -> Self {
+        ImageStatus::Queued
+    }
+}
+
+string_enum! {
+    /// Who can see an image.
+    Visibility {
+        /// Everyone.
+        Public => "public",
+        /// The owner only.
+        Private => "private",
+        /// The owner and accepted members.
+        Shared => "shared",
+        /// Everyone, but not listed by default.
+        Community => "community",
+    }
+}
+
+#[allow(clippy::derivable_impls)] // the enum comes from a macro
+impl Default for Visibility {
+    fn default() -> Self {
+        Visibility::Shared
+    }
+}
+
+string_enum! {
+    /// A disk format.
+    DiskFormat {
+        /// Amazon machine image.
+        Ami => "ami",
+        /// Amazon ramdisk.
+        Ari => "ari",
+        /// Amazon kernel.
+        Aki => "aki",
+        /// VHD.
+        Vhd => "vhd",
+        /// VHDX.
+        Vhdx => "vhdx",
+        /// VMDK.
+        Vmdk => "vmdk",
+        /// Raw.
+        Raw => "raw",
+        /// QCOW2.
+        Qcow2 => "qcow2",
+        /// VDI.
+        Vdi => "vdi",
+        /// ISO 9660.
+        Iso => "iso",
+        /// Virtuozzo ploop.
+        Ploop => "ploop",
+    }
+}
+
+string_enum! {
+    /// A container format.
+    ContainerFormat {
+        /// Amazon machine image.
+        Ami => "ami",
+        /// Amazon ramdisk.
+        Ari => "ari",
+        /// Amazon kernel.
+        Aki => "aki",
+        /// No container.
+        Bare => "bare",
+        /// OVF.
+        Ovf => "ovf",
+        /// OVA.
+        Ova => "ova",
+        /// Docker tarball.
+        Docker => "docker",
+        /// Compressed.
+        Compressed => "compressed",
+    }
+}
+
+string_enum! {
+    /// A member's status.
+    MemberStatus {
+        /// Shared, not yet answered.
+        Pending => "pending",
+        /// Accepted: the image shows in the member's lists.
+        Accepted => "accepted",
+        /// Rejected.
+        Rejected => "rejected",
+    }
+}
+
+string_enum! {
+    /// A task's status.
+    TaskStatus {
+        /// Created.
+        Pending => "pending",
+        /// Running.
+        Processing => "processing",
+        /// Done.
+        Success => "success",
+        /// Failed.
+        Failure => "failure",
+    }
+}
+
+/// `"a,b"` ⇄ `["a", "b"]` for Glance's comma-separated fields.
+mod csv {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.join(","))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        Ok(s.map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default())
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One location of an image's data (admin/service only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    /// The data's URL.
+    pub url: String,
+    /// Store-specific metadata (e.g. `store`).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, Value>,
+}
+
+/// A Glance image: every field of the v2 image schema, plus free-form properties.
+///
+/// Fields the server always returns are not `Option`. Unknown properties land in
+/// [`Image::properties`] and round-trip; the `os_glance_*` import fields and `stores` are
+/// typed. Build a modified copy and pass both to `update_image`: only what changed is sent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Image {
+    /// Id (UUID).
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Status.
+    #[serde(default)]
+    pub status: ImageStatus,
+    /// Visibility.
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// Protected from deletion.
+    #[serde(default)]
+    pub protected: bool,
+    /// Hidden from default lists.
+    #[serde(default)]
+    pub os_hidden: bool,
+    /// Owning project.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// MD5 of the data (legacy).
+    #[serde(default)]
+    pub checksum: Option<String>,
+    /// Algorithm of `os_hash_value` (e.g. `sha512`).
+    #[serde(default)]
+    pub os_hash_algo: Option<String>,
+    /// Secure hash of the data.
+    #[serde(default)]
+    pub os_hash_value: Option<String>,
+    /// Data size in bytes.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Virtual disk size.
+    #[serde(default)]
+    pub virtual_size: Option<u64>,
+    /// Container format.
+    #[serde(default)]
+    pub container_format: Option<ContainerFormat>,
+    /// Disk format.
+    #[serde(default)]
+    pub disk_format: Option<DiskFormat>,
+    /// Creation time (ISO 8601).
+    #[serde(default)]
+    pub created_at: String,
+    /// Last update (ISO 8601).
+    #[serde(default)]
+    pub updated_at: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The data's URL when the server shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_url: Option<String>,
+    /// Minimum RAM (MiB).
+    #[serde(default)]
+    pub min_ram: u64,
+    /// Minimum disk (GiB).
+    #[serde(default)]
+    pub min_disk: u64,
+    /// Link to itself.
+    #[serde(rename = "self", default)]
+    pub self_link: String,
+    /// Link to its data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Link to its schema.
+    #[serde(default)]
+    pub schema: String,
+    /// Stores holding the data (multi-store clouds).
+    #[serde(default, with = "csv", skip_serializing_if = "Vec::is_empty")]
+    pub stores: Vec<String>,
+    /// Locations (when the server shows them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
+    /// Stores an import is still copying to.
+    #[serde(default, with = "csv", skip_serializing_if = "Vec::is_empty")]
+    pub os_glance_importing_to_stores: Vec<String>,
+    /// Stores an import failed for.
+    #[serde(default, with = "csv", skip_serializing_if = "Vec::is_empty")]
+    pub os_glance_failed_import: Vec<String>,
+    /// The import task's id, while/after importing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_glance_import_task: Option<String>,
+    /// Free-form properties (strings in Glance), round-tripped.
+    #[serde(flatten)]
+    pub properties: BTreeMap<String, Value>,
+}
+
+/// Fields Glance owns; never part of an update.
+pub const IMAGE_READ_ONLY: &[&str] = &[
+    "id",
+    "status",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "size",
+    "virtual_size",
+    "created_at",
+    "updated_at",
+    "direct_url",
+    "self",
+    "file",
+    "schema",
+    "stores",
+    "locations",
+    "os_glance_importing_to_stores",
+    "os_glance_failed_import",
+    "os_glance_import_task",
+];
+
+/// Query parameters of `GET /v2/images`.
+pub const IMAGE_QUERY: &[&str] = &[
+    "name",
+    "id",
+    "status",
+    "visibility",
+    "owner",
+    "member_status",
+    "tag",
+    "size_min",
+    "size_max",
+    "created_at",
+    "updated_at",
+    "sort_key",
+    "sort_dir",
+    "sort",
+    "os_hidden",
+    "protected",
+    "container_format",
+    "disk_format",
+    "checksum",
+    "os_hash_value",
+];
+
+impl Resource for Image {
+    const SERVICE_TYPE: &'static str = "image";
+    const KIND: &'static str = "image";
+    const RESOURCE_KEY: Option<&'static str> = None;
+    const LIST_KEY: &'static str = "images";
+    const UPDATE: UpdateStrategy =
+        UpdateStrategy::JsonPatch("application/openstack-images-v2.1-json-patch");
+    const READ_ONLY: &'static [&'static str] = IMAGE_READ_ONLY;
+    const QUERY_PARAMETERS: &'static [&'static str] = IMAGE_QUERY;
+    type Parent = ();
+    fn base_path(_: &()) -> String {
+        "/v2/images".into()
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn find_extra_query() -> &'static [(&'static str, &'static str)] {
+        // `find` also finds hidden images, as openstacksdk does.
+        &[]
+    }
+}
+impl Get for Image {}
+impl List for Image {}
+impl Update for Image {}
+impl Delete for Image {}
+impl Create for Image {
+    type Create = ImageCreate;
+}
+
+impl HasStatus for Image {
+    fn status(&self) -> &str {
+        self.status.as_str()
+    }
+    fn failure_message(&self) -> Option<String> {
+        (!self.os_glance_failed_import.is_empty()).then(|| {
+            format!(
+                "import failed for stores: {}",
+                self.os_glance_failed_import.join(", ")
+            )
+        })
+    }
+}
+
+impl Image {
+    /// A free-form property as a string.
+    pub fn property(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).and_then(Value::as_str)
+    }
+}
+
+/// The body of `POST /v2/images`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ImageCreate {
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A chosen id (UUID).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Disk format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_format: Option<DiskFormat>,
+    /// Container format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_format: Option<ContainerFormat>,
+    /// Visibility.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+    /// Protected.
+    #[serde(skip_serializing_if = "is_false")]
+    pub protected: bool,
+    /// Hidden.
+    #[serde(skip_serializing_if = "is_false")]
+    pub os_hidden: bool,
+    /// Minimum RAM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_ram: Option<u64>,
+    /// Minimum disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_disk: Option<u64>,
+    /// Tags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Free-form properties.
+    #[serde(flatten)]
+    pub properties: BTreeMap<String, Value>,
+}
+
+/// A member of a shared image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member project's id.
+    pub member_id: String,
+    /// The image.
+    pub image_id: String,
+    /// Status.
+    pub status: MemberStatus,
+    /// Creation time.
+    #[serde(default)]
+    pub created_at: String,
+    /// Last update.
+    #[serde(default)]
+    pub updated_at: String,
+    /// Its schema.
+    #[serde(default)]
+    pub schema: String,
+}
+
+impl Resource for Member {
+    const SERVICE_TYPE: &'static str = "image";
+    const KIND: &'static str = "member";
+    const RESOURCE_KEY: Option<&'static str> = None;
+    const LIST_KEY: &'static str = "members";
+    const NAME_FILTER: Option<&'static str> = None;
+    const READ_ONLY: &'static [&'static str] = &[
+        "member_id",
+        "image_id",
+        "created_at",
+        "updated_at",
+        "schema",
+    ];
+    type Parent = String;
+    fn base_path(image_id: &String) -> String {
+        format!("/v2/images/{}/members", encode_segment(image_id))
+    }
+    fn id(&self) -> &str {
+        &self.member_id
+    }
+}
+impl Get for Member {}
+impl List for Member {}
+impl Delete for Member {}
+impl Create for Member {
+    type Create = Value;
+}
+
+/// An asynchronous Glance task (legacy `import` tasks and the interoperable-import tasks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Id.
+    pub id: String,
+    /// Type (`import`, `api_image_import`, `location_import`).
+    #[serde(rename = "type")]
+    pub task_type: String,
+    /// Status.
+    pub status: TaskStatus,
+    /// Input.
+    #[serde(default)]
+    pub input: Option<Value>,
+    /// Result.
+    #[serde(default)]
+    pub result: Option<Value>,
+    /// Owner project.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// The server's message (set on failure).
+    #[serde(default)]
+    pub message: String,
+    /// When it expires.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Creation time.
+    #[serde(default)]
+    pub created_at: String,
+    /// Last update.
+    #[serde(default)]
+    pub updated_at: String,
+    /// The image (for image tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    /// The request that started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Other fields.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Resource for Task {
+    const SERVICE_TYPE: &'static str = "image";
+    const KIND: &'static str = "task";
+    const RESOURCE_KEY: Option<&'static str> = None;
+    const LIST_KEY: &'static str = "tasks";
+    const NAME_FILTER: Option<&'static str> = None;
+    const QUERY_PARAMETERS: &'static [&'static str] = &["type", "status", "sort_key", "sort_dir"];
+    type Parent = ();
+    fn base_path(_: &()) -> String {
+        "/v2/tasks".into()
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+impl Get for Task {}
+impl List for Task {}
+impl Create for Task {
+    type Create = Value;
+}
+impl HasStatus for Task {
+    fn status(&self) -> &str {
+        self.status.as_str()
+    }
+    fn failure_message(&self) -> Option<String> {
+        (!self.message.is_empty()).then(|| self.message.clone())
+    }
+}
+
+/// A JSON schema served by Glance (`/v2/schemas/...`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    /// The schema's name (`image`, `images`, `metadef_namespace`, ...).
+    #[serde(default)]
+    pub name: String,
+    /// Its properties (JSON schema).
+    #[serde(default)]
+    pub properties: BTreeMap<String, Value>,
+    /// Its additional-properties rule, if any.
+    #[serde(
+        default,
+        rename = "additionalProperties",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_properties: Option<Value>,
+    /// Everything else (links, required, definitions, ...).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Schema {
+    /// The `enum` values of a property, if it has one (nulls skipped).
+    pub fn enum_values(&self, property: &str) -> Vec<String> {
+        self.properties
+            .get(property)
+            .and_then(|p| p.get("enum"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn bool_from_any<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    })
+}
+
+/// A storage backend (`GET /v2/info/stores[/detail]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Store {
+    /// Store id.
+    pub id: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Whether it is the default store (Glance sends `"true"` as a string).
+    #[serde(default, deserialize_with = "bool_from_any")]
+    pub default: bool,
+    /// Whether it is read-only (e.g. the http store).
+    #[serde(default, rename = "read-only", deserialize_with = "bool_from_any")]
+    pub read_only: bool,
+    /// Backend type (detail only).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub store_type: Option<String>,
+    /// Weight (detail only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i64>,
+    /// Backend properties (detail only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<BTreeMap<String, Value>>,
+}
+
+/// What the interoperable import offers (`GET /v2/info/import`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ImportInfo {
+    /// Advertised import methods (`glance-direct`, `web-download`, `copy-image`, `glance-download`).
+    pub import_methods: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for ImportInfo {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let import_methods = v
+            .get("import-methods")
+            .and_then(|m| m.get("value"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(ImportInfo { import_methods })
+    }
+}
+
+/// Quota usage (`GET /v2/info/usage`): resource → `{usage, limit}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    /// Per quota: usage and limit.
+    #[serde(default)]
+    pub usage: BTreeMap<String, UsageEntry>,
+}
+
+/// One quota's usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageEntry {
+    /// Used.
+    pub usage: i64,
+    /// Limit.
+    pub limit: i64,
+}
+
+/// The image cache's content (`GET /v2/cache`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImageCache {
+    /// Cached images.
+    #[serde(default)]
+    pub cached_images: Vec<CachedImage>,
+    /// Image ids queued for caching.
+    #[serde(default)]
+    pub queued_images: Vec<String>,
+}
+
+/// One cached image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CachedImage {
+    /// The image id.
+    pub image_id: String,
+    /// Hits.
+    #[serde(default)]
+    pub hits: u64,
+    /// Size in bytes.
+    #[serde(default)]
+    pub size: u64,
+    /// Other fields (times, ...).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// What `clear_cache` clears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheTarget {
+    /// Cached images.
+    Cache,
+    /// The queue.
+    Queue,
+    /// Both.
+    Both,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Value {
+        json!({"name": "probe", "disk_format": "raw", "container_format": "bare", "visibility": "shared",
+            "size": 12, "virtual_size": null, "status": "active", "checksum": "c", "protected": false,
+            "min_ram": 0, "min_disk": 0, "owner": "o", "os_hidden": false, "os_hash_algo": "sha512",
+            "os_hash_value": "h", "id": "5cfaff86", "created_at": "t1", "updated_at": "t2", "tags": ["a"],
+            "self": "/v2/images/5cfaff86", "file": "/v2/images/5cfaff86/file", "schema": "/v2/schemas/image",
+            "stores": "fast,slow", "os_glance_failed_import": "", "custom": "x", "hw_disk_bus": "scsi"})
+    }
+
+    #[test]
+    fn image_decodes_typed_and_keeps_properties() {
+        let img: Image = serde_json::from_value(sample()).unwrap();
+        assert_eq!(img.status, ImageStatus::Active);
+        assert_eq!(img.disk_format, Some(DiskFormat::Raw));
+        assert_eq!(img.stores, vec!["fast", "slow"]);
+        assert!(img.os_glance_failed_import.is_empty());
+        assert_eq!(img.property("custom"), Some("x"));
+        assert_eq!(img.self_link, "/v2/images/5cfaff86");
+    }
+
+    #[test]
+    fn unknown_enum_values_round_trip() {
+        let mut v = sample();
+        v["status"] = json!("frozen");
+        v["disk_format"] = json!("vhdz");
+        let img: Image = serde_json::from_value(v).unwrap();
+        assert_eq!(img.status, ImageStatus::Unknown("frozen".into()));
+        let back = serde_json::to_value(&img).unwrap();
+        assert_eq!(back["status"], "frozen");
+        assert_eq!(back["disk_format"], "vhdz");
+        assert_eq!(back["custom"], "x");
+        assert_eq!(back["stores"], "fast,slow");
+    }
+
+    #[test]
+    fn image_patch_touches_only_what_changed() {
+        let img: Image = serde_json::from_value(sample()).unwrap();
+        let mut changed = img.clone();
+        changed.name = Some("renamed".into());
+        changed.properties.insert("custom_key".into(), json!("v"));
+        changed.properties.remove("hw_disk_bus");
+        changed.tags.push("b".into());
+        let req = openstack_resource::request::update::<Image>(&(), &img, &changed)
+            .unwrap()
+            .unwrap();
+        assert_eq!(req.method, http::Method::PATCH);
+        assert_eq!(
+            req.headers["content-type"],
+            "application/openstack-images-v2.1-json-patch"
+        );
+        assert_eq!(
+            req.json.unwrap(),
+            json!([
+                {"op": "remove", "path": "/hw_disk_bus"},
+                {"op": "replace", "path": "/name", "value": "renamed"},
+                {"op": "replace", "path": "/tags", "value": ["a", "b"]},
+                {"op": "add", "path": "/custom_key", "value": "v"},
+            ])
+        );
+    }
+
+    #[test]
+    fn stores_info_booleans_are_strings() {
+        let s: Store =
+            serde_json::from_value(json!({"id": "web", "description": "d", "read-only": "true"}))
+                .unwrap();
+        assert!(s.read_only && !s.default);
+        let info: ImportInfo =
+            serde_json::from_value(json!({"import-methods": {"value": ["glance-direct"]}}))
+                .unwrap();
+        assert_eq!(info.import_methods, vec!["glance-direct"]);
+    }
+}
