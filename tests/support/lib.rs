@@ -37,3 +37,30 @@ pub fn unique(prefix: &str) -> String {
         .map_or(0, |d| d.subsec_nanos());
     format!("osrs-test-{prefix}-{}-{n}-{nanos:x}", std::process::id())
 }
+
+/// An image proxy on a cloud of the local test cloud.
+pub fn image(name: &str) -> openstack_image::ImageProxy {
+    openstack_image::ImageProxy::new(session(name))
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so data differs between tests.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// The directory and base URL of the loopback web server that web-download imports from.
+pub fn www() -> (std::path::PathBuf, String) {
+    let dir = std::env::var("OSRS_CLOUD_WWW_DIR")
+        .expect("OSRS_CLOUD_WWW_DIR is not set: run the tests with `cargo xtask test`");
+    let url = std::env::var("OSRS_CLOUD_WWW_URL").expect("OSRS_CLOUD_WWW_URL is not set");
+    (dir.into(), url)
+}

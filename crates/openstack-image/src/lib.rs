@@ -42,7 +42,7 @@ pub use metadef::{
 };
 pub use proxy::{IdRef, ImageProxy};
 pub use types::{
-    CacheTarget, CachedImage, ContainerFormat, DiskFormat, Image, ImageCache, ImageCreate,
-    ImageStatus, ImportInfo, Location, Member, MemberStatus, Schema, Store, Task, TaskStatus,
-    Usage, UsageEntry, Visibility,
+    CacheTarget, CachedImage, ContainerFormat, DiskFormat, IMAGE_TYPED_FIELDS, Image, ImageCache,
+    ImageCreate, ImageStatus, ImportInfo, Location, Member, MemberStatus, Schema, Store, Task,
+    TaskStatus, Usage, UsageEntry, Visibility,
 };

@@ -319,6 +319,36 @@ pub struct Image {
     pub properties: BTreeMap<String, Value>,
 }
 
+/// Every property of Glance's image schema that [`Image`] types as a field (the rest of an
+/// image's properties are free-form strings in [`Image::properties`]).
+pub const IMAGE_TYPED_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "os_hidden",
+    "owner",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "size",
+    "virtual_size",
+    "container_format",
+    "disk_format",
+    "created_at",
+    "updated_at",
+    "tags",
+    "direct_url",
+    "min_ram",
+    "min_disk",
+    "self",
+    "file",
+    "schema",
+    "stores",
+    "locations",
+];
+
 /// Fields Glance owns; never part of an update.
 pub const IMAGE_READ_ONLY: &[&str] = &[
     "id",

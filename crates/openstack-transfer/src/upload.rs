@@ -242,6 +242,16 @@ impl UploadBody {
         self.length
     }
 
+    fn finish(&mut self) {
+        self.source = Source::Done;
+        if let Some(f) = self.feeder.take() {
+            f.finish();
+        }
+        if let Some(mut t) = self.tracker.take() {
+            t.finish();
+        }
+    }
+
     fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, TransferError>>> {
         match &mut self.source {
             Source::Bytes { data, chunk } => {
@@ -312,6 +322,11 @@ impl Body for UploadBody {
                     if let Some(t) = this.tracker.as_mut() {
                         t.advance(chunk.len() as u64);
                     }
+                    if this.length == Some(this.sent) {
+                        // All announced bytes are out: an HTTP client may never poll again,
+                        // so the digests are final now.
+                        this.finish();
+                    }
                     Poll::Ready(Some(Ok(Frame::data(chunk))))
                 }
                 Some(Err(e)) => {
@@ -330,12 +345,7 @@ impl Body for UploadBody {
                             })));
                         }
                     }
-                    if let Some(f) = this.feeder.take() {
-                        f.finish();
-                    }
-                    if let Some(t) = this.tracker.as_mut() {
-                        t.finish();
-                    }
+                    this.finish();
                     Poll::Ready(None)
                 }
             };

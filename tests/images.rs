@@ -1,0 +1,292 @@
+//! Image records: create, get, find, list with filters, update, tags, actions, delete.
+
+use futures_util::TryStreamExt;
+use openstack_image::{ContainerFormat, DiskFormat, Image, ImageStatus, Visibility};
+use openstack_resource::{Error, ListOptions, Query};
+use openstack_tests::{ADMIN, DEMO, image, unique};
+use serde_json::json;
+
+#[tokio::test]
+async fn create_record_get_find_update_tags_delete() {
+    let img = image(ADMIN);
+    let name = unique("record");
+    let created = img
+        .create_image(&name)
+        .disk_format(DiskFormat::Raw)
+        .container_format(ContainerFormat::Bare)
+        .tags(["one", "two"])
+        .property("custom", "x")
+        .min_ram(64)
+        .await
+        .unwrap();
+    assert_eq!(created.status, ImageStatus::Queued);
+    assert_eq!(created.name.as_deref(), Some(name.as_str()));
+    assert_eq!(created.property("custom"), Some("x"));
+    assert_eq!(
+        created.property("owner_specified.openstack.object"),
+        Some(format!("images/{name}").as_str())
+    );
+    assert_eq!(created.min_ram, 64);
+
+    assert_eq!(img.get_image(&created.id).await.unwrap().id, created.id);
+    assert_eq!(img.get_image(&created).await.unwrap().id, created.id);
+    assert_eq!(img.find_image(&name).await.unwrap().id, created.id);
+    assert_eq!(img.find_image(&created.id).await.unwrap().id, created.id);
+    assert!(
+        img.find_image_opt(&unique("nothing"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        img.find_image(&unique("nothing"))
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
+    // Update: only what changed is sent; read-only fields are refused locally.
+    let mut changed = created.clone();
+    changed.name = Some(format!("{name}-renamed"));
+    changed.properties.insert("custom_key".into(), json!("v"));
+    changed.properties.remove("custom");
+    changed.min_disk = 2;
+    let updated = img.update_image(&created, &changed).await.unwrap();
+    assert_eq!(updated.name, changed.name);
+    assert_eq!(updated.property("custom_key"), Some("v"));
+    assert_eq!(updated.property("custom"), None);
+    assert_eq!(updated.min_disk, 2);
+    let mut bad = updated.clone();
+    bad.size = Some(1);
+    assert!(matches!(
+        img.update_image(&updated, &bad).await.unwrap_err(),
+        Error::InvalidArgument(_)
+    ));
+    let updated = img
+        .update_image_with(&updated, |i| i.visibility = Visibility::Private)
+        .await
+        .unwrap();
+    assert_eq!(updated.visibility, Visibility::Private);
+
+    img.add_tag(&updated, "three").await.unwrap();
+    img.remove_tag(&updated.id, "one").await.unwrap();
+    let tags = img.get_image(&updated.id).await.unwrap().tags;
+    assert!(
+        tags.contains(&"three".to_string()) && !tags.contains(&"one".to_string()),
+        "{tags:?}"
+    );
+    assert!(
+        img.remove_tag(&updated.id, "never-there")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(matches!(
+        img.add_tag(&updated.id, "").await.unwrap_err(),
+        Error::InvalidArgument(_)
+    ));
+
+    assert!(img.delete_image(&updated, None, false).await.unwrap());
+    img.wait_for_delete(&updated.id, &openstack_resource::WaitOptions::default())
+        .await
+        .unwrap();
+    assert!(!img.delete_image(&updated.id, None, true).await.unwrap());
+    assert!(
+        img.delete_image(&updated.id, None, false)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn a_name_with_two_images_is_ambiguous() {
+    let img = image(ADMIN);
+    let name = unique("twin");
+    let a = img
+        .create_image(&name)
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let b = img
+        .create_image(&name)
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let err = img.find_image(&name).await.unwrap_err();
+    match &err {
+        Error::Ambiguous { matches, .. } => {
+            assert!(matches.contains(&a.id) && matches.contains(&b.id))
+        }
+        other => panic!("expected Ambiguous, got {other:?}"),
+    }
+    img.delete_image(&a, None, false).await.unwrap();
+    img.delete_image(&b, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn hidden_images_are_found() {
+    let img = image(ADMIN);
+    let name = unique("hidden");
+    let h = img
+        .create_image(&name)
+        .disk_format(DiskFormat::Raw)
+        .os_hidden(true)
+        .await
+        .unwrap();
+    assert!(h.os_hidden);
+    let listed: Vec<Image> = img
+        .images(&Query::new().param("name", &name))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "hidden images are not listed by default");
+    assert_eq!(img.find_image(&name).await.unwrap().id, h.id);
+    img.delete_image(&h, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn list_filters_and_pagination_across_pages() {
+    let img = image(ADMIN);
+    let tag = unique("tag");
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let created = img
+            .create_image(unique(&format!("page{i}")))
+            .disk_format(DiskFormat::Raw)
+            .tags([tag.clone()])
+            .min_disk(i)
+            .await
+            .unwrap();
+        ids.push(created.id);
+    }
+    // Page size 2 → 4 pages, following Glance's `next` links.
+    let listed: Vec<Image> = img
+        .images_paged(
+            &Query::new()
+                .param("tag", &tag)
+                .param("sort", "created_at:asc"),
+            &ListOptions {
+                page_size: Some(2),
+                max_items: None,
+            },
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let mut got: Vec<String> = listed.iter().map(|i| i.id.clone()).collect();
+    got.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(got, want);
+    // A cap on items.
+    let capped: Vec<Image> = img
+        .images_paged(
+            &Query::new().param("tag", &tag),
+            &ListOptions {
+                page_size: Some(2),
+                max_items: Some(3),
+            },
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(capped.len(), 3);
+    // Other filters.
+    let queued: Vec<Image> = img
+        .images(&Query::new().param("tag", &tag).param("status", "queued"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 7);
+    let sorted: Vec<Image> = img
+        .images(
+            &Query::new()
+                .param("tag", &tag)
+                .param("sort_key", "name")
+                .param("sort_dir", "desc"),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let names: Vec<_> = sorted.iter().map(|i| i.name.clone().unwrap()).collect();
+    let mut desc = names.clone();
+    desc.sort();
+    desc.reverse();
+    assert_eq!(names, desc);
+    let recent: Vec<Image> = img
+        .images(
+            &Query::new()
+                .param("tag", &tag)
+                .param("created_at", "gte:2000-01-01T00:00:00Z")
+                .param("visibility", "shared"),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(recent.len(), 7);
+    // Unknown filters fail before any request.
+    let err = img
+        .images(&Query::new().param("colour", "red"))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    for id in ids {
+        img.delete_image(&id, None, false).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn demo_user_sees_own_images_not_admins_private_ones() {
+    let admin = image(ADMIN);
+    let demo = image(DEMO);
+    let private = admin
+        .create_image(unique("private"))
+        .visibility(Visibility::Private)
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    assert!(
+        demo.get_image(&private.id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    let mine = demo
+        .create_image(unique("mine"))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    assert_eq!(demo.get_image(&mine.id).await.unwrap().id, mine.id);
+    demo.delete_image(&mine, None, false).await.unwrap();
+    admin.delete_image(&private, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_formats_are_refused_before_anything_is_created() {
+    let img = image(ADMIN);
+    let name = unique("badformat");
+    let err = img
+        .create_image(&name)
+        .disk_format("floppy")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("floppy") && m.contains("qcow2")),
+        "{err}"
+    );
+    let err = img
+        .create_image(&name)
+        .container_format("crate")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("crate")),
+        "{err}"
+    );
+    assert!(
+        img.find_image_opt(&name).await.unwrap().is_none(),
+        "nothing was created"
+    );
+}

@@ -1,0 +1,281 @@
+//! Interoperable import: glance-direct, web-download, glance-download, copy-image, stores.
+
+use std::time::Duration;
+
+use openstack_image::{DiskFormat, ImageStatus, ImportMethod};
+use openstack_resource::Error;
+use openstack_tests::{ADMIN, DEMO, data, image, unique, www};
+use openstack_transfer::{Algorithm, digest_hex};
+
+const WAIT: Duration = Duration::from_secs(180);
+
+#[tokio::test]
+async fn import_info_and_stores() {
+    let img = image(ADMIN);
+    let info = img.get_import_info().await.unwrap();
+    for m in [
+        "glance-direct",
+        "web-download",
+        "copy-image",
+        "glance-download",
+    ] {
+        assert!(
+            info.import_methods.iter().any(|x| x == m),
+            "{m} in {:?}",
+            info.import_methods
+        );
+    }
+    let stores = img.stores(false).await.unwrap();
+    let ids: Vec<&str> = stores.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["fast", "slow", "cold", "web"]);
+    assert!(stores[0].default && stores[3].read_only);
+    let detail = img.stores(true).await.unwrap();
+    assert_eq!(detail[0].weight, Some(100));
+    assert_eq!(detail[0].store_type.as_deref(), Some("file"));
+    // Details are admin-only.
+    assert!(image(DEMO).stores(true).await.unwrap_err().is_forbidden());
+}
+
+#[tokio::test]
+async fn create_with_import_to_two_stores_waits_for_active() {
+    let img = image(ADMIN);
+    let bytes = data(400_000, 11);
+    let created = img
+        .create_image(unique("imp"))
+        .data(bytes.clone())
+        .disk_format(DiskFormat::Raw)
+        .stores(["fast", "slow"])
+        .wait(true)
+        .timeout(WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        created.status,
+        ImageStatus::Active,
+        "wait really waits on the import path"
+    );
+    let mut stores = created.stores.clone();
+    stores.sort();
+    assert_eq!(stores, ["fast", "slow"]);
+    assert_eq!(
+        created.os_hash_value.as_deref(),
+        Some(digest_hex(Algorithm::Sha512, &bytes).as_str())
+    );
+    assert_eq!(
+        img.download_image(&created)
+            .to_bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        &bytes[..]
+    );
+    // Delete from one store only (2.10), then the last store is refused (403).
+    assert!(
+        img.delete_image(&created, Some("slow"), false)
+            .await
+            .unwrap()
+    );
+    assert_eq!(img.get_image(&created.id).await.unwrap().stores, ["fast"]);
+    assert!(
+        img.delete_image(&created, Some("fast"), false)
+            .await
+            .unwrap_err()
+            .is_forbidden()
+    );
+    img.delete_image(&created, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn stage_then_glance_direct_import_and_copy_image_to_all_stores() {
+    let admin = image(ADMIN);
+    let bytes = data(250_000, 12);
+    let rec = admin
+        .create_image(unique("direct"))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    admin.stage_image(&rec, bytes.clone()).await.unwrap();
+    let outcome = admin
+        .import_image(&rec, ImportMethod::GlanceDirect)
+        .store("cold")
+        .wait(WAIT)
+        .await
+        .unwrap()
+        .expect("an outcome when waiting");
+    assert_eq!(outcome.succeeded, ["cold"]);
+    assert!(outcome.failed.is_empty());
+    let task = outcome.task.expect("the import task");
+    assert_eq!(task.status, openstack_image::TaskStatus::Success);
+
+    // copy-image (admin) to every store; per-store outcome.
+    let outcome = admin
+        .import_image(&rec, ImportMethod::CopyImage)
+        .all_stores(true)
+        .all_stores_must_succeed(false)
+        .wait(WAIT)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stores = outcome.succeeded.clone();
+    stores.sort();
+    assert_eq!(stores, ["cold", "fast", "slow"]);
+    assert_eq!(
+        admin
+            .download_image(&rec)
+            .prefer("slow")
+            .to_bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        &bytes[..]
+    );
+    let tasks = admin.image_tasks(&rec).await.unwrap();
+    assert!(tasks.len() >= 2, "{tasks:?}");
+    admin.delete_image(&rec, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn web_download_from_the_loopback_server() {
+    let img = image(DEMO);
+    let (dir, url) = www();
+    let bytes = data(180_000, 13);
+    let file = format!("{}.raw", unique("web"));
+    std::fs::write(dir.join(&file), &bytes).unwrap();
+    let rec = img
+        .create_image(unique("web"))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let outcome = img
+        .import_image(
+            &rec,
+            ImportMethod::WebDownload {
+                uri: format!("{url}/{file}"),
+            },
+        )
+        .wait(WAIT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(outcome.image.status, ImageStatus::Active);
+    assert_eq!(
+        outcome.image.checksum.as_deref(),
+        Some(digest_hex(Algorithm::Md5, &bytes).as_str())
+    );
+    std::fs::remove_file(dir.join(&file)).unwrap();
+    img.delete_image(&rec, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn web_download_from_a_filtered_host_surfaces_the_servers_400() {
+    let img = image(DEMO);
+    let rec = img
+        .create_image(unique("filtered"))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let err = img
+        .import_image(
+            &rec,
+            ImportMethod::WebDownload {
+                uri: "http://localhost:8089/x.raw".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::BadRequest(api) => assert!(api.message.contains("filtering"), "{}", api.message),
+        other => panic!("expected BadRequest, got {other:?}"),
+    }
+    img.delete_image(&rec, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn glance_download_from_region_two_without_an_interface() {
+    let img = image(ADMIN);
+    let bytes = data(120_000, 14);
+    let source = img
+        .create_image(unique("remote"))
+        .data(bytes.clone())
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let target = img
+        .create_image(unique("gd"))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let outcome = img
+        .import_image(
+            &target,
+            ImportMethod::GlanceDownload {
+                remote_region: "RegionTwo".into(),
+                remote_image_id: source.id.clone(),
+                remote_service_interface: None,
+            },
+        )
+        .wait(WAIT)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(outcome.image.status, ImageStatus::Active);
+    assert_eq!(
+        img.download_image(&target)
+            .to_bytes()
+            .await
+            .unwrap()
+            .as_ref(),
+        &bytes[..]
+    );
+    img.delete_image(&target, None, false).await.unwrap();
+    img.delete_image(&source, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_import_arguments_are_refused_before_sending() {
+    let img = image(DEMO);
+    let rec = img
+        .create_image(unique("badimp"))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let err = img
+        .import_image(&rec, ImportMethod::WebDownload { uri: String::new() })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    let err = img
+        .import_image(&rec, ImportMethod::CopyImage)
+        .stores(["nowhere"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("nowhere")),
+        "{err}"
+    );
+    let err = img
+        .import_image(&rec, ImportMethod::CopyImage)
+        .stores(["web"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("read-only")),
+        "{err}"
+    );
+    let err = img
+        .import_image(&rec, ImportMethod::CopyImage)
+        .stores(["fast"])
+        .all_stores(true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("mutually exclusive")),
+        "{err}"
+    );
+    assert_eq!(
+        img.get_image(&rec.id).await.unwrap().status,
+        ImageStatus::Queued,
+        "nothing happened"
+    );
+    img.delete_image(&rec, None, false).await.unwrap();
+}
