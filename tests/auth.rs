@@ -26,11 +26,7 @@ async fn password_token_catalog_and_image_list() {
     let s = session(ADMIN);
     let token = s.token().await.unwrap().expect("a token");
     assert!(matches!(&token.scope, Scope::Project { name, .. } if name == "admin"));
-    assert!(
-        token.roles.iter().any(|r| r == "admin"),
-        "roles: {:?}",
-        token.roles
-    );
+    assert!(token.roles.iter().any(|r| r == "admin"), "roles: {:?}", token.roles);
     let ep = s.endpoint("image").await.unwrap();
     assert_eq!(ep.root, "http://127.0.0.1:9292");
     assert_eq!(ep.version, Some(ApiVersion::new(2, 18)));
@@ -79,15 +75,9 @@ async fn wrong_password_is_unauthorized_with_keystones_message() {
     let mut cfg = cloud(DEMO);
     cfg.auth.password = Some("not-the-password".into());
     let err = Session::new(cfg).unwrap().token().await.unwrap_err();
-    let Error::Unauthorized(api) = &err else {
-        panic!("expected Unauthorized, got {err:?}")
-    };
+    let Error::Unauthorized(api) = &err else { panic!("expected Unauthorized, got {err:?}") };
     assert_eq!(api.status, 401);
-    assert!(
-        api.message.contains("requires authentication"),
-        "{}",
-        api.message
-    );
+    assert!(api.message.contains("requires authentication"), "{}", api.message);
     assert!(api.url.ends_with("/v3/auth/tokens"));
     assert!(!err.to_string().contains("not-the-password"));
 }
@@ -130,10 +120,7 @@ async fn token_auth_and_scopes() {
         role_id(&admin, "admin").await
     );
     admin
-        .request(
-            "identity",
-            Request::put(grant).body(RequestBody::empty()).unwrap(),
-        )
+        .request("identity", Request::put(grant).body(RequestBody::empty()).unwrap())
         .await
         .unwrap();
     let mut dom = base.clone();
@@ -141,11 +128,7 @@ async fn token_auth_and_scopes() {
     dom.auth.project_domain_name = None;
     dom.auth.domain_id = Some("default".into());
     let t = Session::new(dom).unwrap().token().await.unwrap().unwrap();
-    assert!(
-        matches!(&t.scope, Scope::Domain { id, .. } if id == "default"),
-        "{:?}",
-        t.scope
-    );
+    assert!(matches!(&t.scope, Scope::Domain { id, .. } if id == "default"), "{:?}", t.scope);
 
     // Unscoped: a token with no catalog, and a clear error when a service is needed.
     let mut unscoped = base;
@@ -161,10 +144,7 @@ async fn token_auth_and_scopes() {
 }
 
 async fn role_id(s: &Session, name: &str) -> String {
-    let resp = s
-        .request("identity", get(&format!("/v3/roles?name={name}")))
-        .await
-        .unwrap();
+    let resp = s.request("identity", get(&format!("/v3/roles?name={name}"))).await.unwrap();
     let v: Value = read_json(resp).await.unwrap();
     v["roles"][0]["id"].as_str().unwrap().to_string()
 }
@@ -179,22 +159,14 @@ async fn application_credential_by_id_and_by_name() {
             "identity",
             Request::post(format!("/v3/users/{user_id}/application_credentials"))
                 .header("content-type", "application/json")
-                .body(RequestBody::json(
-                    &json!({"application_credential": {"name": name}}),
-                ))
+                .body(RequestBody::json(&json!({"application_credential": {"name": name}})))
                 .unwrap(),
         )
         .await
         .unwrap();
     let created: Value = read_json(resp).await.unwrap();
-    let id = created["application_credential"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let secret = created["application_credential"]["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = created["application_credential"]["id"].as_str().unwrap().to_string();
+    let secret = created["application_credential"]["secret"].as_str().unwrap().to_string();
     let auth_url = cloud(DEMO).auth.auth_url;
 
     let by_id = CloudConfig::new(
@@ -226,12 +198,7 @@ async fn application_credential_by_id_and_by_name() {
             ..Default::default()
         },
     );
-    let t = Session::new(by_name)
-        .unwrap()
-        .token()
-        .await
-        .unwrap()
-        .unwrap();
+    let t = Session::new(by_name).unwrap().token().await.unwrap().unwrap();
     assert_eq!(t.user_id, user_id);
 
     let resp = demo
@@ -332,22 +299,13 @@ async fn regions_interfaces_and_endpoint_override() {
         cfg.region_name = Some(region.into());
         cfg.interface = interface;
         let ep = Session::new(cfg).unwrap().endpoint("image").await.unwrap();
-        assert_eq!(
-            ep.catalog_url, "http://127.0.0.1:9292",
-            "{region} {interface:?}"
-        );
+        assert_eq!(ep.catalog_url, "http://127.0.0.1:9292", "{region} {interface:?}");
     }
     let mut cfg = cloud(ADMIN);
     cfg.region_name = Some("RegionTwo".into());
     cfg.interface = Interface::Admin;
-    let err = Session::new(cfg)
-        .unwrap()
-        .endpoint("image")
-        .await
-        .unwrap_err();
-    let Error::EndpointNotFound { available, .. } = &err else {
-        panic!("{err:?}")
-    };
+    let err = Session::new(cfg).unwrap().endpoint("image").await.unwrap_err();
+    let Error::EndpointNotFound { available, .. } = &err else { panic!("{err:?}") };
     assert!(available.contains("public@RegionTwo"), "{available}");
 
     // No region: both regions' public endpoints have the same URL here, which is one
@@ -359,8 +317,7 @@ async fn regions_interfaces_and_endpoint_override() {
 
     // An override (with a version suffix) wins over the catalog; discovery still runs.
     let mut cfg = cloud(ADMIN);
-    cfg.endpoint_overrides
-        .insert("image".into(), "http://127.0.0.1:9292/v2/".into());
+    cfg.endpoint_overrides.insert("image".into(), "http://127.0.0.1:9292/v2/".into());
     let s = Session::new(cfg).unwrap();
     let ep = s.endpoint("image").await.unwrap();
     assert_eq!(ep.root, "http://127.0.0.1:9292");
@@ -375,9 +332,7 @@ async fn identity_endpoint_discovers_v3() {
     let ep = s.endpoint("identity").await.unwrap();
     assert_eq!(ep.version.map(|v| v.major), Some(3));
     assert!(ep.require("anything", ApiVersion::new(3, 0)).is_ok());
-    let err = ep
-        .require("a future call", ApiVersion::new(3, 999))
-        .unwrap_err();
+    let err = ep.require("a future call", ApiVersion::new(3, 999)).unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
 }
 
@@ -385,23 +340,11 @@ async fn identity_endpoint_discovers_v3() {
 async fn api_errors_carry_status_message_and_request_id() {
     let s = session(ADMIN);
     let err = s
-        .request(
-            "image",
-            get("/v2/images/00000000-0000-0000-0000-000000000000"),
-        )
+        .request("image", get("/v2/images/00000000-0000-0000-0000-000000000000"))
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
     let api = err.api().unwrap();
-    assert!(
-        api.request_id
-            .as_deref()
-            .is_some_and(|r| r.starts_with("req-")),
-        "{api:?}"
-    );
-    assert!(
-        api.message.contains("00000000-0000-0000-0000-000000000000"),
-        "{}",
-        api.message
-    );
+    assert!(api.request_id.as_deref().is_some_and(|r| r.starts_with("req-")), "{api:?}");
+    assert!(api.message.contains("00000000-0000-0000-0000-000000000000"), "{}", api.message);
 }

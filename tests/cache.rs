@@ -31,44 +31,21 @@ async fn queue_cache_delete_and_clear() {
         .unwrap();
     img.queue_image(&a).await.unwrap();
     let cache = wait_cached(&img, &a.id).await;
-    let entry = cache
-        .cached_images
-        .iter()
-        .find(|c| c.image_id == a.id)
-        .unwrap();
+    let entry = cache.cached_images.iter().find(|c| c.image_id == a.id).unwrap();
     assert_eq!(entry.size, 50_000);
     // cache_delete_image takes the Image itself (its id goes into the URL).
     assert!(img.cache_delete_image(&a, false).await.unwrap());
-    assert!(
-        !img.get_image_cache()
-            .await
-            .unwrap()
-            .cached_images
-            .iter()
-            .any(|c| c.image_id == a.id)
-    );
+    assert!(!img.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == a.id));
     // An image that does not exist: NotFound, or Ok(false) with ignore_missing.
     let missing = "00000000-0000-0000-0000-000000000000";
-    assert!(
-        img.cache_delete_image(missing, false)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(img.cache_delete_image(missing, false).await.unwrap_err().is_not_found());
     assert!(!img.cache_delete_image(missing, true).await.unwrap());
 
     // Downloading caches it too; clearing the cache target empties it.
     img.download_image(&a).to_bytes().await.unwrap();
     wait_cached(&img, &a.id).await;
     img.clear_cache(CacheTarget::Cache).await.unwrap();
-    assert!(
-        !img.get_image_cache()
-            .await
-            .unwrap()
-            .cached_images
-            .iter()
-            .any(|c| c.image_id == a.id)
-    );
+    assert!(!img.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == a.id));
     img.clear_cache(CacheTarget::Both).await.unwrap();
     img.delete_image(&a, None, false).await.unwrap();
 }
@@ -76,16 +53,7 @@ async fn queue_cache_delete_and_clear() {
 #[tokio::test]
 async fn queueing_a_missing_image_is_not_found_and_demo_is_forbidden() {
     let img = image(ADMIN);
-    let err = img
-        .queue_image("00000000-0000-0000-0000-000000000000")
-        .await
-        .unwrap_err();
+    let err = img.queue_image("00000000-0000-0000-0000-000000000000").await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
-    assert!(
-        image(DEMO)
-            .get_image_cache()
-            .await
-            .unwrap_err()
-            .is_forbidden()
-    );
+    assert!(image(DEMO).get_image_cache().await.unwrap_err().is_forbidden());
 }

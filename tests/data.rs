@@ -29,16 +29,9 @@ async fn upload_file_then_download_every_way_byte_for_byte() {
         .await
         .unwrap();
     assert_eq!(created.status, ImageStatus::Active);
-    assert_eq!(
-        created.disk_format,
-        Some(DiskFormat::Raw),
-        "disk format from the .raw extension"
-    );
+    assert_eq!(created.disk_format, Some(DiskFormat::Raw), "disk format from the .raw extension");
     assert_eq!(created.size, Some(bytes.len() as u64));
-    assert_eq!(
-        created.checksum.as_deref(),
-        Some(digest_hex(Algorithm::Md5, &bytes).as_str())
-    );
+    assert_eq!(created.checksum.as_deref(), Some(digest_hex(Algorithm::Md5, &bytes).as_str()));
     assert_eq!(
         created.os_hash_value.as_deref(),
         Some(digest_hex(Algorithm::Sha512, &bytes).as_str())
@@ -68,11 +61,7 @@ async fn upload_file_then_download_every_way_byte_for_byte() {
     assert_eq!(got, bytes);
     // Preferring a store.
     let out2 = dir.path().join("prefer.raw");
-    img.download_image(&created.id)
-        .prefer("fast")
-        .to_path(&out2)
-        .await
-        .unwrap();
+    img.download_image(&created.id).prefer("fast").to_path(&out2).await.unwrap();
     assert_eq!(std::fs::read(&out2).unwrap(), bytes);
     img.delete_image(&created, None, false).await.unwrap();
 }
@@ -82,32 +71,17 @@ async fn upload_image_from_memory_and_stage_data() {
     let img = image(DEMO);
     let bytes = data(200_000, 2);
     let up = img
-        .upload_image(
-            unique("mem"),
-            ContainerFormat::Bare,
-            DiskFormat::Raw,
-            bytes.clone(),
-        )
+        .upload_image(unique("mem"), ContainerFormat::Bare, DiskFormat::Raw, bytes.clone())
         .wait(true)
         .await
         .unwrap();
     assert_eq!(up.status, ImageStatus::Active);
-    assert_eq!(
-        img.download_image(&up).to_bytes().await.unwrap(),
-        Bytes::from(bytes)
-    );
+    assert_eq!(img.download_image(&up).to_bytes().await.unwrap(), Bytes::from(bytes));
     img.delete_image(&up, None, false).await.unwrap();
 
     // stage_image: data lands in the staging area, the image turns `uploading`.
-    let rec = img
-        .create_image(unique("stage"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
-    let staged = img
-        .stage_image(&rec, ImageData::from(data(50_000, 3)))
-        .await
-        .unwrap();
+    let rec = img.create_image(unique("stage")).disk_format(DiskFormat::Raw).await.unwrap();
+    let staged = img.stage_image(&rec, ImageData::from(data(50_000, 3))).await.unwrap();
     assert_eq!(staged.status, ImageStatus::Uploading);
     img.delete_image(&rec, None, false).await.unwrap();
 }
@@ -124,10 +98,7 @@ async fn reader_upload_with_known_length() {
         .await
         .unwrap();
     assert_eq!(up.size, Some(bytes.len() as u64));
-    assert_eq!(
-        up.checksum.as_deref(),
-        Some(digest_hex(Algorithm::Md5, &bytes).as_str())
-    );
+    assert_eq!(up.checksum.as_deref(), Some(digest_hex(Algorithm::Md5, &bytes).as_str()));
     img.delete_image(&up, None, false).await.unwrap();
 }
 
@@ -136,22 +107,11 @@ async fn duplicate_upload_returns_the_existing_image_unless_allowed() {
     let img = image(ADMIN);
     let name = unique("dedupe");
     let bytes = data(10_000, 5);
-    let first = img
-        .create_image(&name)
-        .data(bytes.clone())
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
-    let again = img
-        .create_image(&name)
-        .data(bytes.clone())
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
-    assert_eq!(
-        again.id, first.id,
-        "same name + same data → the existing image"
-    );
+    let first =
+        img.create_image(&name).data(bytes.clone()).disk_format(DiskFormat::Raw).await.unwrap();
+    let again =
+        img.create_image(&name).data(bytes.clone()).disk_format(DiskFormat::Raw).await.unwrap();
+    assert_eq!(again.id, first.id, "same name + same data → the existing image");
     let dup = img
         .create_image(&name)
         .data(bytes)
@@ -170,50 +130,23 @@ async fn bad_input_creates_nothing() {
     let name = unique("bad");
     let dir = tempfile::tempdir().unwrap();
     // Missing file.
-    let err = img
-        .create_image(&name)
-        .filename(dir.path().join("missing.img"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Io { path, .. } if path.ends_with("missing.img")),
-        "{err}"
-    );
+    let err = img.create_image(&name).filename(dir.path().join("missing.img")).await.unwrap_err();
+    assert!(matches!(&err, Error::Io { path, .. } if path.ends_with("missing.img")), "{err}");
     // Unreadable "file" (a directory).
-    let err = img
-        .create_image(&name)
-        .filename(dir.path())
-        .await
-        .unwrap_err();
+    let err = img.create_image(&name).filename(dir.path()).await.unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
     // Both filename and data.
     let f = dir.path().join("x.raw");
     std::fs::write(&f, b"x").unwrap();
-    let err = img
-        .create_image(&name)
-        .filename(&f)
-        .data(b"y".to_vec())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidArgument(m) if m.contains("mutually exclusive")),
-        "{err}"
-    );
+    let err = img.create_image(&name).filename(&f).data(b"y".to_vec()).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("mutually exclusive")), "{err}");
     // A store that does not exist.
-    let err = img
-        .create_image(&name)
-        .data(b"z".to_vec())
-        .stores(["nowhere"])
-        .await
-        .unwrap_err();
+    let err = img.create_image(&name).data(b"z".to_vec()).stores(["nowhere"]).await.unwrap_err();
     assert!(
         matches!(&err, Error::InvalidArgument(m) if m.contains("nowhere") && m.contains("fast")),
         "{err}"
     );
-    assert!(
-        img.find_image_opt(&name).await.unwrap().is_none(),
-        "no half-made image left"
-    );
+    assert!(img.find_image_opt(&name).await.unwrap().is_none(), "no half-made image left");
 }
 
 #[tokio::test]
@@ -245,17 +178,11 @@ async fn upload_killed_midway_cleans_up_the_queued_image() {
     // A stream that fails after some data: the upload aborts, the record is deleted.
     let chunks: Vec<std::io::Result<Bytes>> = vec![
         Ok(Bytes::from(data(100_000, 7))),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::BrokenPipe,
-            "source died",
-        )),
+        Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "source died")),
     ];
     let err = img
         .create_image(&name)
-        .data(ImageData::stream(
-            futures_util::stream::iter(chunks),
-            Some(1_000_000),
-        ))
+        .data(ImageData::stream(futures_util::stream::iter(chunks), Some(1_000_000)))
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap_err();
@@ -267,18 +194,11 @@ async fn upload_killed_midway_cleans_up_the_queued_image() {
 #[tokio::test]
 async fn downloading_an_image_without_data_is_a_clear_error() {
     let img = image(ADMIN);
-    let rec = img
-        .create_image(unique("nodata"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
+    let rec = img.create_image(unique("nodata")).disk_format(DiskFormat::Raw).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("none.img");
     let err = img.download_image(&rec).to_path(&out).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidArgument(m) if m.contains("no data")),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("no data")), "{err}");
     assert!(!out.exists());
     img.delete_image(&rec, None, false).await.unwrap();
 }
@@ -294,10 +214,7 @@ async fn deactivated_image_cannot_be_downloaded_by_non_admins() {
         .await
         .unwrap();
     admin.deactivate_image(&up).await.unwrap();
-    assert_eq!(
-        admin.get_image(&up.id).await.unwrap().status,
-        ImageStatus::Deactivated
-    );
+    assert_eq!(admin.get_image(&up.id).await.unwrap().status, ImageStatus::Deactivated);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("deact.img");
     let err = demo.download_image(&up.id).to_path(&out).await.unwrap_err();
@@ -306,10 +223,7 @@ async fn deactivated_image_cannot_be_downloaded_by_non_admins() {
     // Admins still can.
     admin.download_image(&up.id).to_path(&out).await.unwrap();
     admin.reactivate_image(&up).await.unwrap();
-    assert_eq!(
-        admin.get_image(&up.id).await.unwrap().status,
-        ImageStatus::Active
-    );
+    assert_eq!(admin.get_image(&up.id).await.unwrap().status, ImageStatus::Active);
     demo.delete_image(&up, None, false).await.unwrap();
 }
 
@@ -330,16 +244,11 @@ async fn disk_full_at_the_output_leaves_nothing_behind() {
         .arg(dir.path())
         .status()
         .expect("running mount");
-    assert!(
-        status.success(),
-        "mounting a small tmpfs needs root (as in CI): {status}"
-    );
+    assert!(status.success(), "mounting a small tmpfs needs root (as in CI): {status}");
     let target = dir.path().join("out.img");
     let result = img.download_image(&up).to_path(&target).await;
     let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
-    let _ = std::process::Command::new("umount")
-        .arg(dir.path())
-        .status();
+    let _ = std::process::Command::new("umount").arg(dir.path()).status();
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::Io { message, .. } if message.contains("No space left")),

@@ -32,18 +32,8 @@ async fn create_record_get_find_update_tags_delete() {
     assert_eq!(img.get_image(&created).await.unwrap().id, created.id);
     assert_eq!(img.find_image(&name).await.unwrap().id, created.id);
     assert_eq!(img.find_image(&created.id).await.unwrap().id, created.id);
-    assert!(
-        img.find_image_opt(&unique("nothing"))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        img.find_image(&unique("nothing"))
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(img.find_image_opt(&unique("nothing")).await.unwrap().is_none());
+    assert!(img.find_image(&unique("nothing")).await.unwrap_err().is_not_found());
 
     // Update: only what changed is sent; read-only fields are refused locally.
     let mut changed = created.clone();
@@ -62,57 +52,29 @@ async fn create_record_get_find_update_tags_delete() {
         img.update_image(&updated, &bad).await.unwrap_err(),
         Error::InvalidArgument(_)
     ));
-    let updated = img
-        .update_image_with(&updated, |i| i.visibility = Visibility::Private)
-        .await
-        .unwrap();
+    let updated =
+        img.update_image_with(&updated, |i| i.visibility = Visibility::Private).await.unwrap();
     assert_eq!(updated.visibility, Visibility::Private);
 
     img.add_tag(&updated, "three").await.unwrap();
     img.remove_tag(&updated.id, "one").await.unwrap();
     let tags = img.get_image(&updated.id).await.unwrap().tags;
-    assert!(
-        tags.contains(&"three".to_string()) && !tags.contains(&"one".to_string()),
-        "{tags:?}"
-    );
-    assert!(
-        img.remove_tag(&updated.id, "never-there")
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
-    assert!(matches!(
-        img.add_tag(&updated.id, "").await.unwrap_err(),
-        Error::InvalidArgument(_)
-    ));
+    assert!(tags.contains(&"three".to_string()) && !tags.contains(&"one".to_string()), "{tags:?}");
+    assert!(img.remove_tag(&updated.id, "never-there").await.unwrap_err().is_not_found());
+    assert!(matches!(img.add_tag(&updated.id, "").await.unwrap_err(), Error::InvalidArgument(_)));
 
     assert!(img.delete_image(&updated, None, false).await.unwrap());
-    img.wait_for_delete(&updated.id, &openstack_resource::WaitOptions::default())
-        .await
-        .unwrap();
+    img.wait_for_delete(&updated.id, &openstack_resource::WaitOptions::default()).await.unwrap();
     assert!(!img.delete_image(&updated.id, None, true).await.unwrap());
-    assert!(
-        img.delete_image(&updated.id, None, false)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(img.delete_image(&updated.id, None, false).await.unwrap_err().is_not_found());
 }
 
 #[tokio::test]
 async fn a_name_with_two_images_is_ambiguous() {
     let img = image(ADMIN);
     let name = unique("twin");
-    let a = img
-        .create_image(&name)
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
-    let b = img
-        .create_image(&name)
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
+    let a = img.create_image(&name).disk_format(DiskFormat::Raw).await.unwrap();
+    let b = img.create_image(&name).disk_format(DiskFormat::Raw).await.unwrap();
     let err = img.find_image(&name).await.unwrap_err();
     match &err {
         Error::Ambiguous { matches, .. } => {
@@ -128,18 +90,10 @@ async fn a_name_with_two_images_is_ambiguous() {
 async fn hidden_images_are_found() {
     let img = image(ADMIN);
     let name = unique("hidden");
-    let h = img
-        .create_image(&name)
-        .disk_format(DiskFormat::Raw)
-        .os_hidden(true)
-        .await
-        .unwrap();
+    let h = img.create_image(&name).disk_format(DiskFormat::Raw).os_hidden(true).await.unwrap();
     assert!(h.os_hidden);
-    let listed: Vec<Image> = img
-        .images(&Query::new().param("name", &name))
-        .try_collect()
-        .await
-        .unwrap();
+    let listed: Vec<Image> =
+        img.images(&Query::new().param("name", &name)).try_collect().await.unwrap();
     assert!(listed.is_empty(), "hidden images are not listed by default");
     assert_eq!(img.find_image(&name).await.unwrap().id, h.id);
     img.delete_image(&h, None, false).await.unwrap();
@@ -163,13 +117,8 @@ async fn list_filters_and_pagination_across_pages() {
     // Page size 2 → 4 pages, following Glance's `next` links.
     let listed: Vec<Image> = img
         .images_paged(
-            &Query::new()
-                .param("tag", &tag)
-                .param("sort", "created_at:asc"),
-            &ListOptions {
-                page_size: Some(2),
-                max_items: None,
-            },
+            &Query::new().param("tag", &tag).param("sort", "created_at:asc"),
+            &ListOptions { page_size: Some(2), max_items: None },
         )
         .try_collect()
         .await
@@ -183,10 +132,7 @@ async fn list_filters_and_pagination_across_pages() {
     let capped: Vec<Image> = img
         .images_paged(
             &Query::new().param("tag", &tag),
-            &ListOptions {
-                page_size: Some(2),
-                max_items: Some(3),
-            },
+            &ListOptions { page_size: Some(2), max_items: Some(3) },
         )
         .try_collect()
         .await
@@ -201,10 +147,7 @@ async fn list_filters_and_pagination_across_pages() {
     assert_eq!(queued.len(), 7);
     let sorted: Vec<Image> = img
         .images(
-            &Query::new()
-                .param("tag", &tag)
-                .param("sort_key", "name")
-                .param("sort_dir", "desc"),
+            &Query::new().param("tag", &tag).param("sort_key", "name").param("sort_dir", "desc"),
         )
         .try_collect()
         .await
@@ -226,11 +169,8 @@ async fn list_filters_and_pagination_across_pages() {
         .unwrap();
     assert_eq!(recent.len(), 7);
     // Unknown filters fail before any request.
-    let err = img
-        .images(&Query::new().param("colour", "red"))
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err();
+    let err =
+        img.images(&Query::new().param("colour", "red")).try_collect::<Vec<_>>().await.unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
     for id in ids {
         img.delete_image(&id, None, false).await.unwrap();
@@ -247,17 +187,8 @@ async fn demo_user_sees_own_images_not_admins_private_ones() {
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap();
-    assert!(
-        demo.get_image(&private.id)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
-    let mine = demo
-        .create_image(unique("mine"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
+    assert!(demo.get_image(&private.id).await.unwrap_err().is_not_found());
+    let mine = demo.create_image(unique("mine")).disk_format(DiskFormat::Raw).await.unwrap();
     assert_eq!(demo.get_image(&mine.id).await.unwrap().id, mine.id);
     demo.delete_image(&mine, None, false).await.unwrap();
     admin.delete_image(&private, None, false).await.unwrap();
@@ -267,26 +198,12 @@ async fn demo_user_sees_own_images_not_admins_private_ones() {
 async fn bad_formats_are_refused_before_anything_is_created() {
     let img = image(ADMIN);
     let name = unique("badformat");
-    let err = img
-        .create_image(&name)
-        .disk_format("floppy")
-        .await
-        .unwrap_err();
+    let err = img.create_image(&name).disk_format("floppy").await.unwrap_err();
     assert!(
         matches!(&err, Error::InvalidArgument(m) if m.contains("floppy") && m.contains("qcow2")),
         "{err}"
     );
-    let err = img
-        .create_image(&name)
-        .container_format("crate")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidArgument(m) if m.contains("crate")),
-        "{err}"
-    );
-    assert!(
-        img.find_image_opt(&name).await.unwrap().is_none(),
-        "nothing was created"
-    );
+    let err = img.create_image(&name).container_format("crate").await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("crate")), "{err}");
+    assert!(img.find_image_opt(&name).await.unwrap().is_none(), "nothing was created");
 }

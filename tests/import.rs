@@ -13,17 +13,8 @@ const WAIT: Duration = Duration::from_secs(180);
 async fn import_info_and_stores() {
     let img = image(ADMIN);
     let info = img.get_import_info().await.unwrap();
-    for m in [
-        "glance-direct",
-        "web-download",
-        "copy-image",
-        "glance-download",
-    ] {
-        assert!(
-            info.import_methods.iter().any(|x| x == m),
-            "{m} in {:?}",
-            info.import_methods
-        );
+    for m in ["glance-direct", "web-download", "copy-image", "glance-download"] {
+        assert!(info.import_methods.iter().any(|x| x == m), "{m} in {:?}", info.import_methods);
     }
     let stores = img.stores(false).await.unwrap();
     let ids: Vec<&str> = stores.iter().map(|s| s.id.as_str()).collect();
@@ -49,11 +40,7 @@ async fn create_with_import_to_two_stores_waits_for_active() {
         .timeout(WAIT)
         .await
         .unwrap();
-    assert_eq!(
-        created.status,
-        ImageStatus::Active,
-        "wait really waits on the import path"
-    );
+    assert_eq!(created.status, ImageStatus::Active, "wait really waits on the import path");
     let mut stores = created.stores.clone();
     stores.sort();
     assert_eq!(stores, ["fast", "slow"]);
@@ -61,27 +48,11 @@ async fn create_with_import_to_two_stores_waits_for_active() {
         created.os_hash_value.as_deref(),
         Some(digest_hex(Algorithm::Sha512, &bytes).as_str())
     );
-    assert_eq!(
-        img.download_image(&created)
-            .to_bytes()
-            .await
-            .unwrap()
-            .as_ref(),
-        &bytes[..]
-    );
+    assert_eq!(img.download_image(&created).to_bytes().await.unwrap().as_ref(), &bytes[..]);
     // Delete from one store only (2.10), then the last store is refused (403).
-    assert!(
-        img.delete_image(&created, Some("slow"), false)
-            .await
-            .unwrap()
-    );
+    assert!(img.delete_image(&created, Some("slow"), false).await.unwrap());
     assert_eq!(img.get_image(&created.id).await.unwrap().stores, ["fast"]);
-    assert!(
-        img.delete_image(&created, Some("fast"), false)
-            .await
-            .unwrap_err()
-            .is_forbidden()
-    );
+    assert!(img.delete_image(&created, Some("fast"), false).await.unwrap_err().is_forbidden());
     img.delete_image(&created, None, false).await.unwrap();
 }
 
@@ -89,11 +60,7 @@ async fn create_with_import_to_two_stores_waits_for_active() {
 async fn stage_then_glance_direct_import_and_copy_image_to_all_stores() {
     let admin = image(ADMIN);
     let bytes = data(250_000, 12);
-    let rec = admin
-        .create_image(unique("direct"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
+    let rec = admin.create_image(unique("direct")).disk_format(DiskFormat::Raw).await.unwrap();
     admin.stage_image(&rec, bytes.clone()).await.unwrap();
     let outcome = admin
         .import_image(&rec, ImportMethod::GlanceDirect)
@@ -120,13 +87,7 @@ async fn stage_then_glance_direct_import_and_copy_image_to_all_stores() {
     stores.sort();
     assert_eq!(stores, ["cold", "fast", "slow"]);
     assert_eq!(
-        admin
-            .download_image(&rec)
-            .prefer("slow")
-            .to_bytes()
-            .await
-            .unwrap()
-            .as_ref(),
+        admin.download_image(&rec).prefer("slow").to_bytes().await.unwrap().as_ref(),
         &bytes[..]
     );
     let tasks = admin.image_tasks(&rec).await.unwrap();
@@ -141,18 +102,9 @@ async fn web_download_from_the_loopback_server() {
     let bytes = data(180_000, 13);
     let file = format!("{}.raw", unique("web"));
     std::fs::write(dir.join(&file), &bytes).unwrap();
-    let rec = img
-        .create_image(unique("web"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
+    let rec = img.create_image(unique("web")).disk_format(DiskFormat::Raw).await.unwrap();
     let outcome = img
-        .import_image(
-            &rec,
-            ImportMethod::WebDownload {
-                uri: format!("{url}/{file}"),
-            },
-        )
+        .import_image(&rec, ImportMethod::WebDownload { uri: format!("{url}/{file}") })
         .wait(WAIT)
         .await
         .unwrap()
@@ -169,18 +121,9 @@ async fn web_download_from_the_loopback_server() {
 #[tokio::test]
 async fn web_download_from_a_filtered_host_surfaces_the_servers_400() {
     let img = image(DEMO);
-    let rec = img
-        .create_image(unique("filtered"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
+    let rec = img.create_image(unique("filtered")).disk_format(DiskFormat::Raw).await.unwrap();
     let err = img
-        .import_image(
-            &rec,
-            ImportMethod::WebDownload {
-                uri: "http://localhost:8089/x.raw".into(),
-            },
-        )
+        .import_image(&rec, ImportMethod::WebDownload { uri: "http://localhost:8089/x.raw".into() })
         .await
         .unwrap_err();
     match &err {
@@ -200,11 +143,7 @@ async fn glance_download_from_region_two_without_an_interface() {
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap();
-    let target = img
-        .create_image(unique("gd"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
+    let target = img.create_image(unique("gd")).disk_format(DiskFormat::Raw).await.unwrap();
     let outcome = img
         .import_image(
             &target,
@@ -219,14 +158,7 @@ async fn glance_download_from_region_two_without_an_interface() {
         .unwrap()
         .unwrap();
     assert_eq!(outcome.image.status, ImageStatus::Active);
-    assert_eq!(
-        img.download_image(&target)
-            .to_bytes()
-            .await
-            .unwrap()
-            .as_ref(),
-        &bytes[..]
-    );
+    assert_eq!(img.download_image(&target).to_bytes().await.unwrap().as_ref(), &bytes[..]);
     img.delete_image(&target, None, false).await.unwrap();
     img.delete_image(&source, None, false).await.unwrap();
 }
@@ -234,44 +166,22 @@ async fn glance_download_from_region_two_without_an_interface() {
 #[tokio::test]
 async fn bad_import_arguments_are_refused_before_sending() {
     let img = image(DEMO);
-    let rec = img
-        .create_image(unique("badimp"))
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap();
-    let err = img
-        .import_image(&rec, ImportMethod::WebDownload { uri: String::new() })
-        .await
-        .unwrap_err();
+    let rec = img.create_image(unique("badimp")).disk_format(DiskFormat::Raw).await.unwrap();
+    let err =
+        img.import_image(&rec, ImportMethod::WebDownload { uri: String::new() }).await.unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
-    let err = img
-        .import_image(&rec, ImportMethod::CopyImage)
-        .stores(["nowhere"])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidArgument(m) if m.contains("nowhere")),
-        "{err}"
-    );
-    let err = img
-        .import_image(&rec, ImportMethod::CopyImage)
-        .stores(["web"])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidArgument(m) if m.contains("read-only")),
-        "{err}"
-    );
+    let err =
+        img.import_image(&rec, ImportMethod::CopyImage).stores(["nowhere"]).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("nowhere")), "{err}");
+    let err = img.import_image(&rec, ImportMethod::CopyImage).stores(["web"]).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("read-only")), "{err}");
     let err = img
         .import_image(&rec, ImportMethod::CopyImage)
         .stores(["fast"])
         .all_stores(true)
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidArgument(m) if m.contains("mutually exclusive")),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("mutually exclusive")), "{err}");
     assert_eq!(
         img.get_image(&rec.id).await.unwrap().status,
         ImageStatus::Queued,

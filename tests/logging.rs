@@ -39,29 +39,17 @@ fn no_secret_in_trace_output() {
     let cfg = cloud(DEMO);
     let password = cfg.auth.password.clone().unwrap();
     let token = tracing::subscriber::with_default(subscriber, || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let s = Session::new(cfg).unwrap();
             let _ = s.request("image", get("/v2/images?limit=2")).await.unwrap();
-            let _ = s
-                .request("image", get("/v2/images/does-not-exist"))
-                .await
-                .unwrap_err();
+            let _ = s.request("image", get("/v2/images/does-not-exist")).await.unwrap_err();
             tracing::debug!(session = ?s, config = ?s.config(), "state");
             s.token().await.unwrap().unwrap().value.clone()
         })
     });
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        text.contains("openstack.request"),
-        "tracing captured nothing useful:\n{text}"
-    );
-    assert!(
-        !text.contains(password.expose()),
-        "password leaked into logs"
-    );
+    assert!(text.contains("openstack.request"), "tracing captured nothing useful:\n{text}");
+    assert!(!text.contains(password.expose()), "password leaked into logs");
     assert!(!text.contains(token.expose()), "token leaked into logs");
 }

@@ -34,14 +34,8 @@ impl Resource for Project {
     const RESOURCE_KEY: Option<&'static str> = Some("project");
     const LIST_KEY: &'static str = "projects";
     const UPDATE: UpdateStrategy = UpdateStrategy::MergePatch;
-    const READ_ONLY: &'static [&'static str] = &[
-        "id",
-        "links",
-        "domain_id",
-        "is_domain",
-        "parent_id",
-        "options",
-    ];
+    const READ_ONLY: &'static [&'static str] =
+        &["id", "links", "domain_id", "is_domain", "parent_id", "options"];
     type Parent = ();
     fn base_path(_: &()) -> String {
         "/v3/projects".into()
@@ -112,23 +106,14 @@ async fn keystone_projects_crud_find_and_update() {
     assert_eq!(got.id, created.id);
     assert_eq!(projects.find(&name).await.unwrap().id, created.id);
     assert_eq!(projects.find(&created.id).await.unwrap().id, created.id);
-    assert!(
-        projects
-            .find_opt(&unique("absent"))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(projects.find_opt(&unique("absent")).await.unwrap().is_none());
 
     let mut changed = got.clone();
     changed.description = "changed".into();
     changed.extra.insert("custom_key".into(), "v".into());
     let updated = projects.update(&got, &changed).await.unwrap();
     assert_eq!(updated.description, "changed");
-    assert_eq!(
-        updated.extra.get("custom_key").and_then(|v| v.as_str()),
-        Some("v")
-    );
+    assert_eq!(updated.extra.get("custom_key").and_then(|v| v.as_str()), Some("v"));
 
     // Changing a read-only field is refused before anything is sent.
     let mut bad = updated.clone();
@@ -142,13 +127,7 @@ async fn keystone_projects_crud_find_and_update() {
     let disabled = projects.update(&updated, &disabled).await.unwrap();
     assert!(!disabled.enabled);
     projects.delete(&created.id).await.unwrap();
-    assert!(
-        projects
-            .delete(&created.id)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(projects.delete(&created.id).await.unwrap_err().is_not_found());
     assert!(!projects.delete_opt(&created.id).await.unwrap());
     projects
         .wait_for_delete(&created.id, &openstack_resource::WaitOptions::default())
@@ -169,10 +148,7 @@ async fn keystone_find_by_duplicate_name_is_ambiguous() {
     let err = projects.find(&name).await.unwrap_err();
     match &err {
         Error::Ambiguous { matches, .. } => {
-            assert!(
-                matches.contains(&a.id) && matches.contains(&b.id),
-                "{matches:?}"
-            );
+            assert!(matches.contains(&a.id) && matches.contains(&b.id), "{matches:?}");
         }
         other => panic!("expected Ambiguous, got {other:?}"),
     }
@@ -185,9 +161,7 @@ async fn create_domain(name: &str) -> String {
     let s = session(ADMIN);
     let req = openstack_resource::PreparedRequest::new(http::Method::POST, "/v3/domains")
         .with_json(serde_json::json!({"domain": {"name": name, "enabled": true}}));
-    let (_, v) = openstack_resource::send_json(&s, "identity", req)
-        .await
-        .unwrap();
+    let (_, v) = openstack_resource::send_json(&s, "identity", req).await.unwrap();
     v["domain"]["id"].as_str().unwrap().to_string()
 }
 
@@ -196,14 +170,10 @@ async fn delete_domain(id: &str) {
     let req =
         openstack_resource::PreparedRequest::new(http::Method::PATCH, format!("/v3/domains/{id}"))
             .with_json(serde_json::json!({"domain": {"enabled": false}}));
-    openstack_resource::send_json(&s, "identity", req)
-        .await
-        .unwrap();
+    openstack_resource::send_json(&s, "identity", req).await.unwrap();
     let req =
         openstack_resource::PreparedRequest::new(http::Method::DELETE, format!("/v3/domains/{id}"));
-    openstack_resource::send_json(&s, "identity", req)
-        .await
-        .unwrap();
+    openstack_resource::send_json(&s, "identity", req).await.unwrap();
 }
 
 #[tokio::test]
@@ -211,30 +181,15 @@ async fn keystone_regions_list_and_get() {
     let regions = Api::<Region>::new(session(ADMIN), ());
     let all = regions.list_all(&Query::new()).await.unwrap();
     let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
-    assert!(
-        ids.contains(&"RegionOne") && ids.contains(&"RegionTwo"),
-        "{ids:?}"
-    );
+    assert!(ids.contains(&"RegionOne") && ids.contains(&"RegionTwo"), "{ids:?}");
     let two = regions.get("RegionTwo").await.unwrap();
     assert!(two.description.contains("Second region"), "{two:?}");
     // Regions cannot be filtered by name: find is get-by-id only.
     assert_eq!(regions.find("RegionOne").await.unwrap().id, "RegionOne");
-    assert!(
-        regions
-            .find("RegionNowhere")
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(regions.find("RegionNowhere").await.unwrap_err().is_not_found());
     // max_items caps the stream.
     let one: Vec<Region> = regions
-        .list(
-            &Query::new(),
-            &ListOptions {
-                page_size: None,
-                max_items: Some(1),
-            },
-        )
+        .list(&Query::new(), &ListOptions { page_size: None, max_items: Some(1) })
         .try_collect()
         .await
         .unwrap();

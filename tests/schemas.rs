@@ -15,29 +15,14 @@ async fn every_schema_call_returns_its_schema() {
         (img.get_member_schema().await.unwrap(), "member"),
         (img.get_tasks_schema().await.unwrap(), "tasks"),
         (img.get_task_schema().await.unwrap(), "task"),
-        (
-            img.get_metadef_namespace_schema().await.unwrap(),
-            "namespace",
-        ),
-        (
-            img.get_metadef_namespaces_schema().await.unwrap(),
-            "namespaces",
-        ),
-        (
-            img.get_metadef_resource_type_schema().await.unwrap(),
-            "resource_type_association",
-        ),
-        (
-            img.get_metadef_resource_types_schema().await.unwrap(),
-            "resource_type_associations",
-        ),
+        (img.get_metadef_namespace_schema().await.unwrap(), "namespace"),
+        (img.get_metadef_namespaces_schema().await.unwrap(), "namespaces"),
+        (img.get_metadef_resource_type_schema().await.unwrap(), "resource_type_association"),
+        (img.get_metadef_resource_types_schema().await.unwrap(), "resource_type_associations"),
         (img.get_metadef_object_schema().await.unwrap(), "object"),
         (img.get_metadef_objects_schema().await.unwrap(), "objects"),
         (img.get_metadef_property_schema().await.unwrap(), "property"),
-        (
-            img.get_metadef_properties_schema().await.unwrap(),
-            "properties",
-        ),
+        (img.get_metadef_properties_schema().await.unwrap(), "properties"),
         (img.get_metadef_tag_schema().await.unwrap(), "tag"),
         (img.get_metadef_tags_schema().await.unwrap(), "tags"),
     ];
@@ -58,14 +43,9 @@ async fn image_schema_has_no_property_the_sdk_does_not_type() {
         "the server's image schema has properties Image does not type: {untyped:?}"
     );
     // Everything else is free-form: the schema says additional properties are strings.
-    assert_eq!(
-        schema.additional_properties,
-        Some(serde_json::json!({"type": "string"}))
-    );
+    assert_eq!(schema.additional_properties, Some(serde_json::json!({"type": "string"})));
     assert_eq!(
         schema.enum_values("disk_format"),
-        [
-            "ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"
-        ]
+        ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
     );
 }

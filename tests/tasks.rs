@@ -44,11 +44,8 @@ async fn legacy_import_task_succeeds_and_is_listed() {
         .expect("result names the image")
         .to_string();
     assert_eq!(img.get_task(&task.id).await.unwrap().id, task.id);
-    let listed: Vec<Task> = img
-        .tasks(&Query::new().param("type", "import"))
-        .try_collect()
-        .await
-        .unwrap();
+    let listed: Vec<Task> =
+        img.tasks(&Query::new().param("type", "import")).try_collect().await.unwrap();
     assert!(listed.iter().any(|t| t.id == task.id));
     img.delete_image(&image_id, None, true).await.unwrap();
     std::fs::remove_file(dir.join(&file)).unwrap();
@@ -80,9 +77,7 @@ async fn a_failing_task_is_failed_with_its_message() {
         .await
         .unwrap_err();
     match &err {
-        Error::Failed {
-            status, message, ..
-        } => {
+        Error::Failed { status, message, .. } => {
             assert_eq!(status, "failure");
             assert!(!message.is_empty(), "the task's message is carried");
         }
@@ -93,12 +88,7 @@ async fn a_failing_task_is_failed_with_its_message() {
 #[tokio::test]
 async fn unknown_task_is_not_found_and_waiting_times_out() {
     let img = image(ADMIN);
-    assert!(
-        img.get_task("00000000-0000-0000-0000-000000000000")
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(img.get_task("00000000-0000-0000-0000-000000000000").await.unwrap_err().is_not_found());
     // With no failure statuses and a tiny wait, the waiter gives up with the last status.
     let (_, url) = www();
     let task = img

@@ -70,9 +70,7 @@ pub(crate) struct Cloud {
 
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
     match std::env::var(var) {
-        Ok(v) => v
-            .parse()
-            .map_err(|_| format!("{var}={v:?} is not a port number (1-65535)")),
+        Ok(v) => v.parse().map_err(|_| format!("{var}={v:?} is not a port number (1-65535)")),
         Err(_) => Ok(default),
     }
 }
@@ -93,9 +91,7 @@ impl Cloud {
         let dir = if dir.is_absolute() {
             dir
         } else {
-            std::env::current_dir()
-                .map_err(|e| e.to_string())?
-                .join(dir)
+            std::env::current_dir().map_err(|e| e.to_string())?.join(dir)
         };
         Ok(Cloud {
             dir,
@@ -126,9 +122,7 @@ impl Cloud {
     }
 
     fn server_log(&self, s: Service) -> PathBuf {
-        self.dir
-            .join("log")
-            .join(format!("{}-server.log", s.name()))
+        self.dir.join("log").join(format!("{}-server.log", s.name()))
     }
 
     fn keystone_url(&self) -> String {
@@ -142,16 +136,10 @@ impl Cloud {
     /// Environment variables that point the SDK and the integration tests at this cloud.
     pub(crate) fn env_vars(&self) -> Vec<(&'static str, String)> {
         vec![
-            (
-                "OS_CLIENT_CONFIG_FILE",
-                self.path("clouds.yaml").display().to_string(),
-            ),
+            ("OS_CLIENT_CONFIG_FILE", self.path("clouds.yaml").display().to_string()),
             ("OS_CLOUD", "local".into()),
             ("OSRS_CLOUD_WWW_DIR", self.path("www").display().to_string()),
-            (
-                "OSRS_CLOUD_WWW_URL",
-                format!("http://127.0.0.1:{}", self.web_port),
-            ),
+            ("OSRS_CLOUD_WWW_URL", format!("http://127.0.0.1:{}", self.web_port)),
         ]
     }
 
@@ -166,11 +154,7 @@ impl Cloud {
 
     /// The pid of our own running process for `s`, if any (checked against `/proc`).
     fn running_pid(&self, s: Service) -> Option<u32> {
-        let pid: u32 = fs::read_to_string(self.pid_file(s))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
+        let pid: u32 = fs::read_to_string(self.pid_file(s)).ok()?.trim().parse().ok()?;
         // Only a process started in this state dir counts: never signal a stranger. (gunicorn
         // rewrites its command line, so the working directory is what we recognise it by.)
         let cwd = fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
@@ -184,10 +168,7 @@ impl Cloud {
     /// `cloud up`: install, configure, initialise and start whatever is missing.
     pub(crate) fn up(&self) -> Result {
         let started = Instant::now();
-        if Service::ALL
-            .iter()
-            .all(|&s| self.running_pid(s).is_some() && self.healthy(s))
-        {
+        if Service::ALL.iter().all(|&s| self.running_pid(s).is_some() && self.healthy(s)) {
             self.write_clouds_yaml()?;
             eprintln!(
                 "xtask: local cloud already up ({:.1?}); state in {}",
@@ -251,10 +232,7 @@ impl Cloud {
                 format!("cannot run {python} ({e}); install Python >= 3.11 or set OSRS_PYTHON")
             })?;
         let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
-        let minor: u32 = version
-            .strip_prefix("3.")
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
+        let minor: u32 = version.strip_prefix("3.").and_then(|m| m.parse().ok()).unwrap_or(0);
         if minor < 11 {
             return Err(format!(
                 "{python} is Python {version:?}; Glance 33 needs >= 3.11 (set OSRS_PYTHON)"
@@ -399,11 +377,7 @@ impl Cloud {
         if out.status.success() {
             Ok(())
         } else {
-            Err(format!(
-                "{tool} {} failed:\n{}",
-                args.join(" "),
-                tail(&text, 25)
-            ))
+            Err(format!("{tool} {} failed:\n{}", args.join(" "), tail(&text, 25)))
         }
     }
 
@@ -416,29 +390,14 @@ impl Cloud {
             self.manage(
                 "keystone-manage",
                 conf,
-                &[
-                    "fernet_setup",
-                    "--keystone-user",
-                    "root",
-                    "--keystone-group",
-                    "root",
-                ],
+                &["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
             )?;
             self.manage(
                 "keystone-manage",
                 conf,
-                &[
-                    "credential_setup",
-                    "--keystone-user",
-                    "root",
-                    "--keystone-group",
-                    "root",
-                ],
+                &["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
             )?;
-            sqlite_wal(
-                &self.path("data/keystone/keystone.sqlite"),
-                &self.venv_bin("python"),
-            )?;
+            sqlite_wal(&self.path("data/keystone/keystone.sqlite"), &self.venv_bin("python"))?;
         }
         // bootstrap is idempotent and corrects the identity endpoint when the port changed.
         let url = format!("{}/v3", self.keystone_url());
@@ -483,15 +442,8 @@ impl Cloud {
         eprintln!("xtask: initialising glance (database + standard metadefs)");
         self.manage("glance-manage", conf, &["db_sync"])?;
         let metadefs = self.path("venv/etc/glance/metadefs");
-        self.manage(
-            "glance-manage",
-            conf,
-            &["db_load_metadefs", &metadefs.display().to_string()],
-        )?;
-        sqlite_wal(
-            &self.path("data/glance/glance.sqlite"),
-            &self.venv_bin("python"),
-        )?;
+        self.manage("glance-manage", conf, &["db_load_metadefs", &metadefs.display().to_string()])?;
+        sqlite_wal(&self.path("data/glance/glance.sqlite"), &self.venv_bin("python"))?;
         write(&marker, "ok\n")
     }
 
@@ -571,8 +523,7 @@ impl Cloud {
                 c
             }
         };
-        cmd.env("PYTHONWARNINGS", "ignore")
-            .env("PYTHONUNBUFFERED", "1");
+        cmd.env("PYTHONWARNINGS", "ignore").env("PYTHONUNBUFFERED", "1");
         cmd
     }
 
@@ -607,9 +558,7 @@ impl Cloud {
             .stderr(log);
         // Own process group: a Ctrl-C in the terminal that ran `cloud up` does not stop the servers.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("starting {}: {e}", s.name()))?;
+        let mut child = cmd.spawn().map_err(|e| format!("starting {}: {e}", s.name()))?;
         write(&self.pid_file(s), &format!("{}\n", child.id()))?;
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
@@ -646,10 +595,7 @@ impl Cloud {
             return Ok(());
         };
         let signal = |sig: &str| {
-            Command::new("kill")
-                .args([sig, &pid.to_string()])
-                .stderr(Stdio::null())
-                .status()
+            Command::new("kill").args([sig, &pid.to_string()]).stderr(Stdio::null()).status()
         };
         let _ = signal("-TERM");
         let deadline = Instant::now() + Duration::from_secs(40);
@@ -703,10 +649,7 @@ impl Cloud {
             .map_err(|e| format!("no logs in {}: {e}", self.path("log").display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                which.is_none_or(|w| {
-                    p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().contains(w))
-                })
+                which.is_none_or(|w| p.file_name().is_some_and(|n| n.to_string_lossy().contains(w)))
             })
             .collect();
         files.sort();
@@ -742,14 +685,8 @@ impl Cloud {
                  export OS_PROJECT_DOMAIN_NAME=Default\nexport OS_REGION_NAME=RegionOne\nexport OS_INTERFACE=public\n"
             )
         };
-        write(
-            &self.path("admin-openrc"),
-            &openrc("admin", ADMIN_PASSWORD, "admin"),
-        )?;
-        write(
-            &self.path("demo-openrc"),
-            &openrc("demo", DEMO_PASSWORD, "demo"),
-        )
+        write(&self.path("admin-openrc"), &openrc("admin", ADMIN_PASSWORD, "admin"))?;
+        write(&self.path("demo-openrc"), &openrc("demo", DEMO_PASSWORD, "demo"))
     }
 }
 
@@ -773,10 +710,7 @@ fn paste_with_healthcheck_file(paste: &str, disable_file: &str) -> String {
 
 fn is_zombie(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
+        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
         .unwrap_or(true)
 }
 

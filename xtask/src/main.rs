@@ -81,51 +81,30 @@ fn cargo() -> Command {
 /// Runs a command to completion, failing with its name when it fails.
 pub(crate) fn run(what: &str, cmd: &mut Command) -> Result {
     eprintln!("xtask: {what}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{what}: cannot start {:?}: {e}", cmd.get_program()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{what} failed ({status})"))
-    }
+    let status =
+        cmd.status().map_err(|e| format!("{what}: cannot start {:?}: {e}", cmd.get_program()))?;
+    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
 }
 
 fn test(extra: &[&str]) -> Result {
     let started = std::time::Instant::now();
-    run(
-        "cargo fmt --check",
-        cargo().args(["fmt", "--all", "--check"]),
-    )?;
+    run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
     run(
         "cargo clippy",
-        cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
+        cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     )?;
     run(
         "cargo doc",
-        cargo()
-            .args(["doc", "--workspace", "--no-deps"])
-            .env("RUSTDOCFLAGS", "-D warnings"),
+        cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     let cloud = cloud::Cloud::from_env()?;
     cloud.up()?;
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--all-targets"])
-        .args(extra);
+    cmd.args(["test", "--workspace", "--all-targets"]).args(extra);
     for (key, value) in cloud.env_vars() {
         cmd.env(key, value);
     }
-    run(
-        "cargo test (unit + integration against the local cloud)",
-        &mut cmd,
-    )?;
+    run("cargo test (unit + integration against the local cloud)", &mut cmd)?;
     // Doc tests are compiled and run too (all-targets excludes them).
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--doc"]);

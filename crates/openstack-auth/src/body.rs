@@ -64,9 +64,7 @@ impl RequestBody {
 
     /// An in-memory body (replayable).
     pub fn bytes(b: impl Into<Bytes>) -> Self {
-        RequestBody {
-            kind: Kind::Full(Some(b.into())),
-        }
+        RequestBody { kind: Kind::Full(Some(b.into())) }
     }
 
     /// A JSON body (replayable).
@@ -83,9 +81,7 @@ impl RequestBody {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        RequestBody {
-            kind: Kind::Stream(body.map_err(Into::into).boxed_unsync()),
-        }
+        RequestBody { kind: Kind::Stream(body.map_err(Into::into).boxed_unsync()) }
     }
 
     /// A stream that `factory` can produce again (e.g. a file reopened), so it may be replayed.
@@ -94,9 +90,7 @@ impl RequestBody {
     /// Whatever the factory's first call returns.
     pub fn replayable(factory: BodyFactory) -> Result<Self, BoxError> {
         let first = factory()?;
-        Ok(RequestBody {
-            kind: Kind::Replayable(first, factory),
-        })
+        Ok(RequestBody { kind: Kind::Replayable(first, factory) })
     }
 
     /// Whether this body can be sent again.
@@ -108,9 +102,7 @@ impl RequestBody {
     pub fn try_clone(&self) -> Option<Result<RequestBody, BoxError>> {
         match &self.kind {
             Kind::Empty => Some(Ok(RequestBody::empty())),
-            Kind::Full(b) => Some(Ok(RequestBody {
-                kind: Kind::Full(b.clone()),
-            })),
+            Kind::Full(b) => Some(Ok(RequestBody { kind: Kind::Full(b.clone()) })),
             Kind::Stream(_) => None,
             Kind::Replayable(_, factory) => Some(RequestBody::replayable(factory.clone())),
         }
@@ -127,11 +119,9 @@ impl Body for RequestBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &mut self.kind {
             Kind::Empty => Poll::Ready(None),
-            Kind::Full(b) => Poll::Ready(
-                b.take()
-                    .filter(|b| !b.is_empty())
-                    .map(|b| Ok(Frame::data(b))),
-            ),
+            Kind::Full(b) => {
+                Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b))))
+            }
             Kind::Stream(s) | Kind::Replayable(s, _) => Pin::new(s).poll_frame(cx),
         }
     }
@@ -165,21 +155,13 @@ pub struct ResponseBody {
 
 impl std::fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseBody")
-            .field("url", &self.url)
-            .field("idle", &self.idle)
-            .finish()
+        f.debug_struct("ResponseBody").field("url", &self.url).field("idle", &self.idle).finish()
     }
 }
 
 impl ResponseBody {
     pub(crate) fn new(inner: hyper::body::Incoming, url: Arc<str>, idle: Option<Duration>) -> Self {
-        ResponseBody {
-            inner,
-            url,
-            idle,
-            sleep: None,
-        }
+        ResponseBody { inner, url, idle, sleep: None }
     }
 
     /// The URL this body is the response of.
@@ -214,9 +196,7 @@ impl Body for ResponseBody {
                 let Some(idle) = this.idle else {
                     return Poll::Pending;
                 };
-                let sleep = this
-                    .sleep
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+                let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
                 ready!(sleep.as_mut().poll(cx));
                 this.sleep = None;
                 Poll::Ready(Some(Err(Error::Transport {

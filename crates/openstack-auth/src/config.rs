@@ -385,15 +385,9 @@ impl<E: Environment> ConfigLoader<E> {
     }
 
     fn read(&self, path: &Path) -> Result<Option<Value>, ConfigError> {
-        let malformed = |message: String| ConfigError::Malformed {
-            file: path.display().to_string(),
-            message,
-        };
-        let Some(text) = self
-            .env
-            .read_file(path)
-            .map_err(|e| malformed(e.to_string()))?
-        else {
+        let malformed =
+            |message: String| ConfigError::Malformed { file: path.display().to_string(), message };
+        let Some(text) = self.env.read_file(path).map_err(|e| malformed(e.to_string()))? else {
             return Ok(None);
         };
         let value: Value = if path.extension().is_some_and(|e| e == "json") {
@@ -432,9 +426,7 @@ impl<E: Environment> ConfigLoader<E> {
     /// # Errors
     /// [`ConfigError`] naming the cloud, the file and the key at fault.
     pub fn load(&self, cloud: Option<&str>) -> Result<CloudConfig, ConfigError> {
-        let name = cloud
-            .map(str::to_string)
-            .or_else(|| self.env.var("OS_CLOUD"));
+        let name = cloud.map(str::to_string).or_else(|| self.env.var("OS_CLOUD"));
         let Some(name) = name else {
             return self.os_vars_cloud();
         };
@@ -452,13 +444,12 @@ impl<E: Environment> ConfigLoader<E> {
         if let Some((_, secure)) = self.find("OS_CLIENT_SECURE_FILE", &SECURE_NAMES)? {
             deep_merge(&mut clouds, secure);
         }
-        let all = clouds
-            .get("clouds")
-            .and_then(Value::as_object)
-            .ok_or_else(|| ConfigError::Malformed {
+        let all = clouds.get("clouds").and_then(Value::as_object).ok_or_else(|| {
+            ConfigError::Malformed {
                 file: file.clone(),
                 message: "no top-level `clouds:` mapping".into(),
-            })?;
+            }
+        })?;
         let Some(entry) = all.get(&name) else {
             return Err(ConfigError::CloudNotFound {
                 cloud: name,
@@ -590,9 +581,7 @@ fn parse_cloud(
     let string = |key: &str| -> Result<Option<String>, ConfigError> {
         match entry.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => scalar(v)
-                .map(Some)
-                .ok_or_else(|| invalid(key, "expected a string")),
+            Some(v) => scalar(v).map(Some).ok_or_else(|| invalid(key, "expected a string")),
         }
     };
     let empty = Map::new();
@@ -643,20 +632,16 @@ fn parse_cloud(
     };
     let interface = match string("interface")?.or(string("endpoint_type")?) {
         Some(i) => Interface::parse(&i).ok_or_else(|| {
-            invalid(
-                "interface",
-                &format!("{i:?} is not public, internal or admin"),
-            )
+            invalid("interface", &format!("{i:?} is not public, internal or admin"))
         })?,
         None => Interface::Public,
     };
     let verify = match entry.get("verify") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "false" | "no" | "0" | "off"
-        ),
+        Some(Value::String(s)) => {
+            !matches!(s.to_ascii_lowercase().as_str(), "false" | "no" | "0" | "off")
+        }
         Some(_) => return Err(invalid("verify", "expected true or false")),
     };
     let insecure = match entry.get("insecure") {
@@ -696,15 +681,11 @@ fn parse_cloud(
     }
     let disable_vendor_agent = match entry.get("disable_vendor_agent") {
         None | Some(Value::Null) => BTreeMap::new(),
-        Some(Value::Object(m)) => m
-            .iter()
-            .filter_map(|(k, v)| scalar(v).map(|v| (k.clone(), v)))
-            .collect(),
+        Some(Value::Object(m)) => {
+            m.iter().filter_map(|(k, v)| scalar(v).map(|v| (k.clone(), v))).collect()
+        }
         Some(_) => {
-            return Err(invalid(
-                "disable_vendor_agent",
-                "expected a mapping of image properties",
-            ));
+            return Err(invalid("disable_vendor_agent", "expected a mapping of image properties"));
         }
     };
     Ok(CloudConfig {
@@ -747,24 +728,15 @@ mod tests {
         assert_eq!(c.name, "a");
         assert_eq!(c.source, "/home/u/.config/openstack/clouds.yaml");
         assert_eq!(c.auth_type, AuthType::Password);
-        assert_eq!(
-            c.auth.password.as_ref().map(Secret::expose),
-            Some("from-secure")
-        );
+        assert_eq!(c.auth.password.as_ref().map(Secret::expose), Some("from-secure"));
         assert_eq!(c.auth.username.as_deref(), Some("alice"));
         assert_eq!(c.interface, Interface::Internal);
         assert_eq!(c.region_name.as_deref(), Some("RegionOne"));
-        assert_eq!(
-            c.endpoint_overrides.get("image").map(String::as_str),
-            Some("http://g:9292")
-        );
+        assert_eq!(c.endpoint_overrides.get("image").map(String::as_str), Some("http://g:9292"));
         assert_eq!(c.api_versions.get("image").map(String::as_str), Some("2"));
         assert_eq!(c.status_code_retries.get("image"), Some(&5));
         assert_eq!(c.api_timeout, Some(Duration::from_secs(30)));
-        assert_eq!(
-            c.disable_vendor_agent.get("vm_mode").map(String::as_str),
-            Some("hvm")
-        );
+        assert_eq!(c.disable_vendor_agent.get("vm_mode").map(String::as_str), Some("hvm"));
         assert!(c.verify);
     }
 
@@ -813,12 +785,10 @@ mod tests {
 
     #[test]
     fn missing_password_names_the_key() {
-        let e = StaticEnvironment::default()
-            .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
-            .file(
-                "/c.yaml",
-                "clouds:\n  a:\n    auth:\n      auth_url: http://k/v3\n      username: u\n",
-            );
+        let e = StaticEnvironment::default().var("OS_CLIENT_CONFIG_FILE", "/c.yaml").file(
+            "/c.yaml",
+            "clouds:\n  a:\n    auth:\n      auth_url: http://k/v3\n      username: u\n",
+        );
         let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
         assert_eq!(
             err,
@@ -837,10 +807,7 @@ mod tests {
             .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
             .file("/c.yaml", "clouds: [unclosed\n");
         let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
-        assert!(
-            matches!(&err, ConfigError::Malformed { file, .. } if file == "/c.yaml"),
-            "{err}"
-        );
+        assert!(matches!(&err, ConfigError::Malformed { file, .. } if file == "/c.yaml"), "{err}");
     }
 
     #[test]
@@ -870,10 +837,7 @@ mod tests {
         );
         let e = StaticEnvironment::default()
             .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
-            .file(
-                "/c.yaml",
-                "clouds:\n  a:\n    auth_type: kerberos\n    auth: {}\n",
-            );
+            .file("/c.yaml", "clouds:\n  a:\n    auth_type: kerberos\n    auth: {}\n");
         let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
         assert!(
             matches!(&err, ConfigError::InvalidValue { key, .. } if key == "auth_type"),
@@ -905,9 +869,7 @@ mod tests {
 
     #[test]
     fn os_variables_missing_auth_url() {
-        let e = StaticEnvironment::default()
-            .var("OS_USERNAME", "u")
-            .var("OS_PASSWORD", "p");
+        let e = StaticEnvironment::default().var("OS_USERNAME", "u").var("OS_PASSWORD", "p");
         let err = ConfigLoader::new(e).load(None).unwrap_err();
         assert_eq!(
             err,

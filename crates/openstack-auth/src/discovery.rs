@@ -24,10 +24,7 @@ impl ApiVersion {
     pub fn parse(s: &str) -> Option<ApiVersion> {
         let s = s.trim().trim_start_matches(['v', 'V']);
         let (major, minor) = s.split_once('.').unwrap_or((s, "0"));
-        Some(ApiVersion {
-            major: major.parse().ok()?,
-            minor: minor.parse().ok()?,
-        })
+        Some(ApiVersion { major: major.parse().ok()?, minor: minor.parse().ok()? })
     }
 }
 

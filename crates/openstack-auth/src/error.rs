@@ -26,13 +26,7 @@ pub struct ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} returned {}",
-            self.method,
-            self.url,
-            self.status.as_u16()
-        )?;
+        write!(f, "{} {} returned {}", self.method, self.url, self.status.as_u16())?;
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
         }
@@ -263,13 +257,8 @@ impl Error {
         body: &[u8],
         request_id: Option<String>,
     ) -> Error {
-        let api = Box::new(ApiError {
-            method,
-            url,
-            status,
-            message: error_message(body),
-            request_id,
-        });
+        let api =
+            Box::new(ApiError { method, url, status, message: error_message(body), request_id });
         match status {
             StatusCode::BAD_REQUEST => Error::BadRequest(api),
             StatusCode::UNAUTHORIZED => Error::Unauthorized(api),
@@ -343,10 +332,7 @@ impl Error {
             }
             source = s.source();
         }
-        Error::Transport {
-            url: url.into(),
-            message,
-        }
+        Error::Transport { url: url.into(), message }
     }
 }
 
@@ -384,8 +370,7 @@ fn json_message(value: &serde_json::Value) -> Option<String> {
             return Some(msgs.join("; "));
         }
     }
-    obj.values()
-        .find_map(|v| v.is_object().then(|| json_message(v)).flatten())
+    obj.values().find_map(|v| v.is_object().then(|| json_message(v)).flatten())
 }
 
 fn strip_html(text: &str) -> String {
@@ -412,10 +397,7 @@ fn strip_html(text: &str) -> String {
 }
 
 fn clean(text: &str) -> String {
-    let text = text
-        .replace("<br />", " ")
-        .replace("<br/>", " ")
-        .replace("<br>", " ");
+    let text = text.replace("<br />", " ").replace("<br/>", " ").replace("<br>", " ");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -426,28 +408,19 @@ mod tests {
     #[test]
     fn glance_json_error_message_loses_its_html_breaks() {
         let body = br#"{"message": "Image with identifier x already exists!<br /><br />", "code": "409 Conflict", "title": "Conflict"}"#;
-        assert_eq!(
-            error_message(body),
-            "Image with identifier x already exists!"
-        );
+        assert_eq!(error_message(body), "Image with identifier x already exists!");
     }
 
     #[test]
     fn keystone_nested_error_message() {
         let body = br#"{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}"#;
-        assert_eq!(
-            error_message(body),
-            "The request you have made requires authentication."
-        );
+        assert_eq!(error_message(body), "The request you have made requires authentication.");
     }
 
     #[test]
     fn html_error_page_is_reduced_to_its_text() {
         let body = b"<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID abc<br /><br />\n\n\n </body>\n</html>";
-        assert_eq!(
-            error_message(body),
-            "404 Not Found No image found with ID abc"
-        );
+        assert_eq!(error_message(body), "404 Not Found No image found with ID abc");
     }
 
     #[test]

@@ -20,8 +20,7 @@ pub fn strip_version_suffix(url: &str) -> String {
     if let Some((head, last)) = trimmed.rsplit_once('/') {
         let is_version = last.strip_prefix('v').is_some_and(|v| {
             !v.is_empty()
-                && v.split('.')
-                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         });
         if is_version && head.contains("://") && !head.ends_with('/') {
             return head.to_string();
@@ -75,11 +74,8 @@ fn scope(a: &AuthOptions) -> Option<Value> {
 /// [`Error::InvalidArgument`] for auth types that do not talk to Keystone.
 pub fn token_request_body(cfg: &CloudConfig) -> Result<Value> {
     let a = &cfg.auth;
-    let secret = |s: &Option<Secret>| {
-        s.as_ref()
-            .map(|s| s.expose().to_string())
-            .unwrap_or_default()
-    };
+    let secret =
+        |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_string()).unwrap_or_default();
     let identity = match cfg.auth_type {
         AuthType::Password => json!({
             "methods": ["password"],
@@ -97,10 +93,7 @@ pub fn token_request_body(cfg: &CloudConfig) -> Result<Value> {
                 cred.insert("name".into(), json!(a.application_credential_name));
                 cred.insert("user".into(), user(a));
             }
-            cred.insert(
-                "secret".into(),
-                json!(secret(&a.application_credential_secret)),
-            );
+            cred.insert("secret".into(), json!(secret(&a.application_credential_secret)));
             json!({ "methods": ["application_credential"], "application_credential": cred })
         }
         AuthType::None | AuthType::AdminToken => {
@@ -165,13 +158,9 @@ fn aliases(service_type: &str) -> &'static [&'static str] {
         "image" => &["image"],
         "identity" => &["identity"],
         "compute" => &["compute"],
-        "block-storage" | "volumev3" | "volumev2" | "volume" | "block-store" => &[
-            "block-storage",
-            "volumev3",
-            "volumev2",
-            "volume",
-            "block-store",
-        ],
+        "block-storage" | "volumev3" | "volumev2" | "volume" | "block-store" => {
+            &["block-storage", "volumev3", "volumev2", "volume", "block-store"]
+        }
         "network" => &["network"],
         "object-store" => &["object-store"],
         "placement" => &["placement"],
@@ -332,24 +321,15 @@ impl Token {
     /// # Errors
     /// [`Error::Decode`] when the body is not a Keystone v3 token.
     pub fn parse(url: &str, subject_token: &str, body: &[u8]) -> Result<Token> {
-        let decode = |message: String| Error::Decode {
-            url: url.into(),
-            message,
-        };
+        let decode = |message: String| Error::Decode { url: url.into(), message };
         let parsed: TokenBody = serde_json::from_slice(body).map_err(|e| decode(e.to_string()))?;
         let t = parsed.token;
         let expires_at = parse_rfc3339(&t.expires_at)
             .ok_or_else(|| decode(format!("bad expires_at {:?}", t.expires_at)))?;
         let scope = if let Some(p) = t.project {
-            Scope::Project {
-                id: p.id,
-                name: p.name,
-            }
+            Scope::Project { id: p.id, name: p.name }
         } else if let Some(d) = t.domain {
-            Scope::Domain {
-                id: d.id,
-                name: d.name,
-            }
+            Scope::Domain { id: d.id, name: d.name }
         } else if t.system.is_some() {
             Scope::System
         } else {
@@ -361,9 +341,7 @@ impl Token {
             user_id: t.user.id,
             scope,
             roles: t.roles.into_iter().map(|r| r.name).collect(),
-            catalog: Catalog {
-                services: t.catalog,
-            },
+            catalog: Catalog { services: t.catalog },
         })
     }
 
@@ -386,13 +364,8 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     } else if let Some(pos) = time.rfind(['+', '-']) {
         let (c, off) = time.split_at(pos);
         let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (h, m) = off[1..]
-            .split_once(':')
-            .unwrap_or((&off[1..3.min(off.len())], "0"));
-        (
-            c,
-            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60),
-        )
+        let (h, m) = off[1..].split_once(':').unwrap_or((&off[1..3.min(off.len())], "0"));
+        (c, sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60))
     } else {
         (time, 0)
     };
@@ -440,10 +413,7 @@ mod tests {
     #[test]
     fn strips_version_suffixes_only() {
         assert_eq!(strip_version_suffix("http://k:5000/v3/"), "http://k:5000");
-        assert_eq!(
-            strip_version_suffix("http://k/identity/v3"),
-            "http://k/identity"
-        );
+        assert_eq!(strip_version_suffix("http://k/identity/v3"), "http://k/identity");
         assert_eq!(strip_version_suffix("http://g:9292/v2.1"), "http://g:9292");
         assert_eq!(strip_version_suffix("http://g:9292"), "http://g:9292");
         assert_eq!(strip_version_suffix("http://g/image"), "http://g/image");
@@ -503,10 +473,7 @@ mod tests {
             },
         ))
         .unwrap();
-        assert_eq!(
-            body["auth"]["identity"],
-            json!({"methods": ["token"], "token": {"id": "tok"}})
-        );
+        assert_eq!(body["auth"]["identity"], json!({"methods": ["token"], "token": {"id": "tok"}}));
         assert_eq!(body["auth"]["scope"], json!({"project": {"id": "pid"}}));
         let body = token_request_body(&cfg(
             AuthType::ApplicationCredential,
@@ -533,10 +500,7 @@ mod tests {
         assert_eq!(secs.as_secs(), 1_795_767_451);
         assert_eq!(secs.subsec_millis(), 250);
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00+01:00"), None);
-        assert_eq!(
-            parse_rfc3339("1970-01-01T01:00:00+01:00"),
-            Some(SystemTime::UNIX_EPOCH)
-        );
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(SystemTime::UNIX_EPOCH));
         assert_eq!(parse_rfc3339("garbage"), None);
     }
 
@@ -569,33 +533,17 @@ mod tests {
     #[test]
     fn catalog_picks_by_interface_region_and_alias() {
         let c = catalog();
-        assert_eq!(
-            c.endpoint("image", Interface::Public, Some("RegionTwo"))
-                .unwrap(),
-            "http://g2"
-        );
-        assert_eq!(
-            c.endpoint("image", Interface::Internal, None).unwrap(),
-            "http://gi"
-        );
-        assert_eq!(
-            c.endpoint("block-storage", Interface::Public, None)
-                .unwrap(),
-            "http://c"
-        );
+        assert_eq!(c.endpoint("image", Interface::Public, Some("RegionTwo")).unwrap(), "http://g2");
+        assert_eq!(c.endpoint("image", Interface::Internal, None).unwrap(), "http://gi");
+        assert_eq!(c.endpoint("block-storage", Interface::Public, None).unwrap(), "http://c");
     }
 
     #[test]
     fn catalog_errors_list_what_exists() {
         let c = catalog();
         let err = c.endpoint("image", Interface::Public, None).unwrap_err();
-        assert!(
-            matches!(&err, Error::Ambiguous { matches, .. } if matches.len() == 2),
-            "{err}"
-        );
-        let err = c
-            .endpoint("image", Interface::Admin, Some("RegionOne"))
-            .unwrap_err();
+        assert!(matches!(&err, Error::Ambiguous { matches, .. } if matches.len() == 2), "{err}");
+        let err = c.endpoint("image", Interface::Admin, Some("RegionOne")).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, Error::EndpointNotFound { .. }));
         assert!(text.contains("internal@RegionOne http://gi"), "{text}");

@@ -58,10 +58,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        }
+        RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
     }
 
     /// The wait before retry number `attempt` (1-based), honouring `Retry-After` seconds.
@@ -211,9 +208,7 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("cloud", &self.inner.config.name)
-            .finish_non_exhaustive()
+        f.debug_struct("Session").field("cloud", &self.inner.config.name).finish_non_exhaustive()
     }
 }
 
@@ -259,9 +254,7 @@ impl Session {
 
     /// How many times this session has asked Keystone for a token (for tests and metrics).
     pub fn auth_count(&self) -> u64 {
-        self.inner
-            .auth_count
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.auth_count.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The current token, authenticating (once, for all concurrent callers) when there is
@@ -302,9 +295,7 @@ impl Session {
         let auth_url = cfg.auth.auth_url.as_deref().unwrap_or_default();
         let url = format!("{}/v3/auth/tokens", identity_root(auth_url));
         let body = token_request_body(cfg)?;
-        self.inner
-            .auth_count
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.auth_count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let req = Request::post(&url)
             .header(CONTENT_TYPE, "application/json")
             .body(RequestBody::json(&body))
@@ -334,13 +325,7 @@ impl Session {
     /// # Errors
     /// [`Error::EndpointNotFound`] / [`Error::Ambiguous`] listing the catalog.
     pub async fn endpoint(&self, service_type: &str) -> Result<Arc<ServiceEndpoint>> {
-        if let Some(ep) = self
-            .inner
-            .endpoints
-            .lock()
-            .expect("endpoint cache")
-            .get(service_type)
-        {
+        if let Some(ep) = self.inner.endpoints.lock().expect("endpoint cache").get(service_type) {
             return Ok(ep.clone());
         }
         let cfg = &self.inner.config;
@@ -362,9 +347,7 @@ impl Session {
                 region: cfg.region_name.clone().unwrap_or_else(|| "any".into()),
                 available: "no catalog (auth type none): set <service>_endpoint_override".into(),
             })?;
-            token
-                .catalog
-                .endpoint(service_type, cfg.interface, cfg.region_name.as_deref())?
+            token.catalog.endpoint(service_type, cfg.interface, cfg.region_name.as_deref())?
         };
         let root = strip_version_suffix(&catalog_url);
         let major = cfg
@@ -423,11 +406,7 @@ impl Session {
     ) -> Result<Response<ResponseBody>> {
         let ep = self.endpoint(service_type).await?;
         let (mut parts, body) = req.into_parts();
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_string();
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
         let url = if path.starts_with("http://") || path.starts_with("https://") {
             path
         } else {
@@ -437,13 +416,11 @@ impl Session {
             .parse::<Uri>()
             .map_err(|e| Error::InvalidArgument(format!("bad URL {url:?}: {e}")))?;
         let req = Request::from_parts(parts, body);
-        let retries = self.inner.retry.map(|r| r.max_retries).or_else(|| {
-            self.inner
-                .config
-                .status_code_retries
-                .get(service_type)
-                .copied()
-        });
+        let retries = self
+            .inner
+            .retry
+            .map(|r| r.max_retries)
+            .or_else(|| self.inner.config.status_code_retries.get(service_type).copied());
         let span = tracing::debug_span!("openstack.request", service = service_type, method = %req.method(), url = %url);
         self.send_authenticated(req, retries).instrument(span).await
     }
@@ -494,13 +471,9 @@ impl Session {
     fn apply_auth(&self, req: &mut Request<RequestBody>, token: Option<&Token>) {
         let value = match (token, &self.inner.config.auth_type) {
             (Some(t), _) => Some(t.value.expose().to_string()),
-            (None, AuthType::AdminToken) => self
-                .inner
-                .config
-                .auth
-                .token
-                .as_ref()
-                .map(|t| t.expose().to_string()),
+            (None, AuthType::AdminToken) => {
+                self.inner.config.auth.token.as_ref().map(|t| t.expose().to_string())
+            }
             _ => None,
         };
         if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
@@ -523,25 +496,13 @@ impl Session {
         let mut body = body;
         let mut attempt = 0u32;
         loop {
-            let spare = if attempt < max_retries {
-                body.try_clone()
-            } else {
-                None
-            };
-            let (err, retry_after) = match self
-                .send_attempt(Request::from_parts(parts.clone(), body))
-                .await
-            {
-                Ok(resp) => return Ok(resp),
-                Err(Failure {
-                    error,
-                    retryable: false,
-                    ..
-                }) => return Err(error),
-                Err(Failure {
-                    error, retry_after, ..
-                }) => (error, retry_after),
-            };
+            let spare = if attempt < max_retries { body.try_clone() } else { None };
+            let (err, retry_after) =
+                match self.send_attempt(Request::from_parts(parts.clone(), body)).await {
+                    Ok(resp) => return Ok(resp),
+                    Err(Failure { error, retryable: false, .. }) => return Err(error),
+                    Err(Failure { error, retry_after, .. }) => (error, retry_after),
+                };
             attempt += 1;
             // A one-shot stream is never re-sent: the first error stands.
             let Some(next) = spare else { return Err(err) };
@@ -568,9 +529,7 @@ impl Session {
         mut req: Request<RequestBody>,
     ) -> std::result::Result<Response<ResponseBody>, Failure> {
         let headers = req.headers_mut();
-        headers
-            .entry(ACCEPT)
-            .or_insert(HeaderValue::from_static("application/json"));
+        headers.entry(ACCEPT).or_insert(HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.inner.user_agent.clone());
         let method = req.method().clone();
         let url: Arc<str> = Arc::from(req.uri().to_string());
@@ -685,8 +644,5 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(resp: Response<ResponseBo
 
 /// `true` for methods whose requests are safe to send twice.
 pub fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-    )
+    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
 }

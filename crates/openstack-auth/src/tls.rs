@@ -49,9 +49,7 @@ pub fn client_config(cfg: &CloudConfig) -> Result<ClientConfig> {
         }
         builder.with_root_certificates(roots)
     } else {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
     };
     match (&cfg.cert, &cfg.key) {
         (Some(cert), key) => {
@@ -62,9 +60,7 @@ pub fn client_config(cfg: &CloudConfig) -> Result<ClientConfig> {
             let key_path = key.as_ref().unwrap_or(cert);
             let key =
                 PrivateKeyDer::from_pem_file(key_path).map_err(|e| bad_file("key", key_path, e))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| bad_file("cert", cert, e))
+            builder.with_client_auth_cert(chain, key).map_err(|e| bad_file("cert", cert, e))
         }
         (None, Some(key)) => Err(bad_file("key", key, "a client key needs `cert` too")),
         (None, None) => Ok(builder.with_no_client_auth()),
@@ -93,12 +89,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -107,12 +98,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -1,1 +1,282 @@
-//! openstack-client
+//! # openstack-client
+//!
+//! One dependency for the whole SDK: connect with the `clouds.yaml` you already have, and
+//! every Image service call is one method away.
+//!
+//! ```no_run
+//! use futures_util::TryStreamExt;
+//! use openstack_client::prelude::*;
+//!
+//! # async fn demo() -> openstack_client::Result<()> {
+//! let conn = Connection::from_cloud("mycloud")?;
+//! let image = conn.image();
+//! let img = image.create_image("cirros").filename("cirros.qcow2").wait(true).await?;
+//! let all: Vec<Image> = image.images(&Query::new()).try_collect().await?;
+//! image.download_image(&img).to_path("copy.qcow2").await?;
+//! image.delete_image(&img, None, false).await?;
+//! # let _ = all; Ok(()) }
+//! ```
+//!
+//! ## Layers and features
+//!
+//! | feature | crate | what |
+//! | --- | --- | --- |
+//! | (always) | [`auth`] | config, Keystone, catalog, discovery, the HTTP session |
+//! | `resource` | `resource` | the resource framework, reusable for any service |
+//! | `transfer` | `transfer` | streaming bodies, digests, verified downloads |
+//! | `image` (default) | `image` | Glance v2: `ImageProxy` and its resources |
+//!
+//! ## Errors
+//!
+//! Every call returns [`Result`] with one [`Error`] to match on by kind
+//! (`NotFound`, `Conflict`, `Forbidden`, `Ambiguous`, `Timeout`, `Failed`,
+//! `ChecksumMismatch`, `Unsupported`, `InvalidArgument`, `Transport`, `Config`, ...), with
+//! helpers such as [`Error::is_not_found`] and [`Error::request_id`].
+//!
+//! ## Configuration
+//!
+//! [`Connection::from_cloud`] reads `clouds.yaml` (+ `secure.yaml`) from
+//! `OS_CLIENT_CONFIG_FILE`, the current directory, `~/.config/openstack` or
+//! `/etc/openstack`; [`Connection::from_env`] uses `OS_CLOUD`, else the `OS_*` variables.
+//! Everything else (explicit auth, endpoint overrides, TLS, retries, timeouts, user agent)
+//! goes through [`Connection::builder`].
+//!
+//! ## Transfers
+//!
+//! Uploads stream from disk with md5, sha256 and sha512 computed in flight on separate
+//! threads and compared with what Glance recorded; a failed upload deletes the
+//! half-created image. Downloads verify `os_hash_value` (else `checksum`), write to a
+//! temporary file renamed into place only after verification, and resume a broken
+//! connection with a range request. Memory stays flat in the image size.
+
+use std::time::Duration;
+
+pub use openstack_auth as auth;
+#[cfg(feature = "image")]
+pub use openstack_image as image;
+#[cfg(feature = "resource")]
+pub use openstack_resource as resource;
+#[cfg(feature = "transfer")]
+pub use openstack_transfer as transfer;
+
+pub use openstack_auth::{CloudConfig, Error, Result, RetryPolicy, Session};
+
+/// The usual imports.
+pub mod prelude {
+    pub use crate::{Connection, Error, Result};
+    #[cfg(feature = "image")]
+    pub use openstack_image::{
+        ContainerFormat, DiskFormat, Image, ImageProxy, ImageStatus, ImportMethod, MemberStatus,
+        Visibility,
+    };
+    #[cfg(feature = "resource")]
+    pub use openstack_resource::{Api, Query, WaitOptions};
+    #[cfg(feature = "transfer")]
+    pub use openstack_transfer::{Progress, ProgressUpdate};
+}
+
+/// A connection to one cloud. Cheap to clone, `Send + Sync`: share it between tasks.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    session: Session,
+    #[cfg(feature = "image")]
+    image: openstack_image::ImageProxy,
+}
+
+impl Connection {
+    /// Connects to a cloud of `clouds.yaml` by name. Nothing is sent until the first call.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the cloud, file and key at fault.
+    pub fn from_cloud(name: &str) -> Result<Connection> {
+        Connection::builder().cloud(name).build()
+    }
+
+    /// Connects to `OS_CLOUD`'s cloud, or to the cloud described by the `OS_*` variables.
+    ///
+    /// # Errors
+    /// [`Error::Config`].
+    pub fn from_env() -> Result<Connection> {
+        Connection::builder().build()
+    }
+
+    /// A builder for everything else.
+    pub fn builder() -> ConnectionBuilder {
+        ConnectionBuilder::default()
+    }
+
+    /// Wraps an existing session.
+    pub fn from_session(session: Session) -> Connection {
+        Connection {
+            #[cfg(feature = "image")]
+            image: openstack_image::ImageProxy::new(session.clone()),
+            session,
+        }
+    }
+
+    /// The authenticated session (for raw requests or other services).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The Image service (Glance v2).
+    #[cfg(feature = "image")]
+    pub fn image(&self) -> openstack_image::ImageProxy {
+        self.image.clone()
+    }
+}
+
+/// Builds a [`Connection`]. Bad input is reported by [`ConnectionBuilder::build`].
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct ConnectionBuilder {
+    cloud: Option<String>,
+    config: Option<CloudConfig>,
+    endpoint_overrides: Vec<(String, String)>,
+    region: Option<String>,
+    interface: Option<openstack_auth::Interface>,
+    insecure: Option<bool>,
+    cacert: Option<std::path::PathBuf>,
+    client_cert: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+    retries: Option<RetryPolicy>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    user_agent: Option<String>,
+}
+
+impl ConnectionBuilder {
+    /// Uses the named cloud of `clouds.yaml`.
+    pub fn cloud(mut self, name: &str) -> Self {
+        self.cloud = Some(name.into());
+        self
+    }
+    /// Uses an explicit configuration (auth built in code).
+    pub fn config(mut self, config: CloudConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+    /// Overrides a service's endpoint (e.g. `image` → `https://glance.example:9292`).
+    pub fn endpoint_override(mut self, service_type: &str, url: &str) -> Self {
+        self.endpoint_overrides.push((service_type.into(), url.into()));
+        self
+    }
+    /// Picks endpoints of this region.
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    /// Picks endpoints of this interface.
+    pub fn interface(mut self, interface: openstack_auth::Interface) -> Self {
+        self.interface = Some(interface);
+        self
+    }
+    /// Skips TLS verification (`insecure: true`). Only for tests.
+    pub fn insecure(mut self, insecure: bool) -> Self {
+        self.insecure = Some(insecure);
+        self
+    }
+    /// Trusts this CA bundle (PEM) besides the system roots.
+    pub fn cacert(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.cacert = Some(path.into());
+        self
+    }
+    /// Presents this client certificate (and key, if separate).
+    pub fn client_cert(
+        mut self,
+        cert: impl Into<std::path::PathBuf>,
+        key: Option<std::path::PathBuf>,
+    ) -> Self {
+        self.client_cert = Some((cert.into(), key));
+        self
+    }
+    /// Sets the retry policy.
+    pub fn retries(mut self, policy: RetryPolicy) -> Self {
+        self.retries = Some(policy);
+        self
+    }
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = Some(t);
+        self
+    }
+    /// Sets the idle read timeout (never a deadline on a whole transfer).
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.read_timeout = Some(t);
+        self
+    }
+    /// Sets the user agent.
+    pub fn user_agent(mut self, ua: &str) -> Self {
+        self.user_agent = Some(ua.into());
+        self
+    }
+
+    /// Builds the connection. Nothing is sent until the first call.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a missing or incomplete cloud; [`Error::InvalidArgument`] for
+    /// unreadable TLS files.
+    pub fn build(self) -> Result<Connection> {
+        let mut config = match (self.config, self.cloud) {
+            (Some(c), _) => c,
+            (None, Some(name)) => CloudConfig::from_cloud(&name)?,
+            (None, None) => CloudConfig::from_env()?,
+        };
+        for (service, url) in self.endpoint_overrides {
+            config.endpoint_overrides.insert(service, url);
+        }
+        if let Some(r) = self.region {
+            config.region_name = Some(r);
+        }
+        if let Some(i) = self.interface {
+            config.interface = i;
+        }
+        if let Some(insecure) = self.insecure {
+            config.verify = !insecure;
+        }
+        if let Some(ca) = self.cacert {
+            config.cacert = Some(ca);
+        }
+        if let Some((cert, key)) = self.client_cert {
+            config.cert = Some(cert);
+            config.key = key;
+        }
+        let mut b = Session::builder(config);
+        if let Some(r) = self.retries {
+            b = b.retry_policy(r);
+        }
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(t) = self.read_timeout {
+            b = b.read_timeout(Some(t));
+        }
+        if let Some(ua) = self.user_agent {
+            b = b.user_agent(ua);
+        }
+        Ok(Connection::from_session(b.build()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn connection_is_send_sync_and_clone() {
+        assert_send_sync::<Connection>();
+    }
+
+    #[test]
+    fn builder_reports_missing_cloud_config() {
+        let cfg = CloudConfig::new(
+            "c",
+            openstack_auth::AuthType::Password,
+            openstack_auth::AuthOptions::default(),
+        );
+        let err = Connection::builder().config(cfg).build().unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+        assert!(err.to_string().contains("auth.auth_url"), "{err}");
+    }
+}

@@ -73,14 +73,7 @@ impl std::fmt::Debug for CreateImage<'_> {
         f.debug_struct("CreateImage")
             .field("name", &self.name)
             .field("filename", &self.filename)
-            .field(
-                "data",
-                &self
-                    .data
-                    .lock()
-                    .map(|d| format!("{d:?}"))
-                    .unwrap_or_default(),
-            )
+            .field("data", &self.data.lock().map(|d| format!("{d:?}")).unwrap_or_default())
             .finish_non_exhaustive()
     }
 }
@@ -144,8 +137,7 @@ impl<'a> CreateImage<'a> {
         mut self,
         meta: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        self.meta
-            .extend(meta.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self.meta.extend(meta.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
     /// `**kwargs`: one more image property (free-form).
@@ -285,16 +277,8 @@ impl<'a> CreateImage<'a> {
         }
         let schema = self.proxy.cached_image_schema().await?;
         for (field, value) in [
-            (
-                "disk_format",
-                self.disk_format.as_ref().map(|f| f.as_str().to_string()),
-            ),
-            (
-                "container_format",
-                self.container_format
-                    .as_ref()
-                    .map(|f| f.as_str().to_string()),
-            ),
+            ("disk_format", self.disk_format.as_ref().map(|f| f.as_str().to_string())),
+            ("container_format", self.container_format.as_ref().map(|f| f.as_str().to_string())),
         ] {
             let allowed = schema.enum_values(field);
             if let Some(v) = value {
@@ -315,13 +299,9 @@ impl<'a> CreateImage<'a> {
         }
         if self.uses_import() {
             if self.filename.is_none() && !has_data {
-                return Err(Error::InvalidArgument(
-                    "use_import/stores need data to import".into(),
-                ));
+                return Err(Error::InvalidArgument("use_import/stores need data to import".into()));
             }
-            self.proxy
-                .validate_import("glance-direct", &self.selection)
-                .await?;
+            self.proxy.validate_import("glance-direct", &self.selection).await?;
         }
         Ok(())
     }
@@ -365,10 +345,8 @@ impl<'a> CreateImage<'a> {
             let _ = http_body_util::BodyExt::collect(body)
                 .await
                 .map_err(|e| transfer_error(e, &path.display().to_string()))?;
-            let d = results
-                .wait()
-                .await
-                .map_err(|e| transfer_error(e, &path.display().to_string()))?;
+            let d =
+                results.wait().await.map_err(|e| transfer_error(e, &path.display().to_string()))?;
             return Ok(Some((
                 d.get(Algorithm::Md5).unwrap_or_default().into(),
                 d.get(Algorithm::Sha256).unwrap_or_default().into(),
@@ -378,12 +356,7 @@ impl<'a> CreateImage<'a> {
             Some(Some(ImageData::Bytes(b))) => Some(b.clone()),
             _ => None,
         };
-        Ok(bytes.map(|b| {
-            (
-                digest_hex(Algorithm::Md5, &b),
-                digest_hex(Algorithm::Sha256, &b),
-            )
-        }))
+        Ok(bytes.map(|b| (digest_hex(Algorithm::Md5, &b), digest_hex(Algorithm::Sha256, &b))))
     }
 
     async fn run(mut self) -> Result<Image> {
@@ -410,18 +383,12 @@ impl<'a> CreateImage<'a> {
         let mut properties = BTreeMap::new();
         if self.disable_vendor_agent {
             let vendor = &self.proxy.session.config().disable_vendor_agent;
-            properties.extend(
-                vendor
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone()))),
-            );
+            properties.extend(vendor.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))));
         }
         properties.extend(self.properties.clone());
         properties.extend(self.meta.clone());
-        properties.insert(
-            OBJECT_KEY.into(),
-            Value::String(format!("{}/{}", self.container, self.name)),
-        );
+        properties
+            .insert(OBJECT_KEY.into(), Value::String(format!("{}/{}", self.container, self.name)));
         if let Some(m) = &self.md5 {
             properties.insert(MD5_KEY.into(), Value::String(m.clone()));
         }
@@ -454,10 +421,9 @@ impl<'a> CreateImage<'a> {
                 let cleanup = self.proxy.delete_image(&created.id, None, true).await;
                 let note = match cleanup {
                     Ok(_) => format!("the half-created image {} was deleted", created.id),
-                    Err(e) => format!(
-                        "deleting the half-created image {} also failed: {e}",
-                        created.id
-                    ),
+                    Err(e) => {
+                        format!("deleting the half-created image {} also failed: {e}", created.id)
+                    }
                 };
                 Err(annotate(err, &note))
             }
@@ -472,21 +438,12 @@ impl<'a> CreateImage<'a> {
     ) -> std::result::Result<Image, (Error, bool)> {
         let fail = |e: Error| (e, false);
         let digests: Digests = if self.uses_import() {
-            self.proxy
-                .put_data(&created.id, "stage", upload, None)
-                .await
-                .map_err(fail)?
+            self.proxy.put_data(&created.id, "stage", upload, None).await.map_err(fail)?
         } else {
-            self.proxy
-                .put_data(&created.id, "file", upload, None)
-                .await
-                .map_err(fail)?
+            self.proxy.put_data(&created.id, "file", upload, None).await.map_err(fail)?
         };
         let md5 = digests.get(Algorithm::Md5).unwrap_or_default().to_string();
-        let sha256 = digests
-            .get(Algorithm::Sha256)
-            .unwrap_or_default()
-            .to_string();
+        let sha256 = digests.get(Algorithm::Sha256).unwrap_or_default().to_string();
         // The caller's claims about the data are checked against what was actually sent.
         for (claimed, actual, algorithm) in
             [(&self.md5, &md5, "md5"), (&self.sha256, &sha256, "sha256")]
@@ -505,9 +462,7 @@ impl<'a> CreateImage<'a> {
             }
         }
         if self.uses_import() {
-            let mut import = self
-                .proxy
-                .import_image(&created.id, ImportMethod::GlanceDirect);
+            let mut import = self.proxy.import_image(&created.id, ImportMethod::GlanceDirect);
             if !self.selection.stores.is_empty() {
                 import = import.stores(self.selection.stores.iter());
             }
@@ -540,17 +495,9 @@ impl<'a> CreateImage<'a> {
             || image.property(SHA256_KEY) != Some(sha256.as_str())
         {
             let mut changed = image.clone();
-            changed
-                .properties
-                .insert(MD5_KEY.into(), Value::String(md5));
-            changed
-                .properties
-                .insert(SHA256_KEY.into(), Value::String(sha256));
-            image = self
-                .proxy
-                .update_image(&image, &changed)
-                .await
-                .map_err(fail)?;
+            changed.properties.insert(MD5_KEY.into(), Value::String(md5));
+            changed.properties.insert(SHA256_KEY.into(), Value::String(sha256));
+            image = self.proxy.update_image(&image, &changed).await.map_err(fail)?;
         }
         Ok(image)
     }
@@ -595,23 +542,13 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
 /// Appends a note to an error's message.
 fn annotate(err: Error, note: &str) -> Error {
     match err {
-        Error::Transport { url, message } => Error::Transport {
-            url,
-            message: format!("{message}; {note}"),
-        },
-        Error::Io { path, message } => Error::Io {
-            path,
-            message: format!("{message}; {note}"),
-        },
-        Error::Failed {
-            what,
-            status,
-            message,
-        } => Error::Failed {
-            what,
-            status,
-            message: format!("{message}; {note}"),
-        },
+        Error::Transport { url, message } => {
+            Error::Transport { url, message: format!("{message}; {note}") }
+        }
+        Error::Io { path, message } => Error::Io { path, message: format!("{message}; {note}") },
+        Error::Failed { what, status, message } => {
+            Error::Failed { what, status, message: format!("{message}; {note}") }
+        }
         Error::BadRequest(mut a) => {
             a.message = format!("{}; {note}", a.message);
             Error::BadRequest(a)

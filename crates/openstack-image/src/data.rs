@@ -56,10 +56,7 @@ impl std::fmt::Debug for ImageData {
 impl ImageData {
     /// Data from a reader.
     pub fn reader(reader: impl AsyncRead + Send + 'static, length: Option<u64>) -> Self {
-        ImageData::Reader {
-            reader: Box::pin(reader),
-            length,
-        }
+        ImageData::Reader { reader: Box::pin(reader), length }
     }
 
     /// Data from a stream of chunks.
@@ -67,10 +64,7 @@ impl ImageData {
         stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static,
         length: Option<u64>,
     ) -> Self {
-        ImageData::Stream {
-            stream: Box::pin(stream),
-            length,
-        }
+        ImageData::Stream { stream: Box::pin(stream), length }
     }
 }
 
@@ -108,21 +102,12 @@ impl From<PathBuf> for ImageData {
 /// Maps a transfer error to the SDK's error kinds.
 pub(crate) fn transfer_error(e: TransferError, url: &str) -> Error {
     match e {
-        TransferError::ChecksumMismatch {
-            algorithm,
-            expected,
-            actual,
-        } => Error::ChecksumMismatch {
-            algorithm,
-            expected,
-            actual,
-        },
+        TransferError::ChecksumMismatch { algorithm, expected, actual } => {
+            Error::ChecksumMismatch { algorithm, expected, actual }
+        }
         TransferError::Io { path, message } => Error::Io { path, message },
         TransferError::InvalidArgument(m) => Error::InvalidArgument(m),
-        other => Error::Transport {
-            url: url.into(),
-            message: other.to_string(),
-        },
+        other => Error::Transport { url: url.into(), message: other.to_string() },
     }
 }
 
@@ -181,11 +166,7 @@ impl ImageProxy {
         let req = req.body(RequestBody::stream(upload.body))?;
         let resp = self.session.request(SERVICE, req).await?;
         let _ = resp.into_body().bytes().await;
-        upload
-            .digests
-            .wait()
-            .await
-            .map_err(|e| transfer_error(e, &path))
+        upload.digests.wait().await.map_err(|e| transfer_error(e, &path))
     }
 
     /// `upload_image(container_format, disk_format, data, **attrs)`: creates an image and
@@ -255,9 +236,7 @@ pub struct DownloadImage<'a> {
 
 impl std::fmt::Debug for DownloadImage<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DownloadImage")
-            .field("image_id", &self.image_id)
-            .finish_non_exhaustive()
+        f.debug_struct("DownloadImage").field("image_id", &self.image_id).finish_non_exhaustive()
     }
 }
 
@@ -325,18 +304,15 @@ impl<'a> DownloadImage<'a> {
             image.os_hash_value.as_deref(),
             image.checksum.as_deref(),
         ) {
-            (Some(algo), Some(value), _) if algo.parse::<Algorithm>().is_ok() => Some((
-                algo.parse::<Algorithm>().expect("checked"),
-                value.to_ascii_lowercase(),
-            )),
+            (Some(algo), Some(value), _) if algo.parse::<Algorithm>().is_ok() => {
+                Some((algo.parse::<Algorithm>().expect("checked"), value.to_ascii_lowercase()))
+            }
             (_, _, Some(md5)) if self.allow_md5 => Some((Algorithm::Md5, md5.to_ascii_lowercase())),
             _ => None,
         };
         let verified_with = digest.as_ref().map(|(a, _)| *a).filter(|_| self.verify);
-        let expected = Expected {
-            size: image.size,
-            digest: if self.verify { digest } else { None },
-        };
+        let expected =
+            Expected { size: image.size, digest: if self.verify { digest } else { None } };
         let mut path = format!("/v2/images/{}/file", encode_segment(&image.id));
         if let Some(p) = &self.prefer {
             path.push_str(&format!("?prefer={}", encode_segment(p)));
@@ -346,21 +322,13 @@ impl<'a> DownloadImage<'a> {
             OpenError::Api(e) => e,
             OpenError::Transfer(t) => transfer_error(t, &path),
         })?;
-        let source = GlanceFile {
-            proxy: self.proxy.clone(),
-            path: path.clone(),
-            first: Some(first),
-        };
+        let source =
+            GlanceFile { proxy: self.proxy.clone(), path: path.clone(), first: Some(first) };
         let mut opts = DownloadOptions::default().max_resumes(self.max_resumes);
         if let Some(p) = self.progress {
             opts = opts.progress(p);
         }
-        Ok((
-            Download::new(source, expected, &opts),
-            Box::new(image),
-            verified_with,
-            path,
-        ))
+        Ok((Download::new(source, expected, &opts), Box::new(image), verified_with, path))
     }
 
     /// Downloads into `path` atomically (temp file + fsync + rename after verification);
@@ -371,15 +339,8 @@ impl<'a> DownloadImage<'a> {
     /// resume budget, server errors (403 for a deactivated image as non-admin).
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadOutcome> {
         let (download, image, verified_with, url) = self.start().await?;
-        let report = download
-            .to_path(path)
-            .await
-            .map_err(|e| transfer_error(e, &url))?;
-        Ok(DownloadOutcome {
-            image,
-            report,
-            verified_with,
-        })
+        let report = download.to_path(path).await.map_err(|e| transfer_error(e, &url))?;
+        Ok(DownloadOutcome { image, report, verified_with })
     }
 
     /// Writes into `writer`, verifying at the end (the writer may hold partial data on error).
@@ -391,15 +352,8 @@ impl<'a> DownloadImage<'a> {
         writer: &mut W,
     ) -> Result<DownloadOutcome> {
         let (download, image, verified_with, url) = self.start().await?;
-        let report = download
-            .to_writer(writer)
-            .await
-            .map_err(|e| transfer_error(e, &url))?;
-        Ok(DownloadOutcome {
-            image,
-            report,
-            verified_with,
-        })
+        let report = download.to_writer(writer).await.map_err(|e| transfer_error(e, &url))?;
+        Ok(DownloadOutcome { image, report, verified_with })
     }
 
     /// Reads the whole image into memory, verified (`download_image(image)` without output).
@@ -418,9 +372,7 @@ impl<'a> DownloadImage<'a> {
     /// Errors before the first byte (the image record, the first request).
     pub async fn into_stream(self) -> Result<impl Stream<Item = Result<Bytes>> + Send> {
         let (download, _image, _, url) = self.start().await?;
-        Ok(download
-            .into_stream()
-            .map_err(move |e| transfer_error(e, &url)))
+        Ok(download.into_stream().map_err(move |e| transfer_error(e, &url)))
     }
 }
 
@@ -438,15 +390,11 @@ async fn open_file(
     if offset > 0 {
         req = req.header(RANGE, format!("bytes={offset}-"));
     }
-    let req = req
-        .body(RequestBody::empty())
-        .map_err(|e| OpenError::Api(e.into()))?;
+    let req = req.body(RequestBody::empty()).map_err(|e| OpenError::Api(e.into()))?;
     let resp = match proxy.session.request(SERVICE, req).await {
         Ok(r) => r,
         Err(e @ Error::Transport { .. }) => {
-            return Err(OpenError::Transfer(TransferError::Interrupted {
-                message: e.to_string(),
-            }));
+            return Err(OpenError::Transfer(TransferError::Interrupted { message: e.to_string() }));
         }
         Err(e) => return Err(OpenError::Api(e)),
     };
@@ -457,12 +405,7 @@ async fn open_file(
         ))));
     }
     let headers = resp.headers();
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let content_length = header("content-length").and_then(|v| v.parse::<u64>().ok());
     let (partial, start, total) = if status == StatusCode::PARTIAL_CONTENT {
         let range = header("content-range").unwrap_or_default();
@@ -478,18 +421,11 @@ async fn open_file(
     // Glance sends the MD5 of the whole image with every answer, ranged or not.
     let identity = header("content-md5").or_else(|| header("etag"));
     let body: ResponseBody = resp.into_body();
-    let stream: ByteStream = Box::pin(body.into_data_stream().map(|r| {
-        r.map_err(|e| TransferError::Interrupted {
-            message: e.to_string(),
-        })
-    }));
-    Ok(Opened {
-        partial,
-        start,
-        total,
-        identity,
-        body: stream,
-    })
+    let stream: ByteStream = Box::pin(
+        body.into_data_stream()
+            .map(|r| r.map_err(|e| TransferError::Interrupted { message: e.to_string() })),
+    );
+    Ok(Opened { partial, start, total, identity, body: stream })
 }
 
 /// `bytes 100-199/1000` → (100, Some(1000)).
@@ -514,19 +450,13 @@ impl RangeSource for GlanceFile {
             }
         }
         Box::pin(async move {
-            open_file(&self.proxy, &self.path, offset)
-                .await
-                .map_err(|e| match e {
-                    OpenError::Transfer(t) => t,
-                    OpenError::Api(e @ (Error::ServiceUnavailable(_) | Error::Http(_))) => {
-                        TransferError::Interrupted {
-                            message: e.to_string(),
-                        }
-                    }
-                    OpenError::Api(e) => TransferError::Resume {
-                        message: e.to_string(),
-                    },
-                })
+            open_file(&self.proxy, &self.path, offset).await.map_err(|e| match e {
+                OpenError::Transfer(t) => t,
+                OpenError::Api(e @ (Error::ServiceUnavailable(_) | Error::Http(_))) => {
+                    TransferError::Interrupted { message: e.to_string() }
+                }
+                OpenError::Api(e) => TransferError::Resume { message: e.to_string() },
+            })
         })
     }
 }
@@ -537,10 +467,7 @@ mod tests {
 
     #[test]
     fn content_range() {
-        assert_eq!(
-            parse_content_range("bytes 100-199/1000"),
-            Some((100, Some(1000)))
-        );
+        assert_eq!(parse_content_range("bytes 100-199/1000"), Some((100, Some(1000))));
         assert_eq!(parse_content_range("bytes 5-9/*"), Some((5, None)));
         assert_eq!(parse_content_range("items 1-2/3"), None);
     }

@@ -161,9 +161,7 @@ impl ImportImage<'_> {
         let proxy = self.proxy;
         proxy.require("import_image", 2, 6).await?;
         let method_body = self.method.body()?;
-        proxy
-            .validate_import(self.method.name(), &self.selection)
-            .await?;
+        proxy.validate_import(self.method.name(), &self.selection).await?;
         let mut body = json!({ "method": method_body });
         if !self.selection.stores.is_empty() {
             body["stores"] = json!(self.selection.stores);
@@ -250,11 +248,7 @@ impl ImageProxy {
                 None => {
                     return Err(Error::InvalidArgument(format!(
                         "store {s:?} does not exist (stores: {})",
-                        known
-                            .iter()
-                            .map(|k| k.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        known.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
                     )));
                 }
                 Some(k) if k.read_only => {
@@ -284,11 +278,8 @@ impl ImageProxy {
         let mut interval = Duration::from_millis(500);
         loop {
             let img = self.get_image(&id).await?;
-            let task = if has_tasks {
-                latest_import_task(self.image_tasks(&id).await?)
-            } else {
-                None
-            };
+            let task =
+                if has_tasks { latest_import_task(self.image_tasks(&id).await?) } else { None };
             let task_done = task
                 .as_ref()
                 .is_none_or(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));
@@ -372,14 +363,7 @@ mod tests {
 
     #[test]
     fn method_arguments_are_checked() {
-        assert!(
-            ImportMethod::WebDownload { uri: String::new() }
-                .body()
-                .is_err()
-        );
-        assert_eq!(
-            ImportMethod::CopyImage.body().unwrap(),
-            json!({"name": "copy-image"})
-        );
+        assert!(ImportMethod::WebDownload { uri: String::new() }.body().is_err());
+        assert_eq!(ImportMethod::CopyImage.body().unwrap(), json!({"name": "copy-image"}));
     }
 }

@@ -348,9 +348,7 @@ impl ImageProxy {
         object: impl IdRef,
         namespace: impl IdRef,
     ) -> Result<MetadefObject> {
-        self.objects_api(namespace.id_ref())
-            .get(object.id_ref())
-            .await
+        self.objects_api(namespace.id_ref()).get(object.id_ref()).await
     }
 
     /// `metadef_objects(namespace)`.
@@ -358,9 +356,7 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub async fn metadef_objects(&self, namespace: impl IdRef) -> Result<Vec<MetadefObject>> {
-        self.objects_api(namespace.id_ref())
-            .list_all(&Query::new())
-            .await
+        self.objects_api(namespace.id_ref()).list_all(&Query::new()).await
     }
 
     /// `update_metadef_object(metadef_object, namespace, **attrs)`: PUT of `changed`.
@@ -380,15 +376,9 @@ impl ImageProxy {
                 m.remove(*k);
             }
         }
-        let path = format!(
-            "{}/objects/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(&original.name)
-        );
-        decode(
-            self.send(PreparedRequest::new(Method::PUT, path).with_json(body))
-                .await?,
-        )
+        let path =
+            format!("{}/objects/{}", ns_path(namespace.id_ref()), encode_segment(&original.name));
+        decode(self.send(PreparedRequest::new(Method::PUT, path).with_json(body)).await?)
     }
 
     /// `delete_metadef_object(metadef_object, namespace)`.
@@ -400,9 +390,7 @@ impl ImageProxy {
         object: impl IdRef,
         namespace: impl IdRef,
     ) -> Result<()> {
-        self.objects_api(namespace.id_ref())
-            .delete(object.id_ref())
-            .await
+        self.objects_api(namespace.id_ref()).delete(object.id_ref()).await
     }
 
     /// `delete_all_metadef_objects(namespace)`.
@@ -411,9 +399,7 @@ impl ImageProxy {
     /// Server errors.
     pub async fn delete_all_metadef_objects(&self, namespace: impl IdRef) -> Result<()> {
         let path = format!("{}/objects", ns_path(namespace.id_ref()));
-        self.send(PreparedRequest::new(Method::DELETE, path))
-            .await
-            .map(drop)
+        self.send(PreparedRequest::new(Method::DELETE, path)).await.map(drop)
     }
 
     // ---- properties -------------------------------------------------------------------------
@@ -430,9 +416,7 @@ impl ImageProxy {
         let path = format!("{}/properties", ns_path(namespace.id_ref()));
         let body =
             serde_json::to_value(property).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        let v = self
-            .send(PreparedRequest::new(Method::POST, &path).with_json(body))
-            .await?;
+        let v = self.send(PreparedRequest::new(Method::POST, &path).with_json(body)).await?;
         serde_json::from_value(v).map_err(|e| decode_err(&path, e))
     }
 
@@ -447,16 +431,11 @@ impl ImageProxy {
         namespace: impl IdRef,
         property: &MetadefProperty,
     ) -> Result<MetadefProperty> {
-        let path = format!(
-            "{}/properties/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(name.id_ref())
-        );
+        let path =
+            format!("{}/properties/{}", ns_path(namespace.id_ref()), encode_segment(name.id_ref()));
         let body =
             serde_json::to_value(property).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        let v = self
-            .send(PreparedRequest::new(Method::PUT, &path).with_json(body))
-            .await?;
+        let v = self.send(PreparedRequest::new(Method::PUT, &path).with_json(body)).await?;
         serde_json::from_value(v).map_err(|e| decode_err(&path, e))
     }
 
@@ -470,11 +449,8 @@ impl ImageProxy {
         namespace: impl IdRef,
         ignore_missing: bool,
     ) -> Result<bool> {
-        let path = format!(
-            "{}/properties/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(name.id_ref())
-        );
+        let path =
+            format!("{}/properties/{}", ns_path(namespace.id_ref()), encode_segment(name.id_ref()));
         match self.send(PreparedRequest::new(Method::DELETE, path)).await {
             Ok(_) => Ok(true),
             Err(e) if ignore_missing && e.is_not_found() => Ok(false),
@@ -491,11 +467,8 @@ impl ImageProxy {
         name: impl IdRef,
         namespace: impl IdRef,
     ) -> Result<MetadefProperty> {
-        let path = format!(
-            "{}/properties/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(name.id_ref())
-        );
+        let path =
+            format!("{}/properties/{}", ns_path(namespace.id_ref()), encode_segment(name.id_ref()));
         let v = self.send(PreparedRequest::new(Method::GET, &path)).await?;
         serde_json::from_value(v).map_err(|e| decode_err(&path, e))
     }
@@ -525,9 +498,7 @@ impl ImageProxy {
     /// Server errors.
     pub async fn delete_all_metadef_properties(&self, namespace: impl IdRef) -> Result<()> {
         let path = format!("{}/properties", ns_path(namespace.id_ref()));
-        self.send(PreparedRequest::new(Method::DELETE, path))
-            .await
-            .map(drop)
+        self.send(PreparedRequest::new(Method::DELETE, path)).await.map(drop)
     }
 
     // ---- resource types ---------------------------------------------------------------------
@@ -554,9 +525,7 @@ impl ImageProxy {
         let path = format!("{}/resource_types", ns_path(namespace.id_ref()));
         let body =
             serde_json::to_value(association).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        let v = self
-            .send(PreparedRequest::new(Method::POST, &path).with_json(body))
-            .await?;
+        let v = self.send(PreparedRequest::new(Method::POST, &path).with_json(body)).await?;
         serde_json::from_value(v).map_err(|e| decode_err(&path, e))
     }
 
@@ -607,11 +576,7 @@ impl ImageProxy {
         namespace: impl IdRef,
         name: &str,
     ) -> Result<MetadefTag> {
-        let path = format!(
-            "{}/tags/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(name)
-        );
+        let path = format!("{}/tags/{}", ns_path(namespace.id_ref()), encode_segment(name));
         let v = self.send(PreparedRequest::new(Method::POST, &path)).await?;
         serde_json::from_value(v).map_err(|e| decode_err(&path, e))
     }
@@ -642,11 +607,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::NotFound`].
     pub async fn get_metadef_tag(&self, namespace: impl IdRef, name: &str) -> Result<MetadefTag> {
-        let path = format!(
-            "{}/tags/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(name)
-        );
+        let path = format!("{}/tags/{}", ns_path(namespace.id_ref()), encode_segment(name));
         let v = self.send(PreparedRequest::new(Method::GET, &path)).await?;
         serde_json::from_value(v).map_err(|e| decode_err(&path, e))
     }
@@ -671,11 +632,7 @@ impl ImageProxy {
         name: &str,
         new_name: &str,
     ) -> Result<MetadefTag> {
-        let path = format!(
-            "{}/tags/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(name)
-        );
+        let path = format!("{}/tags/{}", ns_path(namespace.id_ref()), encode_segment(name));
         let v = self
             .send(PreparedRequest::new(Method::PUT, &path).with_json(json!({ "name": new_name })))
             .await?;
@@ -687,14 +644,8 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::NotFound`].
     pub async fn delete_metadef_tag(&self, namespace: impl IdRef, name: &str) -> Result<()> {
-        let path = format!(
-            "{}/tags/{}",
-            ns_path(namespace.id_ref()),
-            encode_segment(name)
-        );
-        self.send(PreparedRequest::new(Method::DELETE, path))
-            .await
-            .map(drop)
+        let path = format!("{}/tags/{}", ns_path(namespace.id_ref()), encode_segment(name));
+        self.send(PreparedRequest::new(Method::DELETE, path)).await.map(drop)
     }
 
     /// Deletes all tags of a namespace.
@@ -703,9 +654,7 @@ impl ImageProxy {
     /// Server errors.
     pub async fn delete_all_metadef_tags(&self, namespace: impl IdRef) -> Result<()> {
         let path = format!("{}/tags", ns_path(namespace.id_ref()));
-        self.send(PreparedRequest::new(Method::DELETE, path))
-            .await
-            .map(drop)
+        self.send(PreparedRequest::new(Method::DELETE, path)).await.map(drop)
     }
 
     /// `wait_for_delete(res)` for a metadef namespace.
@@ -717,8 +666,6 @@ impl ImageProxy {
         namespace: impl IdRef,
         opts: &openstack_resource::WaitOptions,
     ) -> Result<()> {
-        self.namespaces_api()
-            .wait_for_delete(namespace.id_ref(), opts)
-            .await
+        self.namespaces_api().wait_for_delete(namespace.id_ref(), opts).await
     }
 }

@@ -86,10 +86,7 @@ pub(crate) struct Cached {
 impl ImageProxy {
     /// A proxy over `session` (which finds the `image` endpoint in the catalog).
     pub fn new(session: Session) -> Self {
-        ImageProxy {
-            session,
-            cache: Arc::new(Cached::default()),
-        }
+        ImageProxy { session, cache: Arc::new(Cached::default()) }
     }
 
     /// The session.
@@ -107,9 +104,7 @@ impl ImageProxy {
 
     /// Fails with [`Error::Unsupported`] when the server is older than `major.minor`.
     pub(crate) async fn require(&self, what: &str, major: u32, minor: u32) -> Result<()> {
-        self.endpoint()
-            .await?
-            .require(what, ApiVersion::new(major, minor))
+        self.endpoint().await?.require(what, ApiVersion::new(major, minor))
     }
 
     pub(crate) fn images_api(&self) -> Api<Image> {
@@ -138,10 +133,7 @@ impl ImageProxy {
     pub async fn find_image(&self, name_or_id: &str) -> Result<Image> {
         self.find_image_opt(name_or_id)
             .await?
-            .ok_or_else(|| Error::ResourceNotFound {
-                kind: "image",
-                name: name_or_id.into(),
-            })
+            .ok_or_else(|| Error::ResourceNotFound { kind: "image", name: name_or_id.into() })
     }
 
     /// `find_image(name_or_id, ignore_missing=True)`: `None` when nothing matches.
@@ -155,11 +147,7 @@ impl ImageProxy {
         }
         // Hidden images are not listed by default: look for them too.
         let hidden: Vec<Image> = api
-            .list_all(
-                &Query::new()
-                    .param("name", name_or_id)
-                    .param("os_hidden", "true"),
-            )
+            .list_all(&Query::new().param("name", name_or_id).param("os_hidden", "true"))
             .await?;
         match hidden.len() {
             0 => Ok(None),
@@ -282,11 +270,7 @@ impl ImageProxy {
         check_tag(tag)?;
         let req = PreparedRequest::new(
             Method::PUT,
-            format!(
-                "/v2/images/{}/tags/{}",
-                encode_segment(image.id_ref()),
-                encode_segment(tag)
-            ),
+            format!("/v2/images/{}/tags/{}", encode_segment(image.id_ref()), encode_segment(tag)),
         );
         self.send(req).await.map(drop)
     }
@@ -298,11 +282,7 @@ impl ImageProxy {
     pub async fn remove_tag(&self, image: impl IdRef, tag: &str) -> Result<()> {
         let req = PreparedRequest::new(
             Method::DELETE,
-            format!(
-                "/v2/images/{}/tags/{}",
-                encode_segment(image.id_ref()),
-                encode_segment(tag)
-            ),
+            format!("/v2/images/{}/tags/{}", encode_segment(image.id_ref()), encode_segment(tag)),
         );
         self.send(req).await.map(drop)
     }
@@ -318,9 +298,7 @@ impl ImageProxy {
         failures: &[&str],
         opts: &WaitOptions,
     ) -> Result<Image> {
-        self.images_api()
-            .wait_for_status(image.id_ref(), status, failures, opts)
-            .await
+        self.images_api().wait_for_status(image.id_ref(), status, failures, opts).await
     }
 
     /// `wait_for_delete(image, interval, wait)`.
@@ -328,9 +306,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::Timeout`] when it still exists.
     pub async fn wait_for_delete(&self, image: impl IdRef, opts: &WaitOptions) -> Result<()> {
-        self.images_api()
-            .wait_for_delete(image.id_ref(), opts)
-            .await
+        self.images_api().wait_for_delete(image.id_ref(), opts).await
     }
 
     // ---- stores, import info, usage, locations, image tasks ---------------------------------
@@ -356,9 +332,7 @@ impl ImageProxy {
     /// Server errors.
     pub async fn get_import_info(&self) -> Result<ImportInfo> {
         self.require("get_import_info", 2, 6).await?;
-        let v = self
-            .send(PreparedRequest::new(Method::GET, "/v2/info/import"))
-            .await?;
+        let v = self.send(PreparedRequest::new(Method::GET, "/v2/info/import")).await?;
         serde_json::from_value(v).map_err(|e| decode_err("/v2/info/import", e))
     }
 
@@ -368,9 +342,7 @@ impl ImageProxy {
     /// Server errors.
     pub async fn get_usage(&self) -> Result<Usage> {
         self.require("get_usage", 2, 13).await?;
-        let v = self
-            .send(PreparedRequest::new(Method::GET, "/v2/info/usage"))
-            .await?;
+        let v = self.send(PreparedRequest::new(Method::GET, "/v2/info/usage")).await?;
         serde_json::from_value(v).map_err(|e| decode_err("/v2/info/usage", e))
     }
 
@@ -430,9 +402,7 @@ impl ImageProxy {
     /// # Errors
     /// Server errors (e.g. 403 for a public image, 409 when already a member).
     pub async fn add_member(&self, image: impl IdRef, member_id: &str) -> Result<Member> {
-        self.members_api(image.id_ref())
-            .create(&json!({ "member": member_id }))
-            .await
+        self.members_api(image.id_ref()).create(&json!({ "member": member_id })).await
     }
 
     /// `remove_member(member, image, ignore_missing)`.
@@ -473,10 +443,9 @@ impl ImageProxy {
     ) -> Result<Option<Member>> {
         let found = self.members_api(image.id_ref()).get_opt(member_id).await?;
         match found {
-            None if !ignore_missing => Err(Error::ResourceNotFound {
-                kind: "member",
-                name: member_id.into(),
-            }),
+            None if !ignore_missing => {
+                Err(Error::ResourceNotFound { kind: "member", name: member_id.into() })
+            }
             other => Ok(other),
         }
     }
@@ -486,9 +455,7 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub async fn members(&self, image: impl IdRef) -> Result<Vec<Member>> {
-        self.members_api(image.id_ref())
-            .list_all(&Query::new())
-            .await
+        self.members_api(image.id_ref()).list_all(&Query::new()).await
     }
 
     /// `update_member(member, image, status=...)`: the member project accepts or rejects.
@@ -540,9 +507,7 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub async fn create_task(&self, task_type: &str, input: Value) -> Result<Task> {
-        self.tasks_api()
-            .create(&json!({ "type": task_type, "input": input }))
-            .await
+        self.tasks_api().create(&json!({ "type": task_type, "input": input })).await
     }
 
     /// `wait_for_task(task, status='success', failures=['failure'], interval=2, wait=120)`.
@@ -588,9 +553,7 @@ impl ImageProxy {
     /// [`Error::Unsupported`] below API 2.14; 403 for non-admins.
     pub async fn get_image_cache(&self) -> Result<ImageCache> {
         self.require("get_image_cache", 2, 14).await?;
-        let v = self
-            .send(PreparedRequest::new(Method::GET, "/v2/cache"))
-            .await?;
+        let v = self.send(PreparedRequest::new(Method::GET, "/v2/cache")).await?;
         serde_json::from_value(v).map_err(|e| decode_err("/v2/cache", e))
     }
 
@@ -650,24 +613,15 @@ impl ImageProxy {
     // ---- cached server facts --------------------------------------------------------------
 
     pub(crate) async fn cached_image_schema(&self) -> Result<&Schema> {
-        self.cache
-            .image_schema
-            .get_or_try_init(|| self.get_schema("image"))
-            .await
+        self.cache.image_schema.get_or_try_init(|| self.get_schema("image")).await
     }
 
     pub(crate) async fn cached_import_info(&self) -> Result<&ImportInfo> {
-        self.cache
-            .import_info
-            .get_or_try_init(|| self.get_import_info())
-            .await
+        self.cache.import_info.get_or_try_init(|| self.get_import_info()).await
     }
 
     pub(crate) async fn cached_stores(&self) -> Result<&Vec<Store>> {
-        self.cache
-            .stores
-            .get_or_try_init(|| self.stores(false))
-            .await
+        self.cache.stores.get_or_try_init(|| self.stores(false)).await
     }
 }
 
@@ -681,10 +635,7 @@ fn check_tag(tag: &str) -> Result<()> {
 }
 
 pub(crate) fn decode_err(path: &str, e: serde_json::Error) -> Error {
-    Error::Decode {
-        url: path.into(),
-        message: e.to_string(),
-    }
+    Error::Decode { url: path.into(), message: e.to_string() }
 }
 
 pub(crate) fn decode_field<T: serde::de::DeserializeOwned>(

@@ -200,11 +200,7 @@ mod csv {
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         let s: Option<String> = Option::deserialize(d)?;
         Ok(s.map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(String::from)
-                .collect()
+            s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect()
         })
         .unwrap_or_default())
     }
@@ -433,10 +429,7 @@ impl HasStatus for Image {
     }
     fn failure_message(&self) -> Option<String> {
         (!self.os_glance_failed_import.is_empty()).then(|| {
-            format!(
-                "import failed for stores: {}",
-                self.os_glance_failed_import.join(", ")
-            )
+            format!("import failed for stores: {}", self.os_glance_failed_import.join(", "))
         })
     }
 }
@@ -512,13 +505,8 @@ impl Resource for Member {
     const RESOURCE_KEY: Option<&'static str> = None;
     const LIST_KEY: &'static str = "members";
     const NAME_FILTER: Option<&'static str> = None;
-    const READ_ONLY: &'static [&'static str] = &[
-        "member_id",
-        "image_id",
-        "created_at",
-        "updated_at",
-        "schema",
-    ];
+    const READ_ONLY: &'static [&'static str] =
+        &["member_id", "image_id", "created_at", "updated_at", "schema"];
     type Parent = String;
     fn base_path(image_id: &String) -> String {
         format!("/v2/images/{}/members", encode_segment(image_id))
@@ -615,11 +603,7 @@ pub struct Schema {
     #[serde(default)]
     pub properties: BTreeMap<String, Value>,
     /// Its additional-properties rule, if any.
-    #[serde(
-        default,
-        rename = "additionalProperties",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
     pub additional_properties: Option<Value>,
     /// Everything else (links, required, definitions, ...).
     #[serde(flatten)]
@@ -633,11 +617,7 @@ impl Schema {
             .get(property)
             .and_then(|p| p.get("enum"))
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
             .unwrap_or_default()
     }
 }
@@ -689,11 +669,7 @@ impl<'de> Deserialize<'de> for ImportInfo {
             .get("import-methods")
             .and_then(|m| m.get("value"))
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
             .unwrap_or_default();
         Ok(ImportInfo { import_methods })
     }
@@ -801,14 +777,10 @@ mod tests {
         changed.properties.insert("custom_key".into(), json!("v"));
         changed.properties.remove("hw_disk_bus");
         changed.tags.push("b".into());
-        let req = openstack_resource::request::update::<Image>(&(), &img, &changed)
-            .unwrap()
-            .unwrap();
+        let req =
+            openstack_resource::request::update::<Image>(&(), &img, &changed).unwrap().unwrap();
         assert_eq!(req.method, http::Method::PATCH);
-        assert_eq!(
-            req.headers["content-type"],
-            "application/openstack-images-v2.1-json-patch"
-        );
+        assert_eq!(req.headers["content-type"], "application/openstack-images-v2.1-json-patch");
         assert_eq!(
             req.json.unwrap(),
             json!([

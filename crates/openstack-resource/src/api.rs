@@ -116,10 +116,8 @@ pub async fn send_json(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok((headers, Value::Null));
     }
-    let v = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-        url,
-        message: e.to_string(),
-    })?;
+    let v = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Decode { url, message: e.to_string() })?;
     Ok((headers, v))
 }
 
@@ -147,11 +145,7 @@ pub fn next_link(body: &Value, list_key: &str, headers: &HeaderMap) -> Option<St
     if let Some(s) = body.get("next").and_then(Value::as_str) {
         return Some(s.to_string());
     }
-    if let Some(s) = body
-        .get("links")
-        .and_then(|l| l.get("next"))
-        .and_then(Value::as_str)
-    {
+    if let Some(s) = body.get("links").and_then(|l| l.get("next")).and_then(Value::as_str) {
         return Some(s.to_string());
     }
     for key in [format!("{list_key}_links"), "links".to_string()] {
@@ -174,12 +168,7 @@ pub fn next_link(body: &Value, list_key: &str, headers: &HeaderMap) -> Option<St
                 let p = p.trim().replace(' ', "");
                 p == "rel=next" || p == "rel=\"next\""
             }) {
-                return Some(
-                    target
-                        .trim_start_matches('<')
-                        .trim_end_matches('>')
-                        .to_string(),
-                );
+                return Some(target.trim_start_matches('<').trim_end_matches('>').to_string());
             }
         }
     }
@@ -305,9 +294,7 @@ impl<R: Get> Api<R> {
                 });
             }
             tokio::time::sleep(interval).await;
-            interval = interval
-                .mul_f64(opts.backoff.max(1.0))
-                .min(opts.max_interval);
+            interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval);
         }
     }
 
@@ -333,9 +320,7 @@ impl<R: Get> Api<R> {
                 });
             }
             tokio::time::sleep(interval).await;
-            interval = interval
-                .mul_f64(opts.backoff.max(1.0))
-                .min(opts.max_interval);
+            interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval);
         }
     }
 }
@@ -375,11 +360,7 @@ impl<R: List> Api<R> {
                     Ok(s) => s,
                     Err(e) => return Some((Err(e), None)),
                 };
-                let mut to_fetch = if first_path.is_empty() {
-                    None
-                } else {
-                    Some(first_path)
-                };
+                let mut to_fetch = if first_path.is_empty() { None } else { Some(first_path) };
                 loop {
                     if pager.max_items.is_some_and(|m| pager.yielded >= m) {
                         return None;
@@ -440,9 +421,7 @@ impl<R: List> Api<R> {
     /// # Errors
     /// The first error of the stream.
     pub async fn list_all(&self, query: &Query) -> Result<Vec<R>> {
-        self.list(query, &ListOptions::default())
-            .try_collect()
-            .await
+        self.list(query, &ListOptions::default()).try_collect().await
     }
 
     /// Gets by id, else lists by name; several matches are an error, not a guess.
@@ -456,10 +435,7 @@ impl<R: List> Api<R> {
     {
         self.find_opt(name_or_id)
             .await?
-            .ok_or_else(|| Error::ResourceNotFound {
-                kind: R::KIND,
-                name: name_or_id.into(),
-            })
+            .ok_or_else(|| Error::ResourceNotFound { kind: R::KIND, name: name_or_id.into() })
     }
 
     /// As [`Api::find`], but `None` when nothing matches.
@@ -532,9 +508,7 @@ impl<R: Delete> Api<R> {
     /// # Errors
     /// [`Error::NotFound`] when it does not exist.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.send(request::delete::<R>(&self.parent, id))
-            .await
-            .map(drop)
+        self.send(request::delete::<R>(&self.parent, id)).await.map(drop)
     }
 
     /// Deletes one; `Ok(false)` when it did not exist (`ignore_missing`).
@@ -561,11 +535,7 @@ impl<R: Update + Get> Api<R> {
             None => Ok(original.clone()),
             Some(req) => {
                 let v = self.send(req).await?;
-                if v.is_null() {
-                    self.get(changed.id()).await
-                } else {
-                    decode(v)
-                }
+                if v.is_null() { self.get(changed.id()).await } else { decode(v) }
             }
         }
     }
@@ -580,12 +550,8 @@ mod tests {
     fn next_link_formats() {
         let h = HeaderMap::new();
         assert_eq!(
-            next_link(
-                &json!({"images": [], "next": "/v2/images?marker=x"}),
-                "images",
-                &h
-            )
-            .as_deref(),
+            next_link(&json!({"images": [], "next": "/v2/images?marker=x"}), "images", &h)
+                .as_deref(),
             Some("/v2/images?marker=x")
         );
         assert_eq!(
@@ -593,11 +559,7 @@ mod tests {
             Some("http://k/v3/projects?marker=y")
         );
         assert_eq!(
-            next_link(
-                &json!({"projects": [], "links": {"next": null}}),
-                "projects",
-                &h
-            ),
+            next_link(&json!({"projects": [], "links": {"next": null}}), "projects", &h),
             None
         );
         assert_eq!(
@@ -619,13 +581,7 @@ mod tests {
 
     #[test]
     fn relative_next_links() {
-        assert_eq!(
-            next_request("/v2/images?marker=a", "/v2/images"),
-            "/v2/images?marker=a"
-        );
-        assert_eq!(
-            next_request("?marker=a", "/v2/images"),
-            "/v2/images?marker=a"
-        );
+        assert_eq!(next_request("/v2/images?marker=a", "/v2/images"), "/v2/images?marker=a");
+        assert_eq!(next_request("?marker=a", "/v2/images"), "/v2/images?marker=a");
     }
 }

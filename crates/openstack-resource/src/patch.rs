@@ -77,9 +77,7 @@ fn diff_objects(
 /// As [`diff`].
 pub fn merge_changes(old: &Value, new: &Value, read_only: &[&str]) -> Result<Map<String, Value>> {
     let (Value::Object(o), Value::Object(n)) = (old, new) else {
-        return Err(Error::InvalidArgument(
-            "resources must serialise to JSON objects".into(),
-        ));
+        return Err(Error::InvalidArgument("resources must serialise to JSON objects".into()));
     };
     let mut out = Map::new();
     for (k, v) in n {
@@ -139,10 +137,7 @@ mod tests {
         let old = json!({"id": "1", "stores": "fast,slow", "os_glance_x": "y", "k": "v"});
         let new = json!({"id": "1", "stores": "fast,slow", "os_glance_x": "y", "k": "w"});
         let ops = diff(&old, &new, &["id", "stores"]).unwrap();
-        assert_eq!(
-            ops,
-            vec![json!({"op": "replace", "path": "/k", "value": "w"})]
-        );
+        assert_eq!(ops, vec![json!({"op": "replace", "path": "/k", "value": "w"})]);
         let changed = json!({"id": "1", "stores": "fast", "k": "v", "os_glance_x": "y"});
         let err = diff(&old, &changed, &["id", "stores"]).unwrap_err();
         assert!(err.to_string().contains("\"stores\" is read-only"), "{err}");

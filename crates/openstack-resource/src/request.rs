@@ -10,11 +10,7 @@ use crate::patch;
 use crate::resource::{Create, Delete, Get, List, Resource, Update, UpdateStrategy};
 
 /// Characters escaped in a path segment (RFC 3986 unreserved characters are kept).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Percent-encodes one path segment (an id or name).
 pub fn encode_segment(s: &str) -> String {
@@ -62,10 +58,7 @@ impl Query {
 
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// `?a=1&b=2` (empty when there are no pairs).
@@ -116,12 +109,7 @@ pub struct PreparedRequest {
 impl PreparedRequest {
     /// A request without body.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
-        PreparedRequest {
-            method,
-            path: path.into(),
-            headers: HeaderMap::new(),
-            json: None,
-        }
+        PreparedRequest { method, path: path.into(), headers: HeaderMap::new(), json: None }
     }
 
     /// Adds a JSON body (and `Content-Type: application/json` unless set).
@@ -173,10 +161,7 @@ fn wrap<R: Resource>(v: Value) -> Value {
 
 /// `GET {base}/{id}`.
 pub fn get<R: Get>(parent: &R::Parent, id: &str) -> PreparedRequest {
-    PreparedRequest::new(
-        Method::GET,
-        format!("{}/{}", R::base_path(parent), encode_segment(id)),
-    )
+    PreparedRequest::new(Method::GET, format!("{}/{}", R::base_path(parent), encode_segment(id)))
 }
 
 /// `GET {base}?query`.
@@ -203,10 +188,7 @@ pub fn create<R: Create>(parent: &R::Parent, body: &R::Create) -> Result<Prepare
 
 /// `DELETE {base}/{id}`.
 pub fn delete<R: Delete>(parent: &R::Parent, id: &str) -> PreparedRequest {
-    PreparedRequest::new(
-        Method::DELETE,
-        format!("{}/{}", R::base_path(parent), encode_segment(id)),
-    )
+    PreparedRequest::new(Method::DELETE, format!("{}/{}", R::base_path(parent), encode_segment(id)))
 }
 
 /// The update from `old` to `new` per [`Resource::UPDATE`]; `None` when nothing changed.
@@ -302,25 +284,15 @@ mod tests {
     }
 
     fn thing(name: &str) -> Thing {
-        Thing {
-            id: "a b/c".into(),
-            name: name.into(),
-            created_at: "t".into(),
-        }
+        Thing { id: "a b/c".into(), name: name.into(), created_at: "t".into() }
     }
 
     #[test]
     fn paths_are_built_and_escaped() {
         let p = "p 1".to_string();
-        assert_eq!(
-            get::<Thing>(&p, "a b/c").path,
-            "/v1/parents/p%201/things/a%20b%2Fc"
-        );
+        assert_eq!(get::<Thing>(&p, "a b/c").path, "/v1/parents/p%201/things/a%20b%2Fc");
         assert_eq!(delete::<Thing>(&p, "x").method, Method::DELETE);
-        let q = Query::new()
-            .param("name", "a&b")
-            .param("status", "active")
-            .limit(5);
+        let q = Query::new().param("name", "a&b").param("status", "active").limit(5);
         assert_eq!(
             list::<Thing>(&p, &q).unwrap().path,
             "/v1/parents/p%201/things?name=a%26b&status=active&limit=5"
@@ -344,16 +316,10 @@ mod tests {
 
     #[test]
     fn merge_update_sends_only_changes_and_nothing_when_unchanged() {
-        let r = update::<Thing>(&"p".into(), &thing("a"), &thing("b"))
-            .unwrap()
-            .unwrap();
+        let r = update::<Thing>(&"p".into(), &thing("a"), &thing("b")).unwrap().unwrap();
         assert_eq!(r.method, Method::PATCH);
         assert_eq!(r.json, Some(json!({"thing": {"name": "b"}})));
-        assert!(
-            update::<Thing>(&"p".into(), &thing("a"), &thing("a"))
-                .unwrap()
-                .is_none()
-        );
+        assert!(update::<Thing>(&"p".into(), &thing("a"), &thing("a")).unwrap().is_none());
         let mut other = thing("a");
         other.id = "zzz".into();
         assert!(update::<Thing>(&"p".into(), &thing("a"), &other).is_err());

@@ -191,10 +191,7 @@ impl Download {
             self.total = opened.total;
             if let (Some(t), Some(size)) = (opened.total, self.expected.size) {
                 if t != size {
-                    return Err(TransferError::SizeMismatch {
-                        expected: size,
-                        actual: t,
-                    });
+                    return Err(TransferError::SizeMismatch { expected: size, actual: t });
                 }
             }
             if let Some(t) = self.tracker.as_mut() {
@@ -340,12 +337,9 @@ impl Download {
         if let Some(f) = self.feeder.take() {
             f.finish();
         }
-        let results = self
-            .results
-            .take()
-            .ok_or_else(|| TransferError::Incomplete {
-                message: "the download was already verified".into(),
-            })?;
+        let results = self.results.take().ok_or_else(|| TransferError::Incomplete {
+            message: "the download was already verified".into(),
+        })?;
         let digests = results.wait().await?;
         if let Some((alg, expected)) = &self.expected.digest {
             let actual = digests.get(*alg).unwrap_or_default();
@@ -360,11 +354,7 @@ impl Download {
         if let Some(t) = self.tracker.as_mut() {
             t.finish();
         }
-        Ok(DownloadReport {
-            bytes: self.offset,
-            digests,
-            resumes: self.resumes,
-        })
+        Ok(DownloadReport { bytes: self.offset, digests, resumes: self.resumes })
     }
 
     /// Writes to `writer`, verifying at the end. On error the writer holds partial data:
@@ -377,15 +367,9 @@ impl Download {
         writer: &mut W,
     ) -> Result<DownloadReport, TransferError> {
         while let Some(chunk) = self.next_chunk().await? {
-            writer
-                .write_all(&chunk)
-                .await
-                .map_err(|e| TransferError::io("writer", &e))?;
+            writer.write_all(&chunk).await.map_err(|e| TransferError::io("writer", &e))?;
         }
-        writer
-            .flush()
-            .await
-            .map_err(|e| TransferError::io("writer", &e))?;
+        writer.flush().await.map_err(|e| TransferError::io("writer", &e))?;
         self.verify().await
     }
 
@@ -414,21 +398,13 @@ impl Download {
             .map_err(|e| TransferError::io(tmp.display(), &e))?;
         let mut this = self;
         while let Some(chunk) = this.next_chunk().await? {
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| TransferError::io(tmp.display(), &e))?;
+            file.write_all(&chunk).await.map_err(|e| TransferError::io(tmp.display(), &e))?;
         }
         let report = this.verify().await?;
-        file.flush()
-            .await
-            .map_err(|e| TransferError::io(tmp.display(), &e))?;
-        file.sync_all()
-            .await
-            .map_err(|e| TransferError::io(tmp.display(), &e))?;
+        file.flush().await.map_err(|e| TransferError::io(tmp.display(), &e))?;
+        file.sync_all().await.map_err(|e| TransferError::io(tmp.display(), &e))?;
         drop(file);
-        tokio::fs::rename(tmp, path)
-            .await
-            .map_err(|e| TransferError::io(path.display(), &e))?;
+        tokio::fs::rename(tmp, path).await.map_err(|e| TransferError::io(path.display(), &e))?;
         Ok(report)
     }
 
@@ -467,11 +443,7 @@ fn temp_path(path: &Path) -> Result<PathBuf, TransferError> {
         )));
     }
     let n = N.fetch_add(1, Ordering::Relaxed);
-    Ok(dir.join(format!(
-        ".{}.part-{}-{n}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
+    Ok(dir.join(format!(".{}.part-{}-{n}", name.to_string_lossy(), std::process::id())))
 }
 
 #[cfg(test)]
@@ -496,11 +468,7 @@ mod tests {
             if let Some(i) = self.flip {
                 data[i] ^= 1;
             }
-            let start = if self.ignore_range {
-                0
-            } else {
-                offset as usize
-            };
+            let start = if self.ignore_range { 0 } else { offset as usize };
             let cut = self.cut.take();
             let chunks: Vec<Result<Bytes, TransferError>> = data[start..]
                 .chunks(64 * 1024)
@@ -514,9 +482,7 @@ mod tests {
                         let keep = (cut - here) as usize;
                         vec![
                             Ok(c.slice(..keep)),
-                            Err(TransferError::Interrupted {
-                                message: "connection reset".into(),
-                            }),
+                            Err(TransferError::Interrupted { message: "connection reset".into() }),
                         ]
                     }
                     Some(cut) if here > cut => vec![],
@@ -538,11 +504,7 @@ mod tests {
     }
 
     fn object() -> Bytes {
-        Bytes::from(
-            (0..1_000_000u32)
-                .map(|i| (i * 7 % 256) as u8)
-                .collect::<Vec<_>>(),
-        )
+        Bytes::from((0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>())
     }
 
     fn expected(data: &Bytes) -> Expected {
@@ -592,11 +554,7 @@ mod tests {
             .unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), data.to_vec());
         assert_eq!(report.resumes, 1);
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temp file left"
-        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
     }
 
     #[tokio::test]
@@ -619,11 +577,7 @@ mod tests {
             matches!(&err, TransferError::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
             "{err}"
         );
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            0,
-            "nothing left behind"
-        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left behind");
     }
 
     #[tokio::test]
@@ -641,10 +595,7 @@ mod tests {
             .collect()
             .await;
         assert!(items[..items.len() - 1].iter().all(Result::is_ok));
-        assert!(matches!(
-            items.last(),
-            Some(Err(TransferError::ChecksumMismatch { .. }))
-        ));
+        assert!(matches!(items.last(), Some(Err(TransferError::ChecksumMismatch { .. }))));
     }
 
     #[tokio::test]
@@ -658,27 +609,18 @@ mod tests {
             opens: vec![],
         };
         let mut out = Vec::new();
-        let err = Download::new(
-            src,
-            expected(&data),
-            &DownloadOptions::default().max_resumes(0),
-        )
-        .to_writer(&mut out)
-        .await
-        .unwrap_err();
+        let err = Download::new(src, expected(&data), &DownloadOptions::default().max_resumes(0))
+            .to_writer(&mut out)
+            .await
+            .unwrap_err();
         assert!(err.is_resumable(), "{err}");
     }
 
     #[tokio::test]
     async fn missing_directory_is_rejected_up_front() {
         let data = object();
-        let src = Flaky {
-            data: data.clone(),
-            cut: None,
-            ignore_range: false,
-            flip: None,
-            opens: vec![],
-        };
+        let src =
+            Flaky { data: data.clone(), cut: None, ignore_range: false, flip: None, opens: vec![] };
         let err = Download::new(src, expected(&data), &DownloadOptions::default())
             .to_path("/nonexistent-dir/x.img")
             .await

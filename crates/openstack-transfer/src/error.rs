@@ -55,10 +55,7 @@ pub enum TransferError {
 
 impl TransferError {
     pub(crate) fn io(path: impl std::fmt::Display, e: &std::io::Error) -> TransferError {
-        TransferError::Io {
-            path: path.to_string(),
-            message: e.to_string(),
-        }
+        TransferError::Io { path: path.to_string(), message: e.to_string() }
     }
 
     /// Whether resuming the transfer may help (the connection broke mid-body).

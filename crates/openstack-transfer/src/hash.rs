@@ -154,10 +154,7 @@ pub struct Digests {
 impl Digests {
     /// The hex digest for `algorithm`, if it was computed.
     pub fn get(&self, algorithm: Algorithm) -> Option<&str> {
-        self.values
-            .iter()
-            .find(|(a, _)| *a == algorithm)
-            .map(|(_, h)| h.as_str())
+        self.values.iter().find(|(a, _)| *a == algorithm).map(|(_, h)| h.as_str())
     }
 }
 
@@ -188,9 +185,7 @@ pub struct HashFeeder {
 
 impl fmt::Debug for HashFeeder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HashFeeder")
-            .field("bytes", &self.bytes)
-            .finish_non_exhaustive()
+        f.debug_struct("HashFeeder").field("bytes", &self.bytes).finish_non_exhaustive()
     }
 }
 
@@ -238,17 +233,7 @@ pub fn pipeline(algorithms: &[Algorithm], mode: HashMode) -> (HashFeeder, HashRe
                 .collect(),
         ),
     };
-    (
-        HashFeeder {
-            feed,
-            bytes: 0,
-            done: Some(done_tx),
-        },
-        HashResults {
-            done: done_rx,
-            values,
-        },
-    )
+    (HashFeeder { feed, bytes: 0, done: Some(done_tx) }, HashResults { done: done_rx, values })
 }
 
 impl HashFeeder {
@@ -343,10 +328,7 @@ mod tests {
 
     #[test]
     fn known_digests() {
-        assert_eq!(
-            digest_hex(Algorithm::Md5, b"abc"),
-            "900150983cd24fb0d6963f7d28e17f72"
-        );
+        assert_eq!(digest_hex(Algorithm::Md5, b"abc"), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(
             digest_hex(Algorithm::Sha256, b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -357,10 +339,8 @@ mod tests {
     }
 
     async fn run(mode: HashMode) -> Digests {
-        let (mut feeder, results) = pipeline(
-            &[Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512],
-            mode,
-        );
+        let (mut feeder, results) =
+            pipeline(&[Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512], mode);
         let data = Bytes::from(vec![7u8; 1 << 20]);
         for chunk in data.chunks(4096 * 7) {
             feeder.ready().await.unwrap();
@@ -388,9 +368,6 @@ mod tests {
         feeder.ready().await.unwrap();
         feeder.update(&Bytes::from_static(b"partial"));
         drop(feeder);
-        assert!(matches!(
-            results.wait().await,
-            Err(TransferError::Incomplete { .. })
-        ));
+        assert!(matches!(results.wait().await, Err(TransferError::Incomplete { .. })));
     }
 }

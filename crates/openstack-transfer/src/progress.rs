@@ -33,19 +33,14 @@ pub struct Progress {
 
 impl fmt::Debug for Progress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Progress")
-            .field("interval", &self.interval)
-            .finish_non_exhaustive()
+        f.debug_struct("Progress").field("interval", &self.interval).finish_non_exhaustive()
     }
 }
 
 impl Progress {
     /// Calls `f` at most every 100 ms and once at the end.
     pub fn new(f: impl Fn(&ProgressUpdate) + Send + Sync + 'static) -> Progress {
-        Progress {
-            callback: Arc::new(f),
-            interval: Duration::from_millis(100),
-        }
+        Progress { callback: Arc::new(f), interval: Duration::from_millis(100) }
     }
 
     /// Changes the minimum interval between reports.
@@ -57,13 +52,7 @@ impl Progress {
 
     pub(crate) fn tracker(&self, total: Option<u64>) -> Tracker {
         let now = Instant::now();
-        Tracker {
-            progress: self.clone(),
-            total,
-            started: now,
-            last: now,
-            bytes: 0,
-        }
+        Tracker { progress: self.clone(), total, started: now, last: now, bytes: 0 }
     }
 }
 
@@ -100,11 +89,7 @@ impl Tracker {
     fn emit(&self, now: Instant, done: bool) {
         let elapsed = now.duration_since(self.started);
         let secs = elapsed.as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.bytes as f64 / secs
-        } else {
-            0.0
-        };
+        let rate = if secs > 0.0 { self.bytes as f64 / secs } else { 0.0 };
         let eta = match self.total {
             Some(t) if rate > 0.0 && t >= self.bytes => {
                 Some(Duration::from_secs_f64((t - self.bytes) as f64 / rate))

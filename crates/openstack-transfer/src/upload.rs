@@ -68,16 +68,8 @@ impl UploadOptions {
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
 
 enum Source {
-    Bytes {
-        data: Bytes,
-        chunk: usize,
-    },
-    Reader {
-        reader: Pin<Box<dyn AsyncRead + Send>>,
-        buf: BytesMut,
-        chunk: usize,
-        name: String,
-    },
+    Bytes { data: Bytes, chunk: usize },
+    Reader { reader: Pin<Box<dyn AsyncRead + Send>>, buf: BytesMut, chunk: usize, name: String },
     Stream(ByteStream),
     Done,
 }
@@ -145,10 +137,7 @@ impl UploadBody {
         let len = data.len() as u64;
         let chunk = options.chunk_size.max(4096);
         Self::build(
-            Source::Bytes {
-                data: data.clone(),
-                chunk,
-            },
+            Source::Bytes { data: data.clone(), chunk },
             Origin::Bytes(data),
             Some(len),
             options,
@@ -165,13 +154,9 @@ impl UploadBody {
         options: &UploadOptions,
     ) -> Result<(UploadBody, HashResults), TransferError> {
         let path = path.as_ref();
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| TransferError::io(path.display(), &e))?;
-        let meta = file
-            .metadata()
-            .await
-            .map_err(|e| TransferError::io(path.display(), &e))?;
+        let file =
+            tokio::fs::File::open(path).await.map_err(|e| TransferError::io(path.display(), &e))?;
+        let meta = file.metadata().await.map_err(|e| TransferError::io(path.display(), &e))?;
         if !meta.is_file() {
             return Err(TransferError::Io {
                 path: path.display().to_string(),
@@ -184,12 +169,7 @@ impl UploadBody {
             chunk: options.chunk_size.max(4096),
             name: path.display().to_string(),
         };
-        Ok(Self::build(
-            source,
-            Origin::Path(path.to_path_buf()),
-            Some(meta.len()),
-            options,
-        ))
+        Ok(Self::build(source, Origin::Path(path.to_path_buf()), Some(meta.len()), options))
     }
 
     /// A body from any reader (one-shot). `length`, when given, is announced and enforced.
@@ -213,12 +193,7 @@ impl UploadBody {
         length: Option<u64>,
         options: &UploadOptions,
     ) -> (UploadBody, HashResults) {
-        Self::build(
-            Source::Stream(Box::pin(stream)),
-            Origin::OneShot,
-            length,
-            options,
-        )
+        Self::build(Source::Stream(Box::pin(stream)), Origin::OneShot, length, options)
     }
 
     /// Whether [`UploadBody::reopen`] can make a fresh copy (files and memory: yes; readers
@@ -261,12 +236,7 @@ impl UploadBody {
                 let n = (*chunk).min(data.len());
                 Poll::Ready(Some(Ok(data.split_to(n))))
             }
-            Source::Reader {
-                reader,
-                buf,
-                chunk,
-                name,
-            } => {
+            Source::Reader { reader, buf, chunk, name } => {
                 if buf.capacity() < *chunk {
                     // Reclaims the previous allocation once the frames sent from it are gone.
                     buf.reserve(*chunk);
@@ -397,14 +367,8 @@ mod tests {
         assert_eq!(drain(body).await.unwrap(), data);
         let d = results.wait().await.unwrap();
         assert_eq!(d.bytes, 3_000_000);
-        assert_eq!(
-            d.get(Algorithm::Md5).unwrap(),
-            digest_hex(Algorithm::Md5, &data)
-        );
-        assert_eq!(
-            d.get(Algorithm::Sha512).unwrap(),
-            digest_hex(Algorithm::Sha512, &data)
-        );
+        assert_eq!(d.get(Algorithm::Md5).unwrap(), digest_hex(Algorithm::Md5, &data));
+        assert_eq!(d.get(Algorithm::Sha512).unwrap(), digest_hex(Algorithm::Sha512, &data));
         let last = *seen.lock().unwrap().last().unwrap();
         assert!(last.done && last.bytes == 3_000_000 && last.total == Some(3_000_000));
         // The reopened copy is independent and complete.
@@ -422,9 +386,7 @@ mod tests {
             "{err}"
         );
         let dir = tempfile::tempdir().unwrap();
-        let err = UploadBody::from_path(dir.path(), &UploadOptions::default())
-            .await
-            .unwrap_err();
+        let err = UploadBody::from_path(dir.path(), &UploadOptions::default()).await.unwrap_err();
         assert!(
             err.to_string().contains("not a regular file") || err.to_string().contains("directory"),
             "{err}"
@@ -438,17 +400,8 @@ mod tests {
         assert!(!body.is_replayable());
         assert!(body.reopen().await.is_none());
         let err = drain(body).await.unwrap_err();
-        assert_eq!(
-            err,
-            TransferError::SizeMismatch {
-                expected: 20,
-                actual: 10
-            }
-        );
-        assert!(matches!(
-            results.wait().await,
-            Err(TransferError::Incomplete { .. })
-        ));
+        assert_eq!(err, TransferError::SizeMismatch { expected: 20, actual: 10 });
+        assert!(matches!(results.wait().await, Err(TransferError::Incomplete { .. })));
     }
 
     #[tokio::test]
@@ -459,20 +412,11 @@ mod tests {
             &UploadOptions::default().algorithms(&[Algorithm::Sha256]),
         );
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
-        assert_eq!(
-            first.as_ptr(),
-            data.as_ptr(),
-            "first frame points into the caller's buffer"
-        );
+        assert_eq!(first.as_ptr(), data.as_ptr(), "first frame points into the caller's buffer");
         let rest = drain(body).await.unwrap();
         assert_eq!(first.len() + rest.len(), 1_000_000);
         assert_eq!(
-            results
-                .wait()
-                .await
-                .unwrap()
-                .get(Algorithm::Sha256)
-                .unwrap(),
+            results.wait().await.unwrap().get(Algorithm::Sha256).unwrap(),
             digest_hex(Algorithm::Sha256, &data)
         );
     }
