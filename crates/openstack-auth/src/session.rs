@@ -496,6 +496,7 @@ impl Session {
         let mut body = body;
         let mut attempt = 0u32;
         loop {
+            let replayable = body.is_replayable();
             let spare = if attempt < max_retries { body.try_clone() } else { None };
             let (err, retry_after) =
                 match self.send_attempt(Request::from_parts(parts.clone(), body)).await {
@@ -504,8 +505,17 @@ impl Session {
                     Err(Failure { error, retry_after, .. }) => (error, retry_after),
                 };
             attempt += 1;
-            // A one-shot stream is never re-sent: the first error stands.
-            let Some(next) = spare else { return Err(err) };
+            // A one-shot stream is never re-sent: say so instead of retrying.
+            let Some(next) = spare else {
+                if attempt <= max_retries && !replayable {
+                    return Err(Error::NotReplayable {
+                        method: parts.method.clone(),
+                        url: parts.uri.to_string(),
+                        reason: err.to_string(),
+                    });
+                }
+                return Err(err);
+            };
             let wait = policy.backoff(attempt, retry_after);
             if attempt > max_retries || started.elapsed() + wait > policy.max_elapsed {
                 return Err(err);

@@ -2,12 +2,14 @@
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RANGE};
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use openstack_auth::body::BodyFactory;
 use openstack_auth::{Error, RequestBody, ResponseBody, Result};
 use openstack_resource::encode_segment;
 use openstack_transfer::download::{ByteStream, OpenFuture};
@@ -111,6 +113,12 @@ pub(crate) fn transfer_error(e: TransferError, url: &str) -> Error {
     }
 }
 
+/// Where the digests of an upload come from: its one body, or the last attempt's.
+enum Digested {
+    Once(openstack_transfer::HashResults),
+    Slot(Arc<Mutex<Option<openstack_transfer::HashResults>>>),
+}
+
 /// An upload body ready to send, and the digests it will produce.
 pub(crate) struct PreparedUpload {
     pub(crate) body: UploadBody,
@@ -162,11 +170,36 @@ impl ImageProxy {
         if let Some(s) = store {
             req = req.header("x-image-meta-store", s);
         }
-        // Uploads are sent once: a consumed stream is never replayed.
-        let req = req.body(RequestBody::stream(upload.body))?;
+        // A file can be reopened, so its upload may be retried (each attempt with fresh
+        // hashers; the digests of the attempt that succeeded count). Any other source is sent
+        // once: a consumed stream is never replayed.
+        let (body, digests) = match upload.body.path().map(Path::to_path_buf) {
+            Some(file) => {
+                let options = upload.body.options().clone();
+                drop(upload.body);
+                let slot = Arc::new(Mutex::new(None));
+                let attempts = slot.clone();
+                let factory: BodyFactory = Arc::new(move || {
+                    let (body, digests) = UploadBody::from_path_blocking(&file, &options)?;
+                    *attempts.lock().expect("digest slot") = Some(digests);
+                    Ok(body.map_err(Into::into).boxed_unsync())
+                });
+                let body = RequestBody::replayable(factory)
+                    .map_err(|e| Error::Io { path: path.clone(), message: e.to_string() })?;
+                (body, Digested::Slot(slot))
+            }
+            None => (RequestBody::stream(upload.body), Digested::Once(upload.digests)),
+        };
+        let req = req.body(body)?;
         let resp = self.session.request(SERVICE, req).await?;
         let _ = resp.into_body().bytes().await;
-        upload.digests.wait().await.map_err(|e| transfer_error(e, &path))
+        let results = match digests {
+            Digested::Once(r) => r,
+            Digested::Slot(slot) => slot.lock().expect("digest slot").take().ok_or_else(|| {
+                Error::Io { path: path.clone(), message: "no upload attempt was made".into() }
+            })?,
+        };
+        results.wait().await.map_err(|e| transfer_error(e, &path))
     }
 
     /// `upload_image(container_format, disk_format, data, **attrs)`: creates an image and

@@ -157,6 +157,30 @@ impl UploadBody {
         let file =
             tokio::fs::File::open(path).await.map_err(|e| TransferError::io(path.display(), &e))?;
         let meta = file.metadata().await.map_err(|e| TransferError::io(path.display(), &e))?;
+        Self::from_open_file(path, file, &meta, options)
+    }
+
+    /// As [`UploadBody::from_path`], opening the file synchronously (for body factories that
+    /// cannot await, e.g. to replay an upload). Must be called inside a Tokio runtime.
+    ///
+    /// # Errors
+    /// [`TransferError::Io`] naming the path.
+    pub fn from_path_blocking(
+        path: impl AsRef<Path>,
+        options: &UploadOptions,
+    ) -> Result<(UploadBody, HashResults), TransferError> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|e| TransferError::io(path.display(), &e))?;
+        let meta = file.metadata().map_err(|e| TransferError::io(path.display(), &e))?;
+        Self::from_open_file(path, tokio::fs::File::from_std(file), &meta, options)
+    }
+
+    fn from_open_file(
+        path: &Path,
+        file: tokio::fs::File,
+        meta: &std::fs::Metadata,
+        options: &UploadOptions,
+    ) -> Result<(UploadBody, HashResults), TransferError> {
         if !meta.is_file() {
             return Err(TransferError::Io {
                 path: path.display().to_string(),
@@ -170,6 +194,19 @@ impl UploadBody {
             name: path.display().to_string(),
         };
         Ok(Self::build(source, Origin::Path(path.to_path_buf()), Some(meta.len()), options))
+    }
+
+    /// The file this body reads, when it was made from a path.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.origin {
+            Origin::Path(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The options it was made with.
+    pub fn options(&self) -> &UploadOptions {
+        &self.options
     }
 
     /// A body from any reader (one-shot). `length`, when given, is announced and enforced.
