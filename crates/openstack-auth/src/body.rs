@@ -98,13 +98,45 @@ impl RequestBody {
         !matches!(self.kind, Kind::Stream(_))
     }
 
-    /// A fresh copy for a retry, or `None` when the body cannot be replayed.
-    pub fn try_clone(&self) -> Option<Result<RequestBody, BoxError>> {
+    /// What can make this body again for a retry, or `None` for a one-shot stream.
+    /// Nothing is copied or reopened until [`Replayer::make`] is called.
+    pub fn replayer(&self) -> Option<Replayer> {
         match &self.kind {
-            Kind::Empty => Some(Ok(RequestBody::empty())),
-            Kind::Full(b) => Some(Ok(RequestBody { kind: Kind::Full(b.clone()) })),
+            Kind::Empty => Some(Replayer(ReplayKind::Empty)),
+            Kind::Full(b) => Some(Replayer(ReplayKind::Bytes(b.clone().unwrap_or_default()))),
             Kind::Stream(_) => None,
-            Kind::Replayable(_, factory) => Some(RequestBody::replayable(factory.clone())),
+            Kind::Replayable(_, factory) => Some(Replayer(ReplayKind::Factory(factory.clone()))),
+        }
+    }
+}
+
+/// Makes a fresh copy of a replayable [`RequestBody`].
+#[derive(Clone)]
+pub struct Replayer(ReplayKind);
+
+#[derive(Clone)]
+enum ReplayKind {
+    Empty,
+    Bytes(Bytes),
+    Factory(BodyFactory),
+}
+
+impl std::fmt::Debug for Replayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Replayer")
+    }
+}
+
+impl Replayer {
+    /// A fresh body from the start.
+    ///
+    /// # Errors
+    /// Whatever the body factory returns (e.g. the file can no longer be opened).
+    pub fn make(&self) -> Result<RequestBody, BoxError> {
+        match &self.0 {
+            ReplayKind::Empty => Ok(RequestBody::empty()),
+            ReplayKind::Bytes(b) => Ok(RequestBody::bytes(b.clone())),
+            ReplayKind::Factory(f) => RequestBody::replayable(f.clone()),
         }
     }
 }

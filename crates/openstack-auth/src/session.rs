@@ -431,7 +431,7 @@ impl Session {
         retries: Option<u32>,
     ) -> Result<Response<ResponseBody>> {
         let (parts, body) = req.into_parts();
-        let spare = body.try_clone();
+        let replayer = body.replayer();
         let token = self.token().await?;
         let mut req = Request::from_parts(parts.clone(), body);
         self.apply_auth(&mut req, token.as_deref());
@@ -447,14 +447,14 @@ impl Session {
                         *guard = None;
                     }
                 }
-                let Some(body) = spare else {
+                let Some(replayer) = replayer else {
                     return Err(Error::NotReplayable {
                         method: parts.method.clone(),
                         url: parts.uri.to_string(),
                         reason: format!("the token was rejected ({})", api.message),
                     });
                 };
-                let body = body.map_err(|e| Error::Io {
+                let body = replayer.make().map_err(|e| Error::Io {
                     path: parts.uri.to_string(),
                     message: format!("cannot reopen the body for a replay: {e}"),
                 })?;
@@ -495,9 +495,8 @@ impl Session {
         let (parts, body) = req.into_parts();
         let mut body = body;
         let mut attempt = 0u32;
+        let replayer = body.replayer();
         loop {
-            let replayable = body.is_replayable();
-            let spare = if attempt < max_retries { body.try_clone() } else { None };
             let (err, retry_after) =
                 match self.send_attempt(Request::from_parts(parts.clone(), body)).await {
                     Ok(resp) => return Ok(resp),
@@ -505,22 +504,19 @@ impl Session {
                     Err(Failure { error, retry_after, .. }) => (error, retry_after),
                 };
             attempt += 1;
-            // A one-shot stream is never re-sent: say so instead of retrying.
-            let Some(next) = spare else {
-                if attempt <= max_retries && !replayable {
-                    return Err(Error::NotReplayable {
-                        method: parts.method.clone(),
-                        url: parts.uri.to_string(),
-                        reason: err.to_string(),
-                    });
-                }
-                return Err(err);
-            };
             let wait = policy.backoff(attempt, retry_after);
             if attempt > max_retries || started.elapsed() + wait > policy.max_elapsed {
                 return Err(err);
             }
-            body = next.map_err(|e| Error::Io {
+            // A one-shot stream is never re-sent: say so instead of retrying.
+            let Some(replayer) = &replayer else {
+                return Err(Error::NotReplayable {
+                    method: parts.method.clone(),
+                    url: parts.uri.to_string(),
+                    reason: err.to_string(),
+                });
+            };
+            body = replayer.make().map_err(|e| Error::Io {
                 path: parts.uri.to_string(),
                 message: format!("cannot reopen the body for a retry: {e}"),
             })?;
@@ -564,8 +560,9 @@ impl Session {
             _ => fut.await,
         };
         let resp = sent.map_err(|e| Failure {
-            // Nothing was sent when connecting failed; otherwise only idempotent calls retry.
-            retryable: e.is_connect() || is_idempotent(&method),
+            // Nothing was sent when connecting failed; otherwise only idempotent calls retry,
+            // and never when the request's own body failed (the source, not the network).
+            retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
             error: Error::transport(&*url, &e),
             retry_after: None,
         })?;
@@ -601,6 +598,20 @@ impl Session {
             retry_after,
         })
     }
+}
+
+/// Whether a client error came from the request body itself (hyper's "user body" error).
+fn is_body_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_user() {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// A failed attempt and whether another attempt may help.

@@ -546,6 +546,9 @@ fn annotate(err: Error, note: &str) -> Error {
             Error::Transport { url, message: format!("{message}; {note}") }
         }
         Error::Io { path, message } => Error::Io { path, message: format!("{message}; {note}") },
+        Error::NotReplayable { method, url, reason } => {
+            Error::NotReplayable { method, url, reason: format!("{reason}; {note}") }
+        }
         Error::Failed { what, status, message } => {
             Error::Failed { what, status, message: format!("{message}; {note}") }
         }
