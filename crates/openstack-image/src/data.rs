@@ -403,7 +403,7 @@ impl<'a> DownloadImage<'a> {
     ///
     /// # Errors
     /// Errors before the first byte (the image record, the first request).
-    pub async fn into_stream(self) -> Result<impl Stream<Item = Result<Bytes>> + Send> {
+    pub async fn into_stream(self) -> Result<impl Stream<Item = Result<Bytes>> + Send + use<>> {
         let (download, _image, _, url) = self.start().await?;
         Ok(download.into_stream().map_err(move |e| transfer_error(e, &url)))
     }
