@@ -140,5 +140,20 @@ fn demo(extra: &[&str]) -> Result {
 fn bench(extra: &[&str]) -> Result {
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "openstack-benches"]).args(extra);
-    run("cargo bench -p openstack-benches", &mut cmd)
+    run("cargo bench -p openstack-benches (hashing, loopback upload/download)", &mut cmd)?;
+    // Peak RSS of a 4 GiB verified download and hashed upload (OSRS_RSS_MIB to change).
+    let mib = std::env::var("OSRS_RSS_MIB").unwrap_or_else(|_| "4096".into());
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        "openstack-benches",
+        "--bin",
+        "rss",
+        "--",
+        &mib,
+    ]);
+    run("peak RSS of a large transfer", &mut cmd)
 }

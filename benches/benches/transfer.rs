@@ -1,0 +1,118 @@
+//! (b) Upload and download through the engine against a minimal in-process HTTP server on
+//! 127.0.0.1: what the engine adds on top of the hash limit measured in `hash`.
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_main};
+use http::Request;
+use http_body_util::{BodyExt, Empty};
+use openstack_benches::{HttpSource, MIB, block, client, expected_sha512, serve};
+use openstack_transfer::{
+    Algorithm, Download, DownloadOptions, Expected, HashMode, UploadBody, UploadOptions,
+};
+
+const SIZE: u64 = 256 * MIB as u64;
+
+fn transfers(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let addr = rt.block_on(serve());
+    let url = format!("http://{addr}/{SIZE}");
+    let sha512 = expected_sha512(SIZE);
+    let dir = std::env::temp_dir().join(format!("osrs-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let file = dir.join("upload.bin");
+    {
+        let b = block();
+        let mut v = Vec::with_capacity(SIZE as usize);
+        while (v.len() as u64) < SIZE {
+            v.extend_from_slice(&b);
+        }
+        std::fs::write(&file, v).expect("bench file");
+    }
+
+    let mut g = c.benchmark_group("loopback");
+    g.throughput(Throughput::Bytes(SIZE)).sample_size(10);
+    g.bench_function("download no hash", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let c = client::<Empty<Bytes>>();
+                let resp = c
+                    .request(Request::get(&url).body(Empty::new()).expect("req"))
+                    .await
+                    .expect("get");
+                let mut body = resp.into_body();
+                while let Some(f) = body.frame().await {
+                    f.expect("frame");
+                }
+            })
+        })
+    });
+    for (name, mode) in [
+        ("download sha512 verified", HashMode::Threads),
+        ("download sha512 verified inline", HashMode::Inline),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let src = HttpSource { client: client(), url: url.clone() };
+                    let expected = Expected {
+                        size: Some(SIZE),
+                        digest: Some((Algorithm::Sha512, sha512.clone())),
+                    };
+                    let d = Download::new(src, expected, &DownloadOptions::default().mode(mode));
+                    let mut sink = tokio::io::sink();
+                    d.to_writer(&mut sink).await.expect("verified download");
+                })
+            })
+        });
+    }
+    g.bench_function("download md5+sha512 to file", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let src = HttpSource { client: client(), url: url.clone() };
+                let expected = Expected {
+                    size: Some(SIZE),
+                    digest: Some((Algorithm::Sha512, sha512.clone())),
+                };
+                let opts = DownloadOptions::default().extra_algorithms(&[Algorithm::Md5]);
+                Download::new(src, expected, &opts)
+                    .to_path(dir.join("download.bin"))
+                    .await
+                    .expect("download");
+            })
+        })
+    });
+    for (name, algs) in [
+        ("upload file no hash", &[][..]),
+        (
+            "upload file md5+sha256+sha512",
+            &[Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512][..],
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let opts = UploadOptions::default().algorithms(algs);
+                    let (body, digests) = UploadBody::from_path(&file, &opts).await.expect("open");
+                    let c = client::<UploadBody>();
+                    let put = Request::put(format!("http://{addr}/up")).body(body).expect("req");
+                    let resp = c.request(put).await.expect("put");
+                    assert_eq!(resp.status(), 204);
+                    digests.wait().await.expect("digests");
+                })
+            })
+        });
+    }
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Criterion's generated entry points.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::transfers);
+}
+criterion_main!(group::benches);
