@@ -30,16 +30,19 @@ enum Service {
     Keystone,
     Glance,
     Web,
+    /// nginx terminating TLS in front of Keystone and Glance.
+    Tls,
 }
 
 impl Service {
-    const ALL: [Service; 3] = [Service::Keystone, Service::Glance, Service::Web];
+    const ALL: [Service; 4] = [Service::Keystone, Service::Glance, Service::Web, Service::Tls];
 
     fn name(self) -> &'static str {
         match self {
             Service::Keystone => "keystone",
             Service::Glance => "glance",
             Service::Web => "web",
+            Service::Tls => "nginx",
         }
     }
 
@@ -48,6 +51,7 @@ impl Service {
             Service::Keystone => "OSRS_KEYSTONE_PORT",
             Service::Glance => "OSRS_GLANCE_PORT",
             Service::Web => "OSRS_WEB_PORT",
+            Service::Tls => "OSRS_KEYSTONE_TLS_PORT",
         }
     }
 
@@ -55,7 +59,7 @@ impl Service {
         match self {
             Service::Keystone => "/v3",
             Service::Glance => "/healthcheck",
-            Service::Web => "/",
+            Service::Web | Service::Tls => "/",
         }
     }
 }
@@ -66,6 +70,8 @@ pub(crate) struct Cloud {
     keystone_port: u16,
     glance_port: u16,
     web_port: u16,
+    keystone_tls_port: u16,
+    glance_tls_port: u16,
 }
 
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
@@ -98,6 +104,8 @@ impl Cloud {
             keystone_port: port_from_env("OSRS_KEYSTONE_PORT", 5000)?,
             glance_port: port_from_env("OSRS_GLANCE_PORT", 9292)?,
             web_port: port_from_env("OSRS_WEB_PORT", 8089)?,
+            keystone_tls_port: port_from_env("OSRS_KEYSTONE_TLS_PORT", 5443)?,
+            glance_tls_port: port_from_env("OSRS_GLANCE_TLS_PORT", 9443)?,
         })
     }
 
@@ -106,6 +114,7 @@ impl Cloud {
             Service::Keystone => self.keystone_port,
             Service::Glance => self.glance_port,
             Service::Web => self.web_port,
+            Service::Tls => self.keystone_tls_port,
         }
     }
 
@@ -140,6 +149,9 @@ impl Cloud {
             ("OS_CLOUD", "local".into()),
             ("OSRS_CLOUD_WWW_DIR", self.path("www").display().to_string()),
             ("OSRS_CLOUD_WWW_URL", format!("http://127.0.0.1:{}", self.web_port)),
+            ("OSRS_CLOUD_TLS_DIR", self.path("tls").display().to_string()),
+            ("OSRS_KEYSTONE_TLS_URL", format!("https://127.0.0.1:{}", self.keystone_tls_port)),
+            ("OSRS_GLANCE_TLS_URL", format!("https://127.0.0.1:{}", self.glance_tls_port)),
         ]
     }
 
@@ -162,7 +174,12 @@ impl Cloud {
     }
 
     fn healthy(&self, s: Service) -> bool {
-        get_status(self.port(s), s.health_path()).is_some_and(|code| code < 400 || code == 300)
+        match s {
+            // Plain HTTP to a TLS port: any HTTP answer (nginx says 400) means it listens.
+            Service::Tls => get_status(self.port(s), "/").is_some(),
+            _ => get_status(self.port(s), s.health_path())
+                .is_some_and(|code| code < 400 || code == 300),
+        }
     }
 
     /// `cloud up`: install, configure, initialise and start whatever is missing.
@@ -192,6 +209,9 @@ impl Cloud {
             "www",
             "log",
             "run",
+            "run/nginx",
+            "tls",
+            "etc/nginx",
         ] {
             fs::create_dir_all(self.path(sub)).map_err(|e| format!("creating {sub}: {e}"))?;
         }
@@ -203,6 +223,8 @@ impl Cloud {
         self.bootstrap_catalog()?;
         self.start(Service::Glance)?;
         self.start(Service::Web)?;
+        self.ensure_tls()?;
+        self.start(Service::Tls)?;
         self.write_clouds_yaml()?;
         eprintln!(
             "xtask: local cloud up in {:.1?}: keystone {}/v3, glance {}, web {}; state in {}",
@@ -515,6 +537,11 @@ impl Cloud {
                 c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance"));
                 c
             }
+            Service::Tls => {
+                let mut c = Command::new(nginx_binary());
+                c.arg("-c").arg(d.join("etc/nginx/nginx.conf")).arg("-p").arg(d.join("run/nginx"));
+                c
+            }
             Service::Web => {
                 let mut c = Command::new(self.venv_bin("python"));
                 c.args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
@@ -613,7 +640,7 @@ impl Cloud {
 
     /// `cloud down`: stops our own processes (by saved pid, checked against the state dir).
     pub(crate) fn down(&self) -> Result {
-        for s in [Service::Web, Service::Glance, Service::Keystone] {
+        for s in [Service::Tls, Service::Web, Service::Glance, Service::Keystone] {
             self.stop(s)?;
         }
         Ok(())
@@ -663,6 +690,119 @@ impl Cloud {
         Ok(())
     }
 
+    /// nginx (from Debian's packages when missing), a private CA with server and client
+    /// certificates, and the proxy configuration.
+    fn ensure_tls(&self) -> Result {
+        if !Path::new(&nginx_binary()).exists() {
+            eprintln!("xtask: installing nginx (apt-get) for the TLS tests");
+            let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+            let out = Command::new("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends", "nginx-light"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .output()
+                .map_err(|e| format!("cannot run apt-get to install nginx: {e}"))?;
+            if !out.status.success() || !Path::new(&nginx_binary()).exists() {
+                return Err(format!(
+                    "installing nginx failed (the TLS tests need it; install nginx by hand):\n{}",
+                    tail(&String::from_utf8_lossy(&out.stderr), 20)
+                ));
+            }
+        }
+        let tls = self.path("tls");
+        if !tls.join("client.pem").exists() {
+            eprintln!("xtask: generating a private CA, a server and a client certificate");
+            let openssl = |args: &[&str]| -> Result {
+                let out = Command::new("openssl")
+                    .args(args)
+                    .current_dir(&tls)
+                    .output()
+                    .map_err(|e| format!("cannot run openssl: {e}"))?;
+                if out.status.success() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "openssl {} failed:\n{}",
+                        args.join(" "),
+                        String::from_utf8_lossy(&out.stderr)
+                    ))
+                }
+            };
+            openssl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "3650",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=openstack-rs test CA",
+            ])?;
+            write(
+                &tls.join("server.ext"),
+                "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+            )?;
+            write(&tls.join("client.ext"), "extendedKeyUsage=clientAuth\n")?;
+            for (name, cn) in [("server", "127.0.0.1"), ("client", "openstack-rs test client")] {
+                openssl(&[
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.csr"),
+                    "-subj",
+                    &format!("/CN={cn}"),
+                ])?;
+                openssl(&[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &format!("{name}.csr"),
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-days",
+                    "3650",
+                    "-out",
+                    &format!("{name}.pem"),
+                    "-extfile",
+                    &format!("{name}.ext"),
+                ])?;
+            }
+        }
+        let d = self.dir.display();
+        let t = tls.display();
+        let server = |port: u16, upstream: u16| {
+            format!(
+                "  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {t}/server.pem;\n    \
+                 ssl_certificate_key {t}/server.key;\n    ssl_client_certificate {t}/ca.pem;\n    \
+                 ssl_verify_client optional;\n    location = /client-cert {{\n      default_type text/plain;\n      \
+                 return 200 \"$ssl_client_verify $ssl_client_s_dn\";\n    }}\n    location / {{\n      \
+                 proxy_pass http://127.0.0.1:{upstream};\n      proxy_http_version 1.1;\n      \
+                 proxy_set_header Host $http_host;\n      proxy_set_header Connection \"\";\n    }}\n  }}\n"
+            )
+        };
+        let conf = format!(
+            "daemon off;\nworker_processes 1;\npid {d}/run/nginx/nginx.pid;\nerror_log {d}/log/nginx-error.log;\n\
+             events {{ worker_connections 512; }}\nhttp {{\n  access_log {d}/log/nginx-access.log;\n  \
+             client_max_body_size 0;\n  proxy_request_buffering off;\n  proxy_buffering off;\n  \
+             proxy_read_timeout 600s;\n  client_body_temp_path {d}/run/nginx/body;\n  proxy_temp_path {d}/run/nginx/proxy;\n  \
+             fastcgi_temp_path {d}/run/nginx/fastcgi;\n  uwsgi_temp_path {d}/run/nginx/uwsgi;\n  scgi_temp_path {d}/run/nginx/scgi;\n{}{}}}\n",
+            server(self.keystone_tls_port, self.keystone_port),
+            server(self.glance_tls_port, self.glance_port)
+        );
+        write(&self.path("etc/nginx/nginx.conf"), &conf)
+    }
+
     fn write_clouds_yaml(&self) -> Result {
         let k = self.keystone_url();
         let cloud = |name: &str, user: &str, pw: &str, project: &str| {
@@ -672,8 +812,17 @@ impl Cloud {
                  region_name: RegionOne\n    interface: public\n    identity_api_version: 3\n"
             )
         };
+        let tls = format!(
+            "  local-tls:\n    auth:\n      auth_url: https://127.0.0.1:{}/v3\n      username: admin\n      \
+             password: {ADMIN_PASSWORD}\n      project_name: admin\n      user_domain_name: Default\n      \
+             project_domain_name: Default\n    region_name: RegionOne\n    interface: public\n    \
+             cacert: {}\n    image_endpoint_override: https://127.0.0.1:{}\n",
+            self.keystone_tls_port,
+            self.path("tls/ca.pem").display(),
+            self.glance_tls_port
+        );
         let text = format!(
-            "# Written by `cargo xtask cloud up`: the local test cloud.\nclouds:\n{}{}",
+            "# Written by `cargo xtask cloud up`: the local test cloud.\nclouds:\n{}{}{tls}",
             cloud("local", "admin", ADMIN_PASSWORD, "admin"),
             cloud("local-demo", "demo", DEMO_PASSWORD, "demo")
         );
@@ -688,6 +837,10 @@ impl Cloud {
         write(&self.path("admin-openrc"), &openrc("admin", ADMIN_PASSWORD, "admin"))?;
         write(&self.path("demo-openrc"), &openrc("demo", DEMO_PASSWORD, "demo"))
     }
+}
+
+fn nginx_binary() -> String {
+    std::env::var("OSRS_NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into())
 }
 
 fn paste_with_healthcheck_file(paste: &str, disable_file: &str) -> String {

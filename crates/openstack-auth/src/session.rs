@@ -406,11 +406,11 @@ impl Session {
     ) -> Result<Response<ResponseBody>> {
         let ep = self.endpoint(service_type).await?;
         let (mut parts, body) = req.into_parts();
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-        let url = if path.starts_with("http://") || path.starts_with("https://") {
-            path
+        // An absolute URL (e.g. a next link) is used as is; a path joins the service root.
+        let url = if parts.uri.scheme().is_some() {
+            parts.uri.to_string()
         } else {
-            format!("{}{}", ep.root, path)
+            format!("{}{}", ep.root, parts.uri.path_and_query().map_or("/", |p| p.as_str()))
         };
         parts.uri = url
             .parse::<Uri>()
