@@ -348,3 +348,19 @@ async fn api_errors_carry_status_message_and_request_id() {
     assert!(api.request_id.as_deref().is_some_and(|r| r.starts_with("req-")), "{api:?}");
     assert!(api.message.contains("00000000-0000-0000-0000-000000000000"), "{}", api.message);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_share_one_authentication() {
+    let s = session(DEMO);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.request("image", get("/v2/images?limit=1")).await.map(|r| r.status())
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 200);
+    }
+    assert_eq!(s.auth_count(), 1, "one token for sixteen concurrent first requests");
+}

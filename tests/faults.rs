@@ -33,6 +33,8 @@ enum Fault {
     CutAlways(u64),
     /// Stop sending (keep the connection open) after this many bytes.
     Stall(u64),
+    /// Answer every image list with the same `next` link (a server bug).
+    LoopNext,
     /// Answer `PUT .../file` with 503 (after reading the whole upload, so the answer is
     /// deterministic rather than a race with a broken pipe).
     Upload503,
@@ -105,6 +107,14 @@ async fn handle(
                 )
                 .unwrap();
             return Ok(resp);
+        }
+    }
+    if let Fault::LoopNext = st.fault {
+        if req.uri().path() == "/v2/images" {
+            let body = r#"{"images": [{"id": "11111111-1111-1111-1111-111111111111", "name": "loop"}], "next": "/v2/images?marker=11111111-1111-1111-1111-111111111111"}"#;
+            return Ok(Response::new(
+                Full::new(Bytes::from_static(body.as_bytes())).map_err(io_err).boxed(),
+            ));
         }
     }
     let download = is_file && req.method() == http::Method::GET;
@@ -351,4 +361,16 @@ async fn one_shot_upload_interrupted_by_503_is_never_resent() {
         1 + 3,
         "a file upload is retried (2 retries)"
     );
+}
+
+#[tokio::test]
+async fn a_repeated_next_link_ends_the_list_with_an_error_not_a_loop() {
+    use futures_util::StreamExt;
+    let proxy = start(Fault::LoopNext).await;
+    let img = through(&proxy, None);
+    let items: Vec<_> = img.images(&openstack_resource::Query::new()).take(10).collect().await;
+    assert_eq!(items.len(), 3, "two pages of one image, then the error: {items:?}");
+    assert!(items[0].is_ok() && items[1].is_ok());
+    let err = items[2].as_ref().unwrap_err();
+    assert!(err.to_string().contains("pagination loop"), "{err}");
 }

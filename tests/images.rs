@@ -207,3 +207,48 @@ async fn bad_formats_are_refused_before_anything_is_created() {
     assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("crate")), "{err}");
     assert!(img.find_image_opt(&name).await.unwrap().is_none(), "nothing was created");
 }
+
+#[tokio::test]
+async fn wait_for_status_reports_each_poll_and_times_out_with_the_last_state() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    let img = image(ADMIN);
+    let rec = img.create_image(unique("wait")).disk_format(DiskFormat::Raw).await.unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let opts = openstack_resource::WaitOptions::fixed(
+        Duration::from_millis(100),
+        Duration::from_millis(350),
+    )
+    .on_poll(move |status| s.lock().unwrap().push(status.to_string()));
+    let err = img.wait_for_status(&rec, "active", &["killed"], &opts).await.unwrap_err();
+    match &err {
+        Error::Timeout { what, .. } => assert!(what.contains("last status: queued"), "{what}"),
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    assert!(seen.lock().unwrap().len() >= 2 && seen.lock().unwrap().iter().all(|s| s == "queued"));
+    // A status listed as a failure ends the wait at once.
+    let err = img.wait_for_status(&rec, "active", &["queued"], &opts).await.unwrap_err();
+    assert!(matches!(&err, Error::Failed { status, .. } if status == "queued"), "{err}");
+    // Reached immediately.
+    let ok = img.wait_for_status(&rec.id, "queued", &[], &opts).await.unwrap();
+    assert_eq!(ok.id, rec.id);
+    img.delete_image(&rec, None, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn locations_and_usage() {
+    let img = image(ADMIN);
+    let (dir, url) = openstack_tests::www();
+    let bytes = openstack_tests::data(20_000, 81);
+    let file = format!("{}.raw", unique("loc"));
+    std::fs::write(dir.join(&file), &bytes).unwrap();
+    let rec = img.create_image(unique("loc")).disk_format(DiskFormat::Raw).await.unwrap();
+    img.add_image_location(&rec, &format!("{url}/{file}"), None).await.unwrap();
+    let locations = img.image_locations(&rec).await.unwrap();
+    assert!(locations.iter().any(|l| l.url.ends_with(&file)), "{locations:?}");
+    let usage = img.get_usage().await.unwrap();
+    assert!(usage.usage.is_empty(), "no unified limits on the local cloud: {usage:?}");
+    img.delete_image(&rec, None, false).await.unwrap();
+    std::fs::remove_file(dir.join(&file)).unwrap();
+}

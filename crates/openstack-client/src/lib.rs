@@ -51,6 +51,8 @@
 
 use std::time::Duration;
 
+pub mod guide;
+
 pub use openstack_auth as auth;
 #[cfg(feature = "image")]
 pub use openstack_image as image;

@@ -195,6 +195,8 @@ struct Pager {
     seen_links: HashSet<String>,
     yielded: usize,
     max_items: Option<usize>,
+    /// An error to report once the items already received are out.
+    pending: Option<Error>,
 }
 
 impl<R: Resource> Api<R> {
@@ -348,6 +350,7 @@ impl<R: List> Api<R> {
             seen_links: HashSet::new(),
             yielded: 0,
             max_items: opts.max_items,
+            pending: None,
         };
         let start = match first {
             Ok(path) => Ok((pager, path)),
@@ -369,6 +372,9 @@ impl<R: List> Api<R> {
                         pager.yielded += 1;
                         let item = decode::<R>(v);
                         return Some((item, Some(Ok((pager, String::new())))));
+                    }
+                    if let Some(e) = pager.pending.take() {
+                        return Some((Err(e), None));
                     }
                     let path = match to_fetch.take().or_else(|| pager.next.take()) {
                         Some(p) => p,
@@ -396,15 +402,12 @@ impl<R: List> Api<R> {
                             pager.buffer.extend(items);
                             if let Some(link) = next_link(&body, R::LIST_KEY, &headers) {
                                 if !pager.seen_links.insert(link.clone()) {
-                                    return Some((
-                                        Err(Error::Decode {
-                                            url: link,
-                                            message: "pagination loop: the server sent the same next link twice".into(),
-                                        }),
-                                        None,
-                                    ));
-                                }
-                                if !empty {
+                                    // Items of this page first, then the error; never a loop.
+                                    pager.pending = Some(Error::Decode {
+                                        url: link,
+                                        message: "pagination loop: the server sent the same next link twice".into(),
+                                    });
+                                } else if !empty {
                                     pager.next = Some(next_request(&link, &base_path));
                                 }
                             }
