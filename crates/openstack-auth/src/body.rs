@@ -36,6 +36,10 @@ enum Kind {
     Full(Option<Bytes>),
     Stream(StreamBody),
     Replayable(StreamBody, BodyFactory),
+    /// A copy made only when first polled (a retry that really happens).
+    Deferred(Replayer, SizeHint),
+    /// The stand-in for a one-shot stream's copy: it cannot be sent.
+    Gone,
 }
 
 impl std::fmt::Debug for RequestBody {
@@ -44,7 +48,8 @@ impl std::fmt::Debug for RequestBody {
             Kind::Empty => "empty",
             Kind::Full(_) => "bytes",
             Kind::Stream(_) => "stream",
-            Kind::Replayable(..) => "replayable stream",
+            Kind::Replayable(..) | Kind::Deferred(..) => "replayable stream",
+            Kind::Gone => "consumed stream",
         };
         f.debug_struct("RequestBody").field("kind", &kind).finish()
     }
@@ -95,7 +100,29 @@ impl RequestBody {
 
     /// Whether this body can be sent again.
     pub fn is_replayable(&self) -> bool {
-        !matches!(self.kind, Kind::Stream(_))
+        !matches!(self.kind, Kind::Stream(_) | Kind::Gone)
+    }
+
+    /// Whether this is the stand-in copy of a one-shot stream (see
+    /// [`RequestBody::deferred_copy`]).
+    pub fn is_gone(&self) -> bool {
+        matches!(self.kind, Kind::Gone)
+    }
+
+    /// A copy for a possible retry that costs nothing until it is sent: in-memory bytes are
+    /// shared, a reproducible stream is made again only when first polled, and a one-shot
+    /// stream's copy is a stand-in that cannot be sent ([`RequestBody::is_gone`]).
+    pub fn deferred_copy(&self) -> RequestBody {
+        let kind = match &self.kind {
+            Kind::Empty => Kind::Empty,
+            Kind::Full(b) => Kind::Full(b.clone()),
+            Kind::Stream(_) | Kind::Gone => Kind::Gone,
+            Kind::Replayable(s, f) => {
+                Kind::Deferred(Replayer(ReplayKind::Factory(f.clone())), s.size_hint())
+            }
+            Kind::Deferred(r, h) => Kind::Deferred(r.clone(), *h),
+        };
+        RequestBody { kind }
     }
 
     /// What can make this body again for a retry, or `None` for a one-shot stream.
@@ -104,8 +131,9 @@ impl RequestBody {
         match &self.kind {
             Kind::Empty => Some(Replayer(ReplayKind::Empty)),
             Kind::Full(b) => Some(Replayer(ReplayKind::Bytes(b.clone().unwrap_or_default()))),
-            Kind::Stream(_) => None,
+            Kind::Stream(_) | Kind::Gone => None,
             Kind::Replayable(_, factory) => Some(Replayer(ReplayKind::Factory(factory.clone()))),
+            Kind::Deferred(r, _) => Some(r.clone()),
         }
     }
 }
@@ -149,12 +177,24 @@ impl Body for RequestBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match &mut self.kind {
-            Kind::Empty => Poll::Ready(None),
-            Kind::Full(b) => {
-                Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b))))
-            }
-            Kind::Stream(s) | Kind::Replayable(s, _) => Pin::new(s).poll_frame(cx),
+        loop {
+            return match &mut self.kind {
+                Kind::Empty => Poll::Ready(None),
+                Kind::Full(b) => {
+                    Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b))))
+                }
+                Kind::Stream(s) | Kind::Replayable(s, _) => Pin::new(s).poll_frame(cx),
+                Kind::Deferred(r, _) => match r.make() {
+                    Ok(body) => {
+                        self.kind = body.kind;
+                        continue;
+                    }
+                    Err(e) => Poll::Ready(Some(Err(e))),
+                },
+                Kind::Gone => {
+                    Poll::Ready(Some(Err("a one-shot request body cannot be sent twice".into())))
+                }
+            };
         }
     }
 
@@ -163,6 +203,7 @@ impl Body for RequestBody {
             Kind::Empty => true,
             Kind::Full(b) => b.as_ref().is_none_or(Bytes::is_empty),
             Kind::Stream(s) | Kind::Replayable(s, _) => s.is_end_stream(),
+            Kind::Deferred(..) | Kind::Gone => false,
         }
     }
 
@@ -171,6 +212,8 @@ impl Body for RequestBody {
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             Kind::Stream(s) | Kind::Replayable(s, _) => s.size_hint(),
+            Kind::Deferred(_, h) => *h,
+            Kind::Gone => SizeHint::default(),
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod identity;
 pub mod secret;
 pub mod session;
 mod tls;
+mod transport;
 
 pub use body::{RequestBody, ResponseBody};
 pub use config::{AuthOptions, AuthType, CloudConfig, Interface};

@@ -1,20 +1,22 @@
 //! The authenticated HTTP session: one cheap-to-clone client per cloud.
 //!
-//! A [`Session`] owns the pooled hyper client (rustls), the token cache (refreshed before
-//! expiry, single-flight), the resolved endpoints (catalog + version discovery), retries with
-//! backoff for replayable requests, the 401 re-authentication, and the mapping of error
-//! statuses to [`Error`] kinds.
+//! A [`Session`] owns a tower stack over hyper-util's pooled client with rustls
+//! (`auth → default headers → retry → hyper`, see the `transport` module), the token cache
+//! (refreshed two minutes before expiry, single-flight), and the resolved endpoints (catalog
+//! + version discovery). Error statuses become [`Error`] kinds in one place.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Request, Response, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
 use tracing::Instrument;
 
 use crate::body::{RequestBody, ResponseBody};
@@ -23,13 +25,14 @@ use crate::discovery::{ApiVersion, highest_version};
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
 use crate::tls;
+use crate::transport::{
+    self, AuthService, CurrentToken, HyperService, RetryBudget, TokenSource, Transport,
+};
 
 /// Header carrying the token.
 pub const AUTH_TOKEN: &str = "x-auth-token";
 /// Header carrying the request id in responses.
 pub const REQUEST_ID: &str = "x-openstack-request-id";
-
-type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, RequestBody>;
 
 /// How requests are retried. Only replayable requests are ever retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,23 +62,6 @@ impl RetryPolicy {
     /// No retries.
     pub fn none() -> Self {
         RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
-    }
-
-    /// The wait before retry number `attempt` (1-based), honouring `Retry-After` seconds.
-    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(ra) = retry_after {
-            return ra.min(self.max_backoff);
-        }
-        let base = self
-            .initial_backoff
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.max_backoff);
-        // Jitter: 50–100 % of the base, from the clock's low bits (no RNG dependency needed).
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let factor = 0.5 + f64::from(nanos % 1000) / 2000.0;
-        base.mul_f64(factor)
     }
 }
 
@@ -174,30 +160,130 @@ impl SessionBuilder {
                 self.user_agent
             ))
         })?;
+        let hyper = HyperService { client, read_timeout: self.read_timeout };
+        let base = transport::transport(hyper, user_agent, self.retry.unwrap_or_default());
+        let tokens = Arc::new(Tokens {
+            config: self.config.clone(),
+            base: base.clone(),
+            token: tokio::sync::Mutex::new(None),
+            auth_count: AtomicU64::new(0),
+        });
+        let authed =
+            BoxCloneSyncService::new(AuthService { tokens: tokens.clone(), inner: base.clone() });
         Ok(Session {
             inner: Arc::new(Inner {
-                client,
                 config: self.config,
-                user_agent,
                 retry: self.retry,
-                read_timeout: self.read_timeout,
-                token: tokio::sync::Mutex::new(None),
+                tokens,
+                base,
+                authed,
                 endpoints: Mutex::new(HashMap::new()),
-                auth_count: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
 }
 
 struct Inner {
-    client: HttpClient,
     config: CloudConfig,
-    user_agent: HeaderValue,
     retry: Option<RetryPolicy>,
-    read_timeout: Option<Duration>,
-    token: tokio::sync::Mutex<Option<Arc<Token>>>,
+    tokens: Arc<Tokens>,
+    /// `headers → retry → hyper`, for Keystone itself and version discovery.
+    base: Transport,
+    /// `auth → headers → retry → hyper`, for everything else.
+    authed: Transport,
     endpoints: Mutex<HashMap<String, Arc<ServiceEndpoint>>>,
-    auth_count: std::sync::atomic::AtomicU64,
+}
+
+/// The token cache behind the auth layer.
+struct Tokens {
+    config: CloudConfig,
+    base: Transport,
+    token: tokio::sync::Mutex<Option<Arc<Token>>>,
+    auth_count: AtomicU64,
+}
+
+impl Tokens {
+    /// The cached token, or a new one (single-flight: the lock is held while authenticating).
+    async fn get(&self) -> Result<Option<Arc<Token>>> {
+        match self.config.auth_type {
+            AuthType::None | AuthType::AdminToken => return Ok(None),
+            _ => {}
+        }
+        let mut guard = self.token.lock().await;
+        if let Some(t) = guard.as_ref() {
+            if t.valid_for(EXPIRY_MARGIN) {
+                return Ok(Some(t.clone()));
+            }
+        }
+        let token = Arc::new(self.authenticate().await?);
+        *guard = Some(token.clone());
+        Ok(Some(token))
+    }
+
+    async fn authenticate(&self) -> Result<Token> {
+        let cfg = &self.config;
+        let auth_url = cfg.auth.auth_url.as_deref().unwrap_or_default();
+        let url = format!("{}/v3/auth/tokens", identity_root(auth_url));
+        let body = token_request_body(cfg)?;
+        self.auth_count.fetch_add(1, Ordering::Relaxed);
+        let req = Request::post(&url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(RequestBody::json(&body))
+            .map_err(|e| Error::InvalidArgument(format!("bad auth_url {auth_url:?}: {e}")))?;
+        let resp = self
+            .base
+            .clone()
+            .oneshot(req)
+            .instrument(tracing::debug_span!("openstack.auth", cloud = %cfg.name, auth_type = ?cfg.auth_type))
+            .await
+            .map_err(|f| f.error)?;
+        let subject = resp
+            .headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| Error::Decode {
+                url: url.clone(),
+                message: "Keystone sent no X-Subject-Token header".into(),
+            })?;
+        let body = resp.into_body().bytes().await?;
+        let token = Token::parse(&url, &subject, &body)?;
+        tracing::debug!(user = %token.user_id, scope = ?token.scope, "authenticated");
+        Ok(token)
+    }
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl TokenSource for Tokens {
+    fn current(self: Arc<Self>) -> BoxFuture<Result<CurrentToken>> {
+        Box::pin(async move {
+            let Some(t) = self.get().await? else { return Ok(None) };
+            let value = HeaderValue::from_str(t.value.expose()).map_err(|_| Error::Decode {
+                url: "token".into(),
+                message: "token is not a valid header value".into(),
+            })?;
+            Ok(Some((t, value)))
+        })
+    }
+
+    fn static_token(&self) -> Option<HeaderValue> {
+        match self.config.auth_type {
+            AuthType::AdminToken => {
+                self.config.auth.token.as_ref().and_then(|t| HeaderValue::from_str(t.expose()).ok())
+            }
+            _ => None,
+        }
+    }
+
+    fn invalidate(self: Arc<Self>, token: Arc<Token>) -> BoxFuture<()> {
+        Box::pin(async move {
+            let mut guard = self.token.lock().await;
+            if guard.as_ref().is_some_and(|t| Arc::ptr_eq(t, &token)) {
+                *guard = None;
+            }
+        })
+    }
 }
 
 /// An authenticated connection to one cloud. Cheap to clone; share it between tasks.
@@ -214,8 +300,6 @@ impl std::fmt::Debug for Session {
 
 /// Refresh a token this long before it expires.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
-/// Largest error body read to extract the server's message.
-const MAX_ERROR_BODY: usize = 64 * 1024;
 
 fn default_major(service_type: &str) -> u32 {
     match service_type {
@@ -254,7 +338,7 @@ impl Session {
 
     /// How many times this session has asked Keystone for a token (for tests and metrics).
     pub fn auth_count(&self) -> u64 {
-        self.inner.auth_count.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.tokens.auth_count.load(Ordering::Relaxed)
     }
 
     /// The current token, authenticating (once, for all concurrent callers) when there is
@@ -264,59 +348,17 @@ impl Session {
     /// [`Error::Unauthorized`] with Keystone's message for wrong credentials, and transport
     /// errors.
     pub async fn token(&self) -> Result<Option<Arc<Token>>> {
-        let cfg = &self.inner.config;
-        match cfg.auth_type {
-            AuthType::None | AuthType::AdminToken => return Ok(None),
-            _ => {}
-        }
-        let mut guard = self.inner.token.lock().await;
-        if let Some(t) = guard.as_ref() {
-            if t.valid_for(EXPIRY_MARGIN) {
-                return Ok(Some(t.clone()));
-            }
-        }
-        let token = Arc::new(self.authenticate().await?);
-        *guard = Some(token.clone());
-        Ok(Some(token))
+        self.inner.tokens.get().await
     }
 
     /// Forgets the cached token so the next request authenticates again.
     pub async fn invalidate_token(&self) {
-        *self.inner.token.lock().await = None;
+        *self.inner.tokens.token.lock().await = None;
     }
 
     /// Replaces the cached token (e.g. with one known to be revoked, in tests).
     pub async fn set_token(&self, token: Token) {
-        *self.inner.token.lock().await = Some(Arc::new(token));
-    }
-
-    async fn authenticate(&self) -> Result<Token> {
-        let cfg = &self.inner.config;
-        let auth_url = cfg.auth.auth_url.as_deref().unwrap_or_default();
-        let url = format!("{}/v3/auth/tokens", identity_root(auth_url));
-        let body = token_request_body(cfg)?;
-        self.inner.auth_count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let req = Request::post(&url)
-            .header(CONTENT_TYPE, "application/json")
-            .body(RequestBody::json(&body))
-            .map_err(|e| Error::InvalidArgument(format!("bad auth_url {auth_url:?}: {e}")))?;
-        let resp = self
-            .send_raw(req, None)
-            .instrument(tracing::debug_span!("openstack.auth", cloud = %cfg.name, auth_type = ?cfg.auth_type))
-            .await?;
-        let subject = resp
-            .headers()
-            .get("x-subject-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .ok_or_else(|| Error::Decode {
-                url: url.clone(),
-                message: "Keystone sent no X-Subject-Token header".into(),
-            })?;
-        let body = resp.into_body().bytes().await?;
-        let token = Token::parse(&url, &subject, &body)?;
-        tracing::debug!(user = %token.user_id, scope = ?token.scope, "authenticated");
-        Ok(token)
+        *self.inner.tokens.token.lock().await = Some(Arc::new(token));
     }
 
     /// The endpoint of a service type: the override if configured, else the catalog's entry
@@ -380,7 +422,7 @@ impl Session {
         let url = format!("{root}/");
         let req = Request::get(&url).body(RequestBody::empty()).ok()?;
         // The versions document may come with 200 or 300; 300 is not an error here.
-        let resp = match self.send_once(req).await {
+        let resp = match self.inner.base.clone().oneshot(req).await.map_err(|f| f.error) {
             Ok(r) => r,
             Err(e) => {
                 tracing::debug!(%url, error = %e, "version discovery failed");
@@ -415,235 +457,17 @@ impl Session {
         parts.uri = url
             .parse::<Uri>()
             .map_err(|e| Error::InvalidArgument(format!("bad URL {url:?}: {e}")))?;
+        // Per-service retry budget from the cloud (`<service>_status_code_retries`), unless
+        // the session was given an explicit policy.
+        if self.inner.retry.is_none() {
+            if let Some(n) = self.inner.config.status_code_retries.get(service_type) {
+                parts.extensions.insert(RetryBudget(*n));
+            }
+        }
         let req = Request::from_parts(parts, body);
-        let retries = self
-            .inner
-            .retry
-            .map(|r| r.max_retries)
-            .or_else(|| self.inner.config.status_code_retries.get(service_type).copied());
         let span = tracing::debug_span!("openstack.request", service = service_type, method = %req.method(), url = %url);
-        self.send_authenticated(req, retries).instrument(span).await
+        self.inner.authed.clone().oneshot(req).instrument(span).await.map_err(|f| f.error)
     }
-
-    async fn send_authenticated(
-        &self,
-        req: Request<RequestBody>,
-        retries: Option<u32>,
-    ) -> Result<Response<ResponseBody>> {
-        let (parts, body) = req.into_parts();
-        let replayer = body.replayer();
-        let token = self.token().await?;
-        let mut req = Request::from_parts(parts.clone(), body);
-        self.apply_auth(&mut req, token.as_deref());
-        match self.send_raw(req, retries).await {
-            Err(Error::Unauthorized(api)) if token.is_some() => {
-                // The token was revoked or expired early: authenticate again, replay once.
-                {
-                    let mut guard = self.inner.token.lock().await;
-                    if guard
-                        .as_ref()
-                        .is_some_and(|t| token.as_ref().is_some_and(|u| Arc::ptr_eq(t, u)))
-                    {
-                        *guard = None;
-                    }
-                }
-                let Some(replayer) = replayer else {
-                    return Err(Error::NotReplayable {
-                        method: parts.method.clone(),
-                        url: parts.uri.to_string(),
-                        reason: format!("the token was rejected ({})", api.message),
-                    });
-                };
-                let body = replayer.make().map_err(|e| Error::Io {
-                    path: parts.uri.to_string(),
-                    message: format!("cannot reopen the body for a replay: {e}"),
-                })?;
-                tracing::debug!("401: re-authenticating and replaying once");
-                let token = self.token().await?;
-                let mut req = Request::from_parts(parts, body);
-                self.apply_auth(&mut req, token.as_deref());
-                self.send_raw(req, retries).await
-            }
-            other => other,
-        }
-    }
-
-    fn apply_auth(&self, req: &mut Request<RequestBody>, token: Option<&Token>) {
-        let value = match (token, &self.inner.config.auth_type) {
-            (Some(t), _) => Some(t.value.expose().to_string()),
-            (None, AuthType::AdminToken) => {
-                self.inner.config.auth.token.as_ref().map(|t| t.expose().to_string())
-            }
-            _ => None,
-        };
-        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            let mut v = v;
-            v.set_sensitive(true);
-            req.headers_mut().insert(AUTH_TOKEN, v);
-        }
-    }
-
-    /// Sends with retries; maps error statuses to errors.
-    async fn send_raw(
-        &self,
-        req: Request<RequestBody>,
-        retries: Option<u32>,
-    ) -> Result<Response<ResponseBody>> {
-        let policy = self.inner.retry.unwrap_or_default();
-        let max_retries = retries.unwrap_or(policy.max_retries);
-        let started = Instant::now();
-        let (parts, body) = req.into_parts();
-        let mut body = body;
-        let mut attempt = 0u32;
-        let replayer = body.replayer();
-        loop {
-            let (err, retry_after) =
-                match self.send_attempt(Request::from_parts(parts.clone(), body)).await {
-                    Ok(resp) => return Ok(resp),
-                    Err(Failure { error, retryable: false, .. }) => return Err(error),
-                    Err(Failure { error, retry_after, .. }) => (error, retry_after),
-                };
-            attempt += 1;
-            let wait = policy.backoff(attempt, retry_after);
-            if attempt > max_retries || started.elapsed() + wait > policy.max_elapsed {
-                return Err(err);
-            }
-            // A one-shot stream is never re-sent: say so instead of retrying.
-            let Some(replayer) = &replayer else {
-                return Err(Error::NotReplayable {
-                    method: parts.method.clone(),
-                    url: parts.uri.to_string(),
-                    reason: err.to_string(),
-                });
-            };
-            body = replayer.make().map_err(|e| Error::Io {
-                path: parts.uri.to_string(),
-                message: format!("cannot reopen the body for a retry: {e}"),
-            })?;
-            tracing::debug!(attempt, ?wait, error = %err, "retrying");
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    /// One attempt, mapping error statuses to errors (no retries).
-    async fn send_once(&self, req: Request<RequestBody>) -> Result<Response<ResponseBody>> {
-        self.send_attempt(req).await.map_err(|f| f.error)
-    }
-
-    async fn send_attempt(
-        &self,
-        mut req: Request<RequestBody>,
-    ) -> std::result::Result<Response<ResponseBody>, Failure> {
-        let headers = req.headers_mut();
-        headers.entry(ACCEPT).or_insert(HeaderValue::from_static("application/json"));
-        headers.insert(USER_AGENT, self.inner.user_agent.clone());
-        let method = req.method().clone();
-        let url: Arc<str> = Arc::from(req.uri().to_string());
-        let replayable = req.body().is_replayable();
-        let fut = self.inner.client.request(req);
-        let sent = match (replayable, self.inner.read_timeout) {
-            // A bounded wait for headers only where the body is small or reproducible; a
-            // one-shot streaming upload can legitimately take longer than any fixed deadline.
-            (true, Some(t)) => match tokio::time::timeout(t, fut).await {
-                Ok(r) => r,
-                Err(_) => {
-                    return Err(Failure {
-                        error: Error::Transport {
-                            url: url.to_string(),
-                            message: format!("no response within {t:?}"),
-                        },
-                        retryable: is_idempotent(&method),
-                        retry_after: None,
-                    });
-                }
-            },
-            _ => fut.await,
-        };
-        let resp = sent.map_err(|e| Failure {
-            // Nothing was sent when connecting failed; otherwise only idempotent calls retry,
-            // and never when the request's own body failed (the source, not the network).
-            retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
-            error: Error::transport(&*url, &e),
-            retry_after: None,
-        })?;
-        let status = resp.status();
-        let request_id = resp
-            .headers()
-            .get(REQUEST_ID)
-            .or_else(|| resp.headers().get("x-compute-request-id"))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        tracing::debug!(
-            status = status.as_u16(),
-            request_id = request_id.as_deref().unwrap_or("-"),
-            "response"
-        );
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let resp = resp.map(|b| ResponseBody::new(b, url.clone(), self.inner.read_timeout));
-        if status.is_success()
-            || status == StatusCode::MULTIPLE_CHOICES
-            || status == StatusCode::NOT_MODIFIED
-        {
-            return Ok(resp);
-        }
-        let body = read_limited(resp.into_body(), MAX_ERROR_BODY).await;
-        Err(Failure {
-            error: Error::from_response_parts(method, url.to_string(), status, &body, request_id),
-            retryable: is_retryable_status(status),
-            retry_after,
-        })
-    }
-}
-
-/// Whether a client error came from the request body itself (hyper's "user body" error).
-fn is_body_error(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(h) = err.downcast_ref::<hyper::Error>() {
-            if h.is_user() {
-                return true;
-            }
-        }
-        source = err.source();
-    }
-    false
-}
-
-/// A failed attempt and whether another attempt may help.
-struct Failure {
-    error: Error,
-    retryable: bool,
-    retry_after: Option<Duration>,
-}
-
-fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(
-        status,
-        StatusCode::TOO_MANY_REQUESTS
-            | StatusCode::BAD_GATEWAY
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT
-    )
-}
-
-async fn read_limited(mut body: ResponseBody, limit: usize) -> Bytes {
-    use http_body_util::BodyExt;
-    let mut out = Vec::new();
-    while let Some(Ok(frame)) = body.frame().await {
-        if let Ok(data) = frame.into_data() {
-            let room = limit.saturating_sub(out.len());
-            out.extend_from_slice(&data[..data.len().min(room)]);
-            if out.len() >= limit {
-                break;
-            }
-        }
-    }
-    Bytes::from(out)
 }
 
 /// Reads a JSON response body.
@@ -663,7 +487,4 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(resp: Response<ResponseBo
     })
 }
 
-/// `true` for methods whose requests are safe to send twice.
-pub fn is_idempotent(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
-}
+pub use crate::transport::is_idempotent;

@@ -1,0 +1,380 @@
+//! The session's tower stack: `headers → retry → hyper`, with the auth layer on top.
+//!
+//! * [`HyperService`] sends one request with the pooled hyper client and maps error statuses
+//!   to [`Error`] kinds (the one place this happens), classifying what may be retried.
+//! * [`RetryPolicy`] (a `tower::retry::Policy`) retries connect errors, 429, 502, 503, 504 with
+//!   exponential backoff and jitter, honours `Retry-After`, bounded by count and time, and
+//!   only for bodies that can be made again; a retry that would need a consumed stream ends
+//!   with [`Error::NotReplayable`].
+//! * [`AuthService`] adds the token from the cache and, on a 401, re-authenticates once and
+//!   replays the request when its body can be made again.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, HeaderValue, RETRY_AFTER, USER_AGENT};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceBuilder, ServiceExt};
+
+use crate::body::{RequestBody, ResponseBody};
+use crate::error::Error;
+use crate::session::{REQUEST_ID, RetryPolicy};
+
+pub(crate) type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, RequestBody>;
+
+/// The stack without authentication (used for Keystone itself and version discovery).
+pub(crate) type Transport =
+    BoxCloneSyncService<Request<RequestBody>, Response<ResponseBody>, Failure>;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Largest error body read to extract the server's message.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A failed attempt and whether another attempt may help.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) retryable: bool,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { error, retryable: false, retry_after: None }
+    }
+}
+
+/// How many retries a request may use (set per service by the session).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryBudget(pub(crate) u32);
+
+/// One HTTP exchange.
+#[derive(Clone)]
+pub(crate) struct HyperService {
+    pub(crate) client: HttpClient,
+    pub(crate) read_timeout: Option<Duration>,
+}
+
+impl Service<Request<RequestBody>> for HyperService {
+    type Response = Response<ResponseBody>;
+    type Error = Failure;
+    type Future = BoxFuture<Result<Response<ResponseBody>, Failure>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { this.send(req).await })
+    }
+}
+
+impl HyperService {
+    async fn send(self, req: Request<RequestBody>) -> Result<Response<ResponseBody>, Failure> {
+        let method = req.method().clone();
+        let url: Arc<str> = Arc::from(req.uri().to_string());
+        let replayable = req.body().is_replayable();
+        let fut = self.client.request(req);
+        let sent = match (replayable, self.read_timeout) {
+            // A bounded wait for headers only where the body is small or reproducible; a
+            // one-shot streaming upload can legitimately take longer than any fixed deadline.
+            (true, Some(t)) => match tokio::time::timeout(t, fut).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(Failure {
+                        error: Error::Transport {
+                            url: url.to_string(),
+                            message: format!("no response within {t:?}"),
+                        },
+                        retryable: is_idempotent(&method),
+                        retry_after: None,
+                    });
+                }
+            },
+            _ => fut.await,
+        };
+        let resp = sent.map_err(|e| Failure {
+            // Nothing was sent when connecting failed; otherwise only idempotent calls retry,
+            // and never when the request's own body failed (the source, not the network).
+            retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
+            error: Error::transport(&*url, &e),
+            retry_after: None,
+        })?;
+        let status = resp.status();
+        let request_id = resp
+            .headers()
+            .get(REQUEST_ID)
+            .or_else(|| resp.headers().get("x-compute-request-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        tracing::debug!(
+            status = status.as_u16(),
+            request_id = request_id.as_deref().unwrap_or("-"),
+            "response"
+        );
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let resp = resp.map(|b| ResponseBody::new(b, url.clone(), self.read_timeout));
+        if status.is_success()
+            || status == StatusCode::MULTIPLE_CHOICES
+            || status == StatusCode::NOT_MODIFIED
+        {
+            return Ok(resp);
+        }
+        let body = read_limited(resp.into_body(), MAX_ERROR_BODY).await;
+        Err(Failure {
+            error: Error::from_response_parts(method, url.to_string(), status, &body, request_id),
+            retryable: is_retryable_status(status),
+            retry_after,
+        })
+    }
+}
+
+/// Builds the unauthenticated stack: default headers, retries, hyper.
+pub(crate) fn transport(
+    hyper: HyperService,
+    user_agent: HeaderValue,
+    policy: RetryPolicy,
+) -> Transport {
+    let svc = ServiceBuilder::new()
+        .map_request(move |mut req: Request<RequestBody>| {
+            let headers = req.headers_mut();
+            headers.entry(ACCEPT).or_insert(HeaderValue::from_static("application/json"));
+            headers.insert(USER_AGENT, user_agent.clone());
+            req
+        })
+        .retry(RetryState { policy, attempts: 0, started: None })
+        .service(hyper);
+    BoxCloneSyncService::new(svc)
+}
+
+/// The retry policy's per-request state.
+#[derive(Clone)]
+struct RetryState {
+    policy: RetryPolicy,
+    attempts: u32,
+    started: Option<Instant>,
+}
+
+impl tower::retry::Policy<Request<RequestBody>, Response<ResponseBody>, Failure> for RetryState {
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        req: &mut Request<RequestBody>,
+        result: &mut Result<Response<ResponseBody>, Failure>,
+    ) -> Option<Self::Future> {
+        let Err(failure) = result else { return None };
+        if !failure.retryable {
+            return None;
+        }
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let budget = req.extensions().get::<RetryBudget>().map_or(self.policy.max_retries, |b| b.0);
+        self.attempts += 1;
+        let wait = self.policy.backoff(self.attempts, failure.retry_after);
+        if self.attempts > budget || started.elapsed() + wait > self.policy.max_elapsed {
+            return None;
+        }
+        if req.body().is_gone() {
+            // A one-shot stream is never re-sent: say so instead of retrying.
+            let error =
+                std::mem::replace(&mut failure.error, Error::InvalidArgument(String::new()));
+            failure.error = Error::NotReplayable {
+                method: req.method().clone(),
+                url: req.uri().to_string(),
+                reason: error.to_string(),
+            };
+            return None;
+        }
+        tracing::debug!(attempt = self.attempts, ?wait, error = %failure.error, "retrying");
+        Some(tokio::time::sleep(wait))
+    }
+
+    fn clone_request(&mut self, req: &Request<RequestBody>) -> Option<Request<RequestBody>> {
+        self.started.get_or_insert_with(Instant::now);
+        // Cheap: a replayable body is only re-made when a retry really happens.
+        let mut copy = Request::new(req.body().deferred_copy());
+        *copy.method_mut() = req.method().clone();
+        *copy.uri_mut() = req.uri().clone();
+        *copy.version_mut() = req.version();
+        *copy.headers_mut() = req.headers().clone();
+        if let Some(b) = req.extensions().get::<RetryBudget>() {
+            copy.extensions_mut().insert(*b);
+        }
+        Some(copy)
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt` (1-based), honouring `Retry-After` seconds.
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(ra) = retry_after {
+            return ra.min(self.max_backoff);
+        }
+        let base = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_backoff);
+        // Jitter: 50–100 % of the base, from the clock's low bits (no RNG dependency needed).
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let factor = 0.5 + f64::from(nanos % 1000) / 2000.0;
+        base.mul_f64(factor)
+    }
+}
+
+/// A token and its header value.
+pub(crate) type CurrentToken = Option<(Arc<crate::identity::Token>, HeaderValue)>;
+
+/// Where the auth layer gets tokens.
+pub(crate) trait TokenSource: Send + Sync + 'static {
+    /// The current token value (`None`: send no token), authenticating when needed.
+    fn current(self: Arc<Self>) -> BoxFuture<Result<CurrentToken, Error>>;
+    /// A static token to send when there is no Keystone token (admin_token).
+    fn static_token(&self) -> Option<HeaderValue>;
+    /// Forgets `token` if it is still the cached one.
+    fn invalidate(self: Arc<Self>, token: Arc<crate::identity::Token>) -> BoxFuture<()>;
+}
+
+/// Adds the token; on a 401 re-authenticates once and replays a replayable request.
+#[derive(Clone)]
+pub(crate) struct AuthService {
+    pub(crate) tokens: Arc<dyn TokenSource>,
+    pub(crate) inner: Transport,
+}
+
+impl Service<Request<RequestBody>> for AuthService {
+    type Response = Response<ResponseBody>;
+    type Error = Failure;
+    type Future = BoxFuture<Result<Response<ResponseBody>, Failure>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
+        let tokens = self.tokens.clone();
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let replay = body.deferred_copy();
+            let token = tokens.clone().current().await?;
+            let mut first = Request::from_parts(parts.clone(), body);
+            set_token(
+                &mut first,
+                token.as_ref().map(|t| t.1.clone()).or_else(|| tokens.static_token()),
+            );
+            match inner.clone().oneshot(first).await {
+                Err(Failure { error: Error::Unauthorized(api), .. }) if token.is_some() => {
+                    // The token was revoked or expired early: authenticate again, replay once.
+                    if let Some((t, _)) = &token {
+                        tokens.clone().invalidate(t.clone()).await;
+                    }
+                    if replay.is_gone() {
+                        return Err(Error::NotReplayable {
+                            method: parts.method.clone(),
+                            url: parts.uri.to_string(),
+                            reason: format!("the token was rejected ({})", api.message),
+                        }
+                        .into());
+                    }
+                    tracing::debug!("401: re-authenticating and replaying once");
+                    let token = tokens.clone().current().await?;
+                    let mut again = Request::from_parts(parts, replay);
+                    set_token(&mut again, token.map(|t| t.1));
+                    inner.oneshot(again).await
+                }
+                other => other,
+            }
+        })
+    }
+}
+
+fn set_token(req: &mut Request<RequestBody>, value: Option<HeaderValue>) {
+    if let Some(mut v) = value {
+        v.set_sensitive(true);
+        req.headers_mut().insert(crate::session::AUTH_TOKEN, v);
+    }
+}
+
+/// Whether a client error came from the request body itself (hyper's "user body" error).
+fn is_body_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_user() {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
+/// `true` for methods whose requests are safe to send twice.
+pub fn is_idempotent(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
+}
+
+async fn read_limited(mut body: ResponseBody, limit: usize) -> Bytes {
+    let mut out = Vec::new();
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            let room = limit.saturating_sub(out.len());
+            out.extend_from_slice(&data[..data.len().min(room)]);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_honours_retry_after() {
+        let p = RetryPolicy::default();
+        for attempt in 1..=4 {
+            let base = p.initial_backoff * (1 << (attempt - 1));
+            let w = p.backoff(attempt, None);
+            assert!(w >= base / 2 && w <= base, "attempt {attempt}: {w:?} vs {base:?}");
+        }
+        assert_eq!(p.backoff(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
+        assert_eq!(p.backoff(1, Some(Duration::from_secs(3600))), p.max_backoff);
+        assert!(p.backoff(30, None) <= p.max_backoff);
+    }
+
+    #[test]
+    fn idempotent_methods() {
+        assert!(is_idempotent(&Method::PUT) && is_idempotent(&Method::GET));
+        assert!(!is_idempotent(&Method::POST) && !is_idempotent(&Method::PATCH));
+    }
+}
