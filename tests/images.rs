@@ -245,8 +245,22 @@ async fn locations_and_usage() {
     std::fs::write(dir.join(&file), &bytes).unwrap();
     let rec = img.create_image(unique("loc")).disk_format(DiskFormat::Raw).await.unwrap();
     img.add_image_location(&rec, &format!("{url}/{file}"), None).await.unwrap();
-    let locations = img.image_locations(&rec).await.unwrap();
-    assert!(locations.iter().any(|l| l.url.ends_with(&file)), "{locations:?}");
+    // Glance records the location from a background task (location_import): poll for it.
+    let started = std::time::Instant::now();
+    loop {
+        let locations = img.image_locations(&rec).await.unwrap();
+        if locations.iter().any(|l| l.url.ends_with(&file)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "location never appeared: {locations:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let active =
+        img.wait_for_status(&rec, "active", &["killed"], &Default::default()).await.unwrap();
+    assert_eq!(active.size, Some(bytes.len() as u64));
     let usage = img.get_usage().await.unwrap();
     assert!(usage.usage.is_empty(), "no unified limits on the local cloud: {usage:?}");
     img.delete_image(&rec, None, false).await.unwrap();
