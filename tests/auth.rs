@@ -5,7 +5,7 @@ use openstack_auth::{
     ApiVersion, AuthOptions, AuthType, CloudConfig, Error, Interface, RequestBody, Scope, Session,
     read_json,
 };
-use openstack_tests::{ADMIN, DEMO, cloud, session, unique};
+use openstack_tests::{ADMIN, DEMO, cloud, glance_url, session, unique};
 use serde_json::{Value, json};
 
 fn get(path: &str) -> Request<RequestBody> {
@@ -28,7 +28,7 @@ async fn password_token_catalog_and_image_list() {
     assert!(matches!(&token.scope, Scope::Project { name, .. } if name == "admin"));
     assert!(token.roles.iter().any(|r| r == "admin"), "roles: {:?}", token.roles);
     let ep = s.endpoint("image").await.unwrap();
-    assert_eq!(ep.root, "http://127.0.0.1:9292");
+    assert_eq!(ep.root, glance_url());
     assert_eq!(ep.version, Some(ApiVersion::new(2, 18)));
     let resp = s.request("image", get("/v2/images?limit=5")).await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -299,7 +299,7 @@ async fn regions_interfaces_and_endpoint_override() {
         cfg.region_name = Some(region.into());
         cfg.interface = interface;
         let ep = Session::new(cfg).unwrap().endpoint("image").await.unwrap();
-        assert_eq!(ep.catalog_url, "http://127.0.0.1:9292", "{region} {interface:?}");
+        assert_eq!(ep.catalog_url, glance_url(), "{region} {interface:?}");
     }
     let mut cfg = cloud(ADMIN);
     cfg.region_name = Some("RegionTwo".into());
@@ -313,14 +313,14 @@ async fn regions_interfaces_and_endpoint_override() {
     let mut cfg = cloud(ADMIN);
     cfg.region_name = None;
     let ep = Session::new(cfg).unwrap().endpoint("image").await.unwrap();
-    assert_eq!(ep.catalog_url, "http://127.0.0.1:9292");
+    assert_eq!(ep.catalog_url, glance_url());
 
     // An override (with a version suffix) wins over the catalog; discovery still runs.
     let mut cfg = cloud(ADMIN);
-    cfg.endpoint_overrides.insert("image".into(), "http://127.0.0.1:9292/v2/".into());
+    cfg.endpoint_overrides.insert("image".into(), format!("{}/v2/", glance_url()));
     let s = Session::new(cfg).unwrap();
     let ep = s.endpoint("image").await.unwrap();
-    assert_eq!(ep.root, "http://127.0.0.1:9292");
+    assert_eq!(ep.root, glance_url());
     assert_eq!(ep.version, Some(ApiVersion::new(2, 18)));
     let resp = s.request("image", get("/v2/images?limit=1")).await.unwrap();
     assert_eq!(resp.status(), 200);

@@ -129,7 +129,7 @@ async fn handle(
             parts.headers.remove("range");
         }
     }
-    parts.uri = format!("http://127.0.0.1:9292{path}").parse().unwrap();
+    parts.uri = format!("{}{path}", openstack_tests::glance_url()).parse().unwrap();
     parts.headers.remove("host");
     let up = Request::from_parts(parts, body.map_err(io_err).boxed());
     let resp = match upstream.request(up).await {

@@ -64,3 +64,9 @@ pub fn www() -> (std::path::PathBuf, String) {
     let url = std::env::var("OSRS_CLOUD_WWW_URL").expect("OSRS_CLOUD_WWW_URL is not set");
     (dir.into(), url)
 }
+
+/// The local Glance's URL (plain HTTP), as the catalog lists it.
+pub fn glance_url() -> String {
+    std::env::var("OSRS_GLANCE_URL")
+        .expect("OSRS_GLANCE_URL is not set: run the tests with `cargo xtask test`")
+}

@@ -149,6 +149,7 @@ impl Cloud {
             ("OS_CLOUD", "local".into()),
             ("OSRS_CLOUD_WWW_DIR", self.path("www").display().to_string()),
             ("OSRS_CLOUD_WWW_URL", format!("http://127.0.0.1:{}", self.web_port)),
+            ("OSRS_GLANCE_URL", self.glance_url()),
             ("OSRS_CLOUD_TLS_DIR", self.path("tls").display().to_string()),
             ("OSRS_KEYSTONE_TLS_URL", format!("https://127.0.0.1:{}", self.keystone_tls_port)),
             ("OSRS_GLANCE_TLS_URL", format!("https://127.0.0.1:{}", self.glance_tls_port)),
