@@ -364,3 +364,17 @@ async fn concurrent_requests_share_one_authentication() {
     }
     assert_eq!(s.auth_count(), 1, "one token for sixteen concurrent first requests");
 }
+
+#[tokio::test]
+async fn auth_type_none_sends_no_token_to_the_endpoint_override() {
+    let mut cfg = CloudConfig::new("noauth", AuthType::None, AuthOptions::default());
+    cfg.endpoint_overrides.insert("image".into(), glance_url());
+    let s = Session::new(cfg).unwrap();
+    assert!(s.token().await.unwrap().is_none());
+    // Discovery is unauthenticated and works; an API call without a token is refused by
+    // this Keystone-protected Glance, which proves none was sent.
+    assert_eq!(s.endpoint("image").await.unwrap().version, Some(ApiVersion::new(2, 18)));
+    let err = s.request("image", get("/v2/images")).await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
+    assert_eq!(s.auth_count(), 0);
+}

@@ -223,13 +223,7 @@ impl ImageProxy {
         method: &str,
         selection: &StoreSelection,
     ) -> Result<()> {
-        let info = self.cached_import_info().await?;
-        if !info.import_methods.iter().any(|m| m == method) {
-            return Err(Error::InvalidArgument(format!(
-                "import method {method:?} is not offered by this cloud (it offers: {})",
-                info.import_methods.join(", ")
-            )));
-        }
+        check_method(self.cached_import_info().await?, method)?;
         self.validate_stores(selection).await
     }
 
@@ -337,6 +331,17 @@ impl ImageProxy {
     }
 }
 
+/// Fails unless the cloud advertises `method`.
+fn check_method(info: &crate::types::ImportInfo, method: &str) -> Result<()> {
+    if info.import_methods.iter().any(|m| m == method) {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument(format!(
+        "import method {method:?} is not offered by this cloud (it offers: {})",
+        info.import_methods.join(", ")
+    )))
+}
+
 fn latest_import_task(tasks: Vec<Task>) -> Option<Task> {
     tasks
         .into_iter()
@@ -358,6 +363,21 @@ mod tests {
         assert_eq!(
             m.body().unwrap(),
             json!({"name": "glance-download", "glance_region": "RegionTwo", "glance_image_id": "abc", "glance_service_interface": "public"})
+        );
+    }
+
+    #[test]
+    fn a_method_the_cloud_does_not_advertise_is_refused() {
+        // The local cloud advertises all four methods, so this case is checked here.
+        let info = crate::types::ImportInfo {
+            import_methods: vec!["glance-direct".into(), "web-download".into()],
+        };
+        assert!(check_method(&info, "glance-direct").is_ok());
+        let err = check_method(&info, "copy-image").unwrap_err().to_string();
+        assert!(
+            err.contains("\"copy-image\" is not offered")
+                && err.contains("glance-direct, web-download"),
+            "{err}"
         );
     }
 
