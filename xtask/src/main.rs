@@ -100,7 +100,8 @@ fn test(extra: &[&str]) -> Result {
     let cloud = cloud::Cloud::from_env()?;
     cloud.up()?;
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--all-targets"]).args(extra);
+    // Every test binary runs even when one fails, so one run shows every failure.
+    cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]).args(extra);
     for (key, value) in cloud.env_vars() {
         cmd.env(key, value);
     }
