@@ -647,54 +647,133 @@ pub(crate) fn decode_field<T: serde::de::DeserializeOwned>(
     serde_json::from_value(inner).map_err(|e| decode_err(path, e))
 }
 
-/// Defines the `get_*_schema` calls.
-macro_rules! schema_calls {
-    ($($(#[$m:meta])* $fn:ident => $path:literal),+ $(,)?) => {
-        impl ImageProxy {
-            $(
-                $(#[$m])*
-                ///
-                /// # Errors
-                /// Server errors.
-                pub async fn $fn(&self) -> Result<Schema> {
-                    self.get_schema($path).await
-                }
-            )+
-        }
-    };
-}
+/// The schema calls: one per schema Glance serves.
+impl ImageProxy {
+    /// `get_images_schema()`: `GET /v2/schemas/images`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_images_schema(&self) -> Result<Schema> {
+        self.get_schema("images").await
+    }
 
-schema_calls! {
-    /// `get_images_schema()`.
-    get_images_schema => "images",
-    /// `get_image_schema()`.
-    get_image_schema => "image",
-    /// `get_members_schema()`.
-    get_members_schema => "members",
-    /// `get_member_schema()`.
-    get_member_schema => "member",
-    /// `get_tasks_schema()`.
-    get_tasks_schema => "tasks",
-    /// `get_task_schema()`.
-    get_task_schema => "task",
-    /// `get_metadef_namespace_schema()`.
-    get_metadef_namespace_schema => "metadefs/namespace",
-    /// `get_metadef_namespaces_schema()`.
-    get_metadef_namespaces_schema => "metadefs/namespaces",
-    /// `get_metadef_resource_type_schema()`.
-    get_metadef_resource_type_schema => "metadefs/resource_type",
-    /// `get_metadef_resource_types_schema()`.
-    get_metadef_resource_types_schema => "metadefs/resource_types",
-    /// `get_metadef_object_schema()`.
-    get_metadef_object_schema => "metadefs/object",
-    /// `get_metadef_objects_schema()`.
-    get_metadef_objects_schema => "metadefs/objects",
-    /// `get_metadef_property_schema()`.
-    get_metadef_property_schema => "metadefs/property",
-    /// `get_metadef_properties_schema()`.
-    get_metadef_properties_schema => "metadefs/properties",
-    /// `get_metadef_tag_schema()`.
-    get_metadef_tag_schema => "metadefs/tag",
-    /// `get_metadef_tags_schema()`.
-    get_metadef_tags_schema => "metadefs/tags",
+    /// `get_image_schema()`: `GET /v2/schemas/image`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_image_schema(&self) -> Result<Schema> {
+        self.get_schema("image").await
+    }
+
+    /// `get_members_schema()`: `GET /v2/schemas/members`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_members_schema(&self) -> Result<Schema> {
+        self.get_schema("members").await
+    }
+
+    /// `get_member_schema()`: `GET /v2/schemas/member`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_member_schema(&self) -> Result<Schema> {
+        self.get_schema("member").await
+    }
+
+    /// `get_tasks_schema()`: `GET /v2/schemas/tasks`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_tasks_schema(&self) -> Result<Schema> {
+        self.get_schema("tasks").await
+    }
+
+    /// `get_task_schema()`: `GET /v2/schemas/task`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_task_schema(&self) -> Result<Schema> {
+        self.get_schema("task").await
+    }
+
+    /// `get_metadef_namespace_schema()`: `GET /v2/schemas/metadefs/namespace`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_namespace_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/namespace").await
+    }
+
+    /// `get_metadef_namespaces_schema()`: `GET /v2/schemas/metadefs/namespaces`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_namespaces_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/namespaces").await
+    }
+
+    /// `get_metadef_resource_type_schema()`: `GET /v2/schemas/metadefs/resource_type`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_resource_type_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/resource_type").await
+    }
+
+    /// `get_metadef_resource_types_schema()`: `GET /v2/schemas/metadefs/resource_types`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_resource_types_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/resource_types").await
+    }
+
+    /// `get_metadef_object_schema()`: `GET /v2/schemas/metadefs/object`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_object_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/object").await
+    }
+
+    /// `get_metadef_objects_schema()`: `GET /v2/schemas/metadefs/objects`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_objects_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/objects").await
+    }
+
+    /// `get_metadef_property_schema()`: `GET /v2/schemas/metadefs/property`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_property_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/property").await
+    }
+
+    /// `get_metadef_properties_schema()`: `GET /v2/schemas/metadefs/properties`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_properties_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/properties").await
+    }
+
+    /// `get_metadef_tag_schema()`: `GET /v2/schemas/metadefs/tag`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_tag_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/tag").await
+    }
+
+    /// `get_metadef_tags_schema()`: `GET /v2/schemas/metadefs/tags`.
+    ///
+    /// # Errors
+    /// Server errors.
+    pub async fn get_metadef_tags_schema(&self) -> Result<Schema> {
+        self.get_schema("metadefs/tags").await
+    }
 }
