@@ -35,6 +35,8 @@ enum Fault {
     Stall(u64),
     /// Answer every image list with the same `next` link (a server bug).
     LoopNext,
+    /// Forward uploads to Glance slowly: this long between frames.
+    SlowUpload(Duration),
     /// Answer `PUT .../file` with 503 (after reading the whole upload, so the answer is
     /// deterministic rather than a race with a broken pipe).
     Upload503,
@@ -131,7 +133,18 @@ async fn handle(
     }
     parts.uri = format!("{}{path}", openstack_tests::glance_url()).parse().unwrap();
     parts.headers.remove("host");
-    let up = Request::from_parts(parts, body.map_err(io_err).boxed());
+    let body = body.map_err(io_err).boxed();
+    let body = match st.fault {
+        Fault::SlowUpload(pause) if is_file => {
+            let frames = futures_util::stream::unfold(body, move |mut b| async move {
+                tokio::time::sleep(pause).await;
+                b.frame().await.map(|f| (f, b))
+            });
+            StreamBody::new(frames).boxed()
+        }
+        _ => body,
+    };
+    let up = Request::from_parts(parts, body);
     let resp = match upstream.request(up).await {
         Ok(r) => r,
         Err(e) => {
@@ -373,4 +386,25 @@ async fn a_repeated_next_link_ends_the_list_with_an_error_not_a_loop() {
     assert!(items[0].is_ok() && items[1].is_ok());
     let err = items[2].as_ref().unwrap_err();
     assert!(err.to_string().contains("pagination loop"), "{err}");
+}
+
+#[tokio::test]
+async fn a_long_upload_is_never_cut_by_the_read_timeout() {
+    // 1 s idle read timeout, an upload that takes several seconds (the proxy forwards one
+    // 256 KiB frame every 300 ms): bytes keep moving, so nothing may time out.
+    let proxy = start(Fault::SlowUpload(Duration::from_millis(300))).await;
+    let img = through(&proxy, Some(Duration::from_secs(1)));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("slow.raw");
+    let bytes = data(2_500_000, 90);
+    std::fs::write(&f, &bytes).unwrap();
+    let started = std::time::Instant::now();
+    let up = img.create_image(unique("slow")).filename(&f).await.unwrap();
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "the upload was slow: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(up.size, Some(bytes.len() as u64));
+    image(ADMIN).delete_image(&up, None, false).await.unwrap();
 }

@@ -103,6 +103,12 @@ impl RequestBody {
         !matches!(self.kind, Kind::Stream(_) | Kind::Gone)
     }
 
+    /// Whether the whole body is in memory (empty or bytes): sending it takes no longer than
+    /// any other small request, so a deadline on the response may apply.
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.kind, Kind::Empty | Kind::Full(_))
+    }
+
     /// Whether this is the stand-in copy of a one-shot stream (see
     /// [`RequestBody::deferred_copy`]).
     pub fn is_gone(&self) -> bool {

@@ -83,11 +83,11 @@ impl HyperService {
     async fn send(self, req: Request<RequestBody>) -> Result<Response<ResponseBody>, Failure> {
         let method = req.method().clone();
         let url: Arc<str> = Arc::from(req.uri().to_string());
-        let replayable = req.body().is_replayable();
+        let in_memory = req.body().is_in_memory();
         let fut = self.client.request(req);
-        let sent = match (replayable, self.read_timeout) {
-            // A bounded wait for headers only where the body is small or reproducible; a
-            // one-shot streaming upload can legitimately take longer than any fixed deadline.
+        let sent = match (in_memory, self.read_timeout) {
+            // A bounded wait for the response only where the body is in memory: a streamed
+            // upload (a file of many GiB) can legitimately take longer than any deadline.
             (true, Some(t)) => match tokio::time::timeout(t, fut).await {
                 Ok(r) => r,
                 Err(_) => {
