@@ -122,6 +122,11 @@ impl Cloud {
         self.dir.join(rel)
     }
 
+    /// The server venv's Python (has `requests`), for reference measurements.
+    pub(crate) fn venv_python(&self) -> PathBuf {
+        self.venv_bin("python")
+    }
+
     fn venv_bin(&self, name: &str) -> PathBuf {
         self.dir.join("venv").join("bin").join(name)
     }

@@ -22,7 +22,9 @@ commands:
   cloud logs     print the tail of every server log (cloud logs <name> for one)
   test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests
   demo           bring the local cloud up and run the quickstart example against it
-  bench          run the criterion benchmarks (extra args go to cargo bench)
+  bench          criterion benchmarks, peak RSS of 4 GiB transfers, and a 1 GiB verified
+                 download against Python requests + hashlib in the same run
+                 (`bench rss` or `bench reference` for one part; other args go to cargo bench)
 
 environment:
   OSRS_CLOUD_DIR      state dir of the local cloud (default: ~/.cache/openstack-rs/cloud)
@@ -139,9 +141,19 @@ fn demo(extra: &[&str]) -> Result {
 }
 
 fn bench(extra: &[&str]) -> Result {
+    match extra {
+        ["reference"] => return reference_comparison(),
+        ["rss"] => return rss(),
+        _ => {}
+    }
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "openstack-benches"]).args(extra);
     run("cargo bench -p openstack-benches (hashing, loopback upload/download)", &mut cmd)?;
+    rss()?;
+    reference_comparison()
+}
+
+fn rss() -> Result {
     // Peak RSS of a 4 GiB verified download and hashed upload (OSRS_RSS_MIB to change).
     let mib = std::env::var("OSRS_RSS_MIB").unwrap_or_else(|_| "4096".into());
     let mut cmd = cargo();
@@ -157,4 +169,67 @@ fn bench(extra: &[&str]) -> Result {
         &mib,
     ]);
     run("peak RSS of a large transfer", &mut cmd)
+}
+
+/// The same 1 GiB md5+sha512-verified download by this engine and by Python requests +
+/// hashlib (openstacksdk's path), each in its own process against one loopback server.
+fn reference_comparison() -> Result {
+    use std::io::BufRead;
+    let cloud = cloud::Cloud::from_env()?;
+    let python = cloud.venv_python();
+    if !python.exists() {
+        return Err(format!(
+            "the Python reference needs the local cloud's venv ({}); run `cargo xtask cloud up` first",
+            python.display()
+        ));
+    }
+    run(
+        "building the loopback server and client",
+        cargo().args(["build", "--quiet", "--release", "-p", "openstack-benches", "--bins"]),
+    )?;
+    let bin = workspace_root().join("target/release");
+    let mut server = Command::new(bin.join("serve"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting the loopback server: {e}"))?;
+    let mut url = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("piped stdout"))
+        .read_line(&mut url)
+        .map_err(|e| e.to_string())?;
+    let url = url.trim().to_string();
+    let size = (1u64 << 30).to_string();
+    let measure = |cmd: &mut Command| -> Result<f64> {
+        let out = cmd.output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "{:?} failed: {}",
+                cmd.get_program(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|e| format!("bad output: {e}"))
+    };
+    let mut ours = Vec::new();
+    let mut python_runs = Vec::new();
+    for _ in 0..3 {
+        ours.push(measure(Command::new(bin.join("fetch")).args([&url, &size]))?);
+        python_runs.push(measure(
+            Command::new(&python)
+                .arg(workspace_root().join("benches/reference.py"))
+                .args([&url, &size]),
+        )?);
+    }
+    drop(server.stdin.take());
+    let _ = server.wait();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (o, p) = (median(&mut ours), median(&mut python_runs));
+    println!("1 GiB download, md5 + sha512 verified, loopback (median of 3, same run):");
+    println!("  openstack-transfer:        {o:>7.1} MiB/s   runs {ours:?}");
+    println!("  Python requests + hashlib: {p:>7.1} MiB/s   runs {python_runs:?}");
+    println!("  ratio: {:.2}x", o / p);
+    Ok(())
 }
