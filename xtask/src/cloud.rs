@@ -304,6 +304,36 @@ impl Cloud {
         Ok(())
     }
 
+    /// A second venv with openstacksdk (for the comparison benchmark only), from the same
+    /// constraints. Returns its Python.
+    pub(crate) fn ensure_sdk_venv(&self) -> Result<PathBuf> {
+        let venv = self.path("sdk-venv");
+        let python = venv.join("bin").join("python");
+        let stamp = venv.join(".osrs-installed");
+        if stamp.exists() {
+            return Ok(python);
+        }
+        eprintln!("xtask: creating the openstacksdk venv for the comparison (about 20 s)");
+        let _ = fs::remove_dir_all(&venv);
+        let base = std::env::var("OSRS_PYTHON").unwrap_or_else(|_| "python3".into());
+        run("python -m venv (openstacksdk)", Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
+        let constraints = workspace_root().join("xtask/cloud/constraints.txt");
+        let out = Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--no-input", "--progress-bar", "off", "-c"])
+            .arg(&constraints)
+            .arg("openstacksdk==4.22.0")
+            .output()
+            .map_err(|e| format!("cannot run pip: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "pip install openstacksdk failed:\n{}",
+                tail(&String::from_utf8_lossy(&out.stderr), 30)
+            ));
+        }
+        write(&stamp, "openstacksdk==4.22.0\n")?;
+        Ok(python)
+    }
+
     fn write_configs(&self) -> Result {
         let d = self.dir.display().to_string();
         let keystone = format!(

@@ -27,6 +27,7 @@ commands:
                  (`bench rss` or `bench reference` for one part; other args go to cargo bench)
 
 environment:
+  OSRS_BENCH_OPENSSL  1: benchmark with OpenSSL digests (feature `openssl`, needs libssl-dev)
   OSRS_CLOUD_DIR      state dir of the local cloud (default: ~/.cache/openstack-rs/cloud)
   OSRS_KEYSTONE_PORT  Keystone port (default 5000)
   OSRS_GLANCE_PORT    Glance port (default 9292)
@@ -140,17 +141,28 @@ fn demo(extra: &[&str]) -> Result {
     run("quickstart example against the local cloud", &mut cmd)
 }
 
+/// `--features openssl` for the benchmark crate when `OSRS_BENCH_OPENSSL=1`.
+fn bench_features() -> Vec<&'static str> {
+    if std::env::var("OSRS_BENCH_OPENSSL").is_ok_and(|v| v == "1") {
+        vec!["--features", "openssl"]
+    } else {
+        Vec::new()
+    }
+}
+
 fn bench(extra: &[&str]) -> Result {
     match extra {
         ["reference"] => return reference_comparison(),
         ["rss"] => return rss(),
+        ["stack"] => return stack_comparison(),
         _ => {}
     }
     let mut cmd = cargo();
-    cmd.args(["bench", "-p", "openstack-benches"]).args(extra);
+    cmd.args(["bench", "-p", "openstack-benches"]).args(bench_features()).args(extra);
     run("cargo bench -p openstack-benches (hashing, loopback upload/download)", &mut cmd)?;
     rss()?;
-    reference_comparison()
+    reference_comparison()?;
+    stack_comparison()
 }
 
 fn rss() -> Result {
@@ -185,7 +197,9 @@ fn reference_comparison() -> Result {
     }
     run(
         "building the loopback server and client",
-        cargo().args(["build", "--quiet", "--release", "-p", "openstack-benches", "--bins"]),
+        cargo()
+            .args(["build", "--quiet", "--release", "-p", "openstack-benches", "--bins"])
+            .args(bench_features()),
     )?;
     let bin = workspace_root().join("target/release");
     let mut server = Command::new(bin.join("serve"))
@@ -227,9 +241,108 @@ fn reference_comparison() -> Result {
         v[v.len() / 2]
     };
     let (o, p) = (median(&mut ours), median(&mut python_runs));
-    println!("1 GiB download, md5 + sha512 verified, loopback (median of 3, same run):");
+    let backend = if bench_features().is_empty() { "rustcrypto" } else { "openssl" };
+    println!(
+        "1 GiB download, md5 + sha512 verified, loopback (median of 3, same run; digests: {backend}):"
+    );
     println!("  openstack-transfer:        {o:>7.1} MiB/s   runs {ours:?}");
     println!("  Python requests + hashlib: {p:>7.1} MiB/s   runs {python_runs:?}");
     println!("  ratio: {:.2}x", o / p);
+    Ok(())
+}
+
+/// The whole stack against the local cloud, this SDK vs openstacksdk 4.22 (a second venv,
+/// made on first use): upload, download to a file, list. Medians of 3 interleaved runs.
+fn stack_comparison() -> Result {
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    let sdk_python = cloud.ensure_sdk_venv()?;
+    run(
+        "building the stack benchmark",
+        cargo().args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "openstack-benches",
+            "--bin",
+            "stack",
+        ]),
+    )?;
+    let mib: u64 = std::env::var("OSRS_STACK_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let dir = std::env::temp_dir().join(format!("osrs-stack-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("image.raw");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&file).map_err(|e| e.to_string())?;
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..mib {
+            for c in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                c.copy_from_slice(&x.to_le_bytes());
+            }
+            f.write_all(&block).map_err(|e| e.to_string())?;
+        }
+    }
+    let out = dir.join("out.raw");
+    let measure = |cmd: &mut Command| -> Result<Vec<f64>> {
+        for (k, v) in cloud.env_vars() {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "{:?} failed: {}",
+                cmd.get_program(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().last().unwrap_or_default();
+        ["upload", "download", "list"]
+            .iter()
+            .map(|k| {
+                line.split(&format!("\"{k}\": "))
+                    .nth(1)
+                    .and_then(|r| r.split([',', '}']).next())
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .ok_or_else(|| format!("no {k} in {line:?}"))
+            })
+            .collect()
+    };
+    let bin = workspace_root().join("target/release/stack");
+    let script = workspace_root().join("benches/openstacksdk_bench.py");
+    let mut ours: Vec<Vec<f64>> = Vec::new();
+    let mut theirs: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..3 {
+        ours.push(measure(Command::new(&bin).args(["local"]).arg(&file).arg(&out))?);
+        let _ = std::fs::remove_file(&out);
+        theirs.push(measure(
+            Command::new(&sdk_python).arg(&script).arg("local").arg(&file).arg(&out),
+        )?);
+        let _ = std::fs::remove_file(&out);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let median = |runs: &[Vec<f64>], i: usize| {
+        let mut v: Vec<f64> = runs.iter().map(|r| r[i]).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let backend = if bench_features().is_empty() { "rustcrypto" } else { "openssl" };
+    println!(
+        "Against the local Glance, {mib} MiB image (median of 3 interleaved runs, seconds; digests: {backend}):"
+    );
+    println!("  {:<10} {:>12} {:>14} {:>8}", "", "openstack-rs", "openstacksdk", "ratio");
+    for (i, name) in ["upload", "download", "list"].iter().enumerate() {
+        let (o, t) = (median(&ours, i), median(&theirs, i));
+        println!("  {name:<10} {o:>12.3} {t:>14.3} {:>7.2}x", t / o);
+    }
+    println!(
+        "  (ratio = openstacksdk time / openstack-rs time; above 1 means openstack-rs is faster)"
+    );
     Ok(())
 }

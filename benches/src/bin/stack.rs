@@ -1,0 +1,60 @@
+//! The whole stack against a real cloud: upload a file (create_image, wait), download it to a
+//! file (verified, atomic), list every image. Prints JSON seconds, like
+//! `openstacksdk_bench.py` does for openstacksdk; `cargo xtask bench stack` runs both.
+//!
+//! Usage: stack <cloud> <file> <output>
+
+use std::time::Instant;
+
+use futures_util::TryStreamExt;
+use openstack_auth::{CloudConfig, Session};
+use openstack_image::{ContainerFormat, DiskFormat, Image, ImageProxy};
+use openstack_resource::Query;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (cloud, file, out) = match (args.next(), args.next(), args.next()) {
+        (Some(c), Some(f), Some(o)) => (c, f, o),
+        _ => panic!("usage: stack <cloud> <file> <output>"),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let image = ImageProxy::new(
+            Session::new(CloudConfig::from_cloud(&cloud).expect("cloud")).expect("session"),
+        );
+        let _: Vec<Image> = image.images(&Query::new()).try_collect().await.expect("list");
+
+        let t = Instant::now();
+        let img = image
+            .create_image(format!("osrs-bench-rs-{}", std::process::id()))
+            .filename(&file)
+            .disk_format(DiskFormat::Raw)
+            .container_format(ContainerFormat::Bare)
+            .allow_duplicates(true)
+            .wait(true)
+            .await
+            .expect("upload");
+        let upload = t.elapsed().as_secs_f64();
+
+        let t = Instant::now();
+        image.download_image(&img).to_path(&out).await.expect("download");
+        let download = t.elapsed().as_secs_f64();
+
+        let t = Instant::now();
+        let mut n = 0;
+        for _ in 0..5 {
+            let all: Vec<Image> = image.images(&Query::new()).try_collect().await.expect("list");
+            n = all.len();
+        }
+        let list = t.elapsed().as_secs_f64() / 5.0;
+
+        image.delete_image(&img, None, false).await.expect("delete");
+        println!(
+            "{{\"upload\": {upload}, \"download\": {download}, \"list\": {list}, \"images\": {n}}}"
+        );
+    });
+}
