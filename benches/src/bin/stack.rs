@@ -2,7 +2,7 @@
 //! file (verified, atomic), list every image. Prints JSON seconds, like
 //! `openstacksdk_bench.py` does for openstacksdk; `cargo xtask bench stack` runs both.
 //!
-//! Usage: stack <cloud> <file> <output>
+//! Usage: `stack <cloud> <file> <output>`
 
 use std::time::Instant;
 
