@@ -22,6 +22,20 @@ use crate::progress::{Progress, Tracker};
 
 /// Size of the write buffer of a path sink.
 const WRITE_BUFFER: usize = 1 << 20;
+/// A path sink starts a background flush to disk after this many new bytes.
+const SYNC_EVERY: u64 = 32 << 20;
+
+async fn join_sync(
+    h: tokio::task::JoinHandle<std::io::Result<()>>,
+    tmp: &Path,
+) -> Result<(), TransferError> {
+    match h.await {
+        Ok(r) => r.map_err(|e| TransferError::io(tmp.display(), &e)),
+        Err(e) => {
+            Err(TransferError::Io { path: tmp.display().to_string(), message: e.to_string() })
+        }
+    }
+}
 
 /// The body of one response, as a stream of chunks.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, TransferError>> + Send>>;
@@ -401,12 +415,36 @@ impl Download {
             .map_err(|e| TransferError::io(tmp.display(), &e))?;
         // Network frames are small (often 64 KiB); batching them into 1 MiB writes saves a
         // trip to the blocking pool per frame. One fixed buffer: memory stays flat.
+        // A second handle flushes written data to disk in the background while the download
+        // goes on, so the final fsync has little left to do.
+        let syncer = file
+            .try_clone()
+            .await
+            .map_err(|e| TransferError::io(tmp.display(), &e))?
+            .into_std()
+            .await;
         let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
         let mut this = self;
+        let mut unsynced = 0u64;
+        let mut background: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
         while let Some(chunk) = this.next_chunk().await? {
             file.write_all(&chunk).await.map_err(|e| TransferError::io(tmp.display(), &e))?;
+            unsynced += chunk.len() as u64;
+            if unsynced >= SYNC_EVERY && background.as_ref().is_none_or(|h| h.is_finished()) {
+                if let Some(h) = background.take() {
+                    join_sync(h, tmp).await?;
+                }
+                file.flush().await.map_err(|e| TransferError::io(tmp.display(), &e))?;
+                let handle =
+                    syncer.try_clone().map_err(|e| TransferError::io(tmp.display(), &e))?;
+                background = Some(tokio::task::spawn_blocking(move || handle.sync_data()));
+                unsynced = 0;
+            }
         }
         let report = this.verify().await?;
+        if let Some(h) = background.take() {
+            join_sync(h, tmp).await?;
+        }
         file.flush().await.map_err(|e| TransferError::io(tmp.display(), &e))?;
         let file = file.into_inner();
         file.sync_all().await.map_err(|e| TransferError::io(tmp.display(), &e))?;
