@@ -25,6 +25,7 @@ use crate::discovery::{ApiVersion, highest_version};
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
 use crate::tls;
+pub use crate::transport::is_idempotent;
 use crate::transport::{
     self, AuthService, CurrentToken, HyperService, RetryBudget, TokenSource, Transport,
 };
@@ -486,5 +487,3 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(resp: Response<ResponseBo
         ),
     })
 }
-
-pub use crate::transport::is_idempotent;

@@ -462,16 +462,10 @@ impl<'a> CreateImage<'a> {
             }
         }
         if self.uses_import() {
-            let mut import = self.proxy.import_image(&created.id, ImportMethod::GlanceDirect);
-            if !self.selection.stores.is_empty() {
-                import = import.stores(self.selection.stores.iter());
-            }
-            if let Some(all) = self.selection.all_stores {
-                import = import.all_stores(all);
-            }
-            if let Some(must) = self.selection.all_stores_must_succeed {
-                import = import.all_stores_must_succeed(must);
-            }
+            let mut import = self
+                .proxy
+                .import_image(&created.id, ImportMethod::GlanceDirect)
+                .selection(self.selection.clone());
             if self.wait || self.validate_checksum {
                 import = import.wait(self.timeout);
             }

@@ -119,10 +119,13 @@ enum Digested {
     Slot(Arc<Mutex<Option<openstack_transfer::HashResults>>>),
 }
 
-/// An upload body ready to send, and the digests it will produce.
-pub(crate) struct PreparedUpload {
-    pub(crate) body: UploadBody,
-    pub(crate) digests: openstack_transfer::HashResults,
+/// Upload data checked and ready to send.
+pub(crate) enum PreparedUpload {
+    /// A readable regular file: opened (with its hashers) only when a request sends it, so a
+    /// retry can open it again.
+    File { path: PathBuf, length: u64, options: UploadOptions },
+    /// Any other source: one body, sent once.
+    OneShot { body: Box<UploadBody>, digests: openstack_transfer::HashResults },
 }
 
 impl ImageProxy {
@@ -133,9 +136,25 @@ impl ImageProxy {
         options: &UploadOptions,
     ) -> Result<PreparedUpload> {
         let (body, digests) = match data {
-            ImageData::Path(p) => UploadBody::from_path(&p, options)
-                .await
-                .map_err(|e| transfer_error(e, &p.display().to_string()))?,
+            ImageData::Path(path) => {
+                let io = |e: std::io::Error| Error::Io {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                };
+                let meta =
+                    tokio::fs::File::open(&path).await.map_err(io)?.metadata().await.map_err(io)?;
+                if !meta.is_file() {
+                    return Err(Error::Io {
+                        path: path.display().to_string(),
+                        message: "not a regular file".into(),
+                    });
+                }
+                return Ok(PreparedUpload::File {
+                    path,
+                    length: meta.len(),
+                    options: options.clone(),
+                });
+            }
             ImageData::Bytes(b) => UploadBody::from_bytes(b, options),
             ImageData::Reader { reader, length } => {
                 UploadBody::from_reader(reader, length, options)
@@ -144,7 +163,7 @@ impl ImageProxy {
                 UploadBody::from_stream(stream, length, options)
             }
         };
-        Ok(PreparedUpload { body, digests })
+        Ok(PreparedUpload::OneShot { body: Box::new(body), digests })
     }
 
     /// `PUT /v2/images/{id}/{file|stage}` with a hashing body; returns the digests.
@@ -156,7 +175,10 @@ impl ImageProxy {
         store: Option<&str>,
     ) -> Result<Digests> {
         let path = format!("/v2/images/{}/{target}", encode_segment(image_id));
-        let length = upload.body.length();
+        let length = match &upload {
+            PreparedUpload::File { length, .. } => Some(*length),
+            PreparedUpload::OneShot { body, .. } => body.length(),
+        };
         let mut req = Request::builder()
             .method(Method::PUT)
             .uri(&path)
@@ -173,10 +195,8 @@ impl ImageProxy {
         // A file can be reopened, so its upload may be retried (each attempt with fresh
         // hashers; the digests of the attempt that succeeded count). Any other source is sent
         // once: a consumed stream is never replayed.
-        let (body, digests) = match upload.body.path().map(Path::to_path_buf) {
-            Some(file) => {
-                let options = upload.body.options().clone();
-                drop(upload.body);
+        let (body, digests) = match upload {
+            PreparedUpload::File { path: file, options, .. } => {
                 let slot = Arc::new(Mutex::new(None));
                 let attempts = slot.clone();
                 let factory: BodyFactory = Arc::new(move || {
@@ -188,7 +208,9 @@ impl ImageProxy {
                     .map_err(|e| Error::Io { path: path.clone(), message: e.to_string() })?;
                 (body, Digested::Slot(slot))
             }
-            None => (RequestBody::stream(upload.body), Digested::Once(upload.digests)),
+            PreparedUpload::OneShot { body, digests } => {
+                (RequestBody::stream(*body), Digested::Once(digests))
+            }
         };
         let req = req.body(body)?;
         let resp = self.session.request(SERVICE, req).await?;

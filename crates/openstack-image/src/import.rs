@@ -150,6 +150,12 @@ impl ImportImage<'_> {
         self
     }
 
+    /// All store choices at once (from `create_image`).
+    pub(crate) fn selection(mut self, selection: StoreSelection) -> Self {
+        self.selection = selection;
+        self
+    }
+
     /// Waits for the import to finish (up to `timeout`) and reports per-store outcome;
     /// without it the call returns once Glance accepted the import.
     pub fn wait(mut self, timeout: Duration) -> Self {
