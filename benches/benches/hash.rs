@@ -50,6 +50,9 @@ fn hashes(c: &mut Criterion) {
     g.bench_function("md5+sha256+sha512 parallel", |b| {
         b.iter(|| run(&rt, &data, &all, HashMode::Threads))
     });
+    g.bench_function("md5+sha256+sha512 thread each", |b| {
+        b.iter(|| run(&rt, &data, &all, HashMode::Lanes(3)))
+    });
     g.finish();
 }
 

@@ -85,17 +85,16 @@ fn transfers(c: &mut Criterion) {
             })
         })
     });
-    for (name, algs) in [
-        ("upload file no hash", &[][..]),
-        (
-            "upload file md5+sha256+sha512",
-            &[Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512][..],
-        ),
+    let all = &[Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512][..];
+    for (name, algs, mode) in [
+        ("upload file no hash", &[][..], HashMode::Threads),
+        ("upload file md5+sha256+sha512", all, HashMode::Threads),
+        ("upload file md5+sha256+sha512 thread each", all, HashMode::Lanes(3)),
     ] {
         g.bench_function(name, |b| {
             b.iter(|| {
                 rt.block_on(async {
-                    let opts = UploadOptions::default().algorithms(algs);
+                    let opts = UploadOptions::default().algorithms(algs).mode(mode);
                     let (body, digests) = UploadBody::from_path(&file, &opts).await.expect("open");
                     let c = client::<UploadBody>();
                     let put = Request::put(format!("http://{addr}/up")).body(body).expect("req");
