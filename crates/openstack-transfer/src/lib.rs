@@ -9,8 +9,8 @@
 //! * [`Download`]: pulls from a [`RangeSource`], verifies size and digest, resumes a broken
 //!   connection with a range request, and writes to a path atomically (temp file + fsync +
 //!   rename only after verification), to a writer, or yields a verified stream.
-//! * [`hash`]: the digest pipeline, one thread per algorithm with bounded queues, so two
-//!   hashes cost the time of the slower one, not their sum.
+//! * [`hash`]: the digest pipeline, hashing threads (at most one per core) with bounded
+//!   queues, so two hashes cost the time of the slower one, not their sum.
 //! * [`Progress`]: throttled progress callbacks (bytes, total, rate, ETA).
 //!
 //! ```
@@ -28,6 +28,7 @@
 
 pub mod download;
 pub mod error;
+mod filewrite;
 pub mod hash;
 pub mod progress;
 pub mod upload;

@@ -23,7 +23,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
 pub struct UploadOptions {
     /// Digests to compute while sending (default md5 + sha256 + sha512).
     pub algorithms: Vec<Algorithm>,
-    /// Where hashing runs (default one thread per algorithm).
+    /// Where hashing runs (default: hashing threads, at most one per core).
     pub mode: HashMode,
     /// Read size for files and readers (default 256 KiB).
     pub chunk_size: usize,

@@ -1,0 +1,247 @@
+//! A file writer on its own thread: frames go in through a bounded queue and out with vectored
+//! writes, without copying them into an intermediate buffer; a second thread flushes written
+//! data to disk in the background so the final fsync has little left to do.
+
+use std::fs::File;
+use std::io::{self, IoSlice, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::TransferError;
+
+/// Frames queued for the writer (network frames are 16–400 KiB, so a few MiB at most).
+const QUEUE_FRAMES: usize = 32;
+/// Frames gathered into one `writev`.
+const GATHER: usize = 64;
+/// A background flush to disk starts after this many new bytes.
+const SYNC_EVERY: u64 = 32 << 20;
+
+/// Writes frames to a file on a dedicated thread.
+pub(crate) struct FileWriter {
+    tx: Option<mpsc::Sender<Bytes>>,
+    done: Option<oneshot::Receiver<io::Result<()>>>,
+    abandoned: Arc<AtomicBool>,
+    path: PathBuf,
+}
+
+impl Drop for FileWriter {
+    /// Dropped before [`FileWriter::finish`] (the transfer failed): the thread stops
+    /// without writing the rest or syncing a file that is about to be removed.
+    fn drop(&mut self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+    }
+}
+
+impl FileWriter {
+    /// Takes ownership of `file` (opened for writing at its start).
+    pub(crate) fn new(file: File, path: &Path) -> FileWriter {
+        let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
+        let (done_tx, done) = oneshot::channel();
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let flag = abandoned.clone();
+        std::thread::Builder::new()
+            .name("file-writer".into())
+            .spawn(move || {
+                let _ = done_tx.send(run(file, rx, &flag));
+            })
+            .expect("spawning the file writer thread");
+        FileWriter { tx: Some(tx), done: Some(done), abandoned, path: path.to_path_buf() }
+    }
+
+    /// Queues a frame; waits when the queue is full.
+    ///
+    /// # Errors
+    /// The write error, when the writer thread stopped on one.
+    pub(crate) async fn write(&mut self, frame: Bytes) -> Result<(), TransferError> {
+        let sent = match &self.tx {
+            Some(tx) => tx.send(frame).await.is_ok(),
+            None => false,
+        };
+        if sent { Ok(()) } else { self.finish_inner().await }
+    }
+
+    /// Writes what is queued, fsyncs and closes the file.
+    ///
+    /// # Errors
+    /// Any write or sync error, naming the file.
+    pub(crate) async fn finish(mut self) -> Result<(), TransferError> {
+        self.finish_inner().await
+    }
+
+    async fn finish_inner(&mut self) -> Result<(), TransferError> {
+        self.tx = None;
+        let result = match self.done.take() {
+            Some(done) => done.await.unwrap_or_else(|_| {
+                Err(io::Error::other("the file writer thread stopped unexpectedly"))
+            }),
+            None => Err(io::Error::other("the file writer already stopped")),
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(TransferError::io(self.path.display(), &e)),
+        }
+    }
+}
+
+fn run(mut file: File, mut rx: mpsc::Receiver<Bytes>, abandoned: &AtomicBool) -> io::Result<()> {
+    let syncer = Syncer::start(&file)?;
+    let mut pending: Vec<Bytes> = Vec::with_capacity(GATHER);
+    let mut unsynced = 0u64;
+    let result = (|| {
+        while let Some(frame) = rx.blocking_recv() {
+            if abandoned.load(Ordering::Relaxed) {
+                return Err(io::Error::other("the transfer was abandoned"));
+            }
+            pending.push(frame);
+            while pending.len() < GATHER {
+                match rx.try_recv() {
+                    Ok(f) => pending.push(f),
+                    Err(_) => break,
+                }
+            }
+            unsynced += write_all_frames(&mut file, &mut pending)?;
+            if unsynced >= SYNC_EVERY {
+                syncer.request();
+                unsynced = 0;
+            }
+        }
+        Ok(())
+    })();
+    let background = syncer.stop();
+    result?;
+    background?;
+    if abandoned.load(Ordering::Relaxed) {
+        return Err(io::Error::other("the transfer was abandoned"));
+    }
+    file.sync_all()
+}
+
+/// Writes every frame with as few `writev` calls as the kernel allows; empties `frames`.
+fn write_all_frames(file: &mut File, frames: &mut Vec<Bytes>) -> io::Result<u64> {
+    let total: u64 = frames.iter().map(|f| f.len() as u64).sum();
+    let mut first = 0;
+    let mut offset = 0;
+    while first < frames.len() {
+        let slices: Vec<IoSlice<'_>> = std::iter::once(&frames[first][offset..])
+            .chain(frames[first + 1..].iter().map(|f| &f[..]))
+            .map(IoSlice::new)
+            .collect();
+        let mut n = match file.write_vectored(&slices) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "write returned 0")),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        while n > 0 {
+            let left = frames[first].len() - offset;
+            if n >= left {
+                n -= left;
+                first += 1;
+                offset = 0;
+            } else {
+                offset += n;
+                n = 0;
+            }
+        }
+        while first < frames.len() && frames[first].len() == offset {
+            first += 1;
+            offset = 0;
+        }
+    }
+    frames.clear();
+    Ok(total)
+}
+
+/// Flushes a file's written data to disk on request, on its own thread.
+struct Syncer {
+    requests: std_mpsc::SyncSender<()>,
+    thread: JoinHandle<io::Result<()>>,
+}
+
+impl Syncer {
+    fn start(file: &File) -> io::Result<Syncer> {
+        let handle = file.try_clone()?;
+        // One request waiting at most: a request made while a flush runs is merged into it.
+        let (requests, rx) = std_mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new().name("file-sync".into()).spawn(move || {
+            while rx.recv().is_ok() {
+                handle.sync_data()?;
+            }
+            Ok(())
+        })?;
+        Ok(Syncer { requests, thread })
+    }
+
+    fn request(&self) {
+        let _ = self.requests.try_send(());
+    }
+
+    fn stop(self) -> io::Result<()> {
+        drop(self.requests);
+        self.thread.join().unwrap_or_else(|_| Err(io::Error::other("the sync thread panicked")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectored_writes_keep_order_and_every_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let mut file = File::create(&path).unwrap();
+        let mut expected = Vec::new();
+        let mut frames = Vec::new();
+        for i in 0..200u32 {
+            let f: Vec<u8> = (0..(i * 37 % 5000)).map(|j| (i + j) as u8).collect();
+            expected.extend_from_slice(&f);
+            frames.push(Bytes::from(f));
+        }
+        let n = write_all_frames(&mut file, &mut frames).unwrap();
+        assert_eq!(n, expected.len() as u64);
+        assert!(frames.is_empty());
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+    }
+
+    #[tokio::test]
+    async fn writer_thread_writes_and_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let mut w = FileWriter::new(File::create(&path).unwrap(), &path);
+        let block = Bytes::from(vec![3u8; 1 << 20]);
+        for _ in 0..40 {
+            w.write(block.clone()).await.unwrap();
+        }
+        w.finish().await.unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 40 << 20);
+    }
+
+    #[tokio::test]
+    async fn a_write_error_is_reported_with_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").unwrap();
+        // Opened read-only: every write fails.
+        let mut w = FileWriter::new(File::open(&path).unwrap(), &path);
+        let mut err = None;
+        for _ in 0..100 {
+            if let Err(e) = w.write(Bytes::from_static(b"data")).await {
+                err = Some(e);
+                break;
+            }
+        }
+        let err = match err {
+            Some(e) => e,
+            None => w.finish().await.unwrap_err(),
+        };
+        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    }
+}
