@@ -22,12 +22,14 @@ commands:
   cloud logs     print the tail of every server log (cloud logs <name> for one)
   test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests
   demo           bring the local cloud up and run the quickstart example against it
-  bench          criterion benchmarks, peak RSS of 4 GiB transfers, and a 1 GiB verified
-                 download against Python requests + hashlib in the same run
-                 (`bench rss` or `bench reference` for one part; other args go to cargo bench)
+  bench          criterion benchmarks, the throughput targets as ratios (interleaved rounds),
+                 peak RSS of 4 GiB transfers, a 1 GiB verified download against Python
+                 requests + hashlib, and the whole stack against openstacksdk, in one run
+                 (`bench targets|rss|reference|stack` for one part; other args go to cargo bench)
 
 environment:
   OSRS_BENCH_OPENSSL  1: benchmark with OpenSSL digests (feature `openssl`, needs libssl-dev)
+  OSRS_TARGETS_MIB, OSRS_TARGETS_ROUNDS, OSRS_RSS_MIB, OSRS_STACK_MIB: benchmark sizes
   OSRS_CLOUD_DIR      state dir of the local cloud (default: ~/.cache/openstack-rs/cloud)
   OSRS_KEYSTONE_PORT  Keystone port (default 5000)
   OSRS_GLANCE_PORT    Glance port (default 9292)
@@ -155,14 +157,28 @@ fn bench(extra: &[&str]) -> Result {
         ["reference"] => return reference_comparison(),
         ["rss"] => return rss(),
         ["stack"] => return stack_comparison(),
+        ["targets"] => return targets(),
         _ => {}
     }
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "openstack-benches"]).args(bench_features()).args(extra);
     run("cargo bench -p openstack-benches (hashing, loopback upload/download)", &mut cmd)?;
+    targets()?;
     rss()?;
     reference_comparison()?;
     stack_comparison()
+}
+
+/// The throughput targets as ratios, from interleaved rounds (OSRS_TARGETS_MIB, default 256;
+/// OSRS_TARGETS_ROUNDS, default 7).
+fn targets() -> Result {
+    let mib = std::env::var("OSRS_TARGETS_MIB").unwrap_or_else(|_| "256".into());
+    let rounds = std::env::var("OSRS_TARGETS_ROUNDS").unwrap_or_else(|_| "7".into());
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "-p", "openstack-benches"])
+        .args(bench_features())
+        .args(["--bin", "targets", "--", &mib, &rounds]);
+    run("throughput targets (interleaved rounds)", &mut cmd)
 }
 
 fn rss() -> Result {

@@ -66,10 +66,54 @@ impl UploadOptions {
 }
 
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
+type FrameQueue = tokio::sync::mpsc::Receiver<io::Result<Bytes>>;
+
+/// Chunks read ahead of the network by a file's reader thread.
+const READ_AHEAD: usize = 4;
+
+/// Reads `file` in `chunk`-sized frames until its end, each into a fresh buffer that becomes
+/// the frame (no copy); stops when the body is dropped.
+fn read_file(
+    mut file: std::fs::File,
+    chunk: usize,
+    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+) {
+    use std::io::Read;
+    loop {
+        let mut buf = Vec::with_capacity(chunk);
+        match (&mut file).take(chunk as u64).read_to_end(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {
+                if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        }
+    }
+}
 
 enum Source {
-    Bytes { data: Bytes, chunk: usize },
-    Reader { reader: Pin<Box<dyn AsyncRead + Send>>, buf: BytesMut, chunk: usize, name: String },
+    Bytes {
+        data: Bytes,
+        chunk: usize,
+    },
+    /// A file read on its own thread, straight into the frames' buffers.
+    File {
+        file: Option<std::fs::File>,
+        frames: Option<FrameQueue>,
+        chunk: usize,
+        name: String,
+    },
+    Reader {
+        reader: Pin<Box<dyn AsyncRead + Send>>,
+        buf: BytesMut,
+        chunk: usize,
+        name: String,
+    },
     Stream(ByteStream),
     Done,
 }
@@ -153,11 +197,20 @@ impl UploadBody {
         path: impl AsRef<Path>,
         options: &UploadOptions,
     ) -> Result<(UploadBody, HashResults), TransferError> {
-        let path = path.as_ref();
-        let file =
-            tokio::fs::File::open(path).await.map_err(|e| TransferError::io(path.display(), &e))?;
-        let meta = file.metadata().await.map_err(|e| TransferError::io(path.display(), &e))?;
-        Self::from_open_file(path, file, &meta, options)
+        let path = path.as_ref().to_path_buf();
+        let name = path.display().to_string();
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = std::fs::File::open(&path)?;
+            let meta = file.metadata()?;
+            Ok::<_, io::Error>((path, file, meta))
+        })
+        .await;
+        let (path, file, meta) = match opened {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(e)) => return Err(TransferError::io(name, &e)),
+            Err(e) => return Err(TransferError::Io { path: name, message: e.to_string() }),
+        };
+        Self::from_open_file(&path, file, &meta, options)
     }
 
     /// As [`UploadBody::from_path`], opening the file synchronously (for body factories that
@@ -172,12 +225,12 @@ impl UploadBody {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|e| TransferError::io(path.display(), &e))?;
         let meta = file.metadata().map_err(|e| TransferError::io(path.display(), &e))?;
-        Self::from_open_file(path, tokio::fs::File::from_std(file), &meta, options)
+        Self::from_open_file(path, file, &meta, options)
     }
 
     fn from_open_file(
         path: &Path,
-        file: tokio::fs::File,
+        file: std::fs::File,
         meta: &std::fs::Metadata,
         options: &UploadOptions,
     ) -> Result<(UploadBody, HashResults), TransferError> {
@@ -187,9 +240,9 @@ impl UploadBody {
                 message: "not a regular file".into(),
             });
         }
-        let source = Source::Reader {
-            reader: Box::pin(file),
-            buf: BytesMut::new(),
+        let source = Source::File {
+            file: Some(file),
+            frames: None,
             chunk: options.chunk_size.max(4096),
             name: path.display().to_string(),
         };
@@ -272,6 +325,23 @@ impl UploadBody {
                 }
                 let n = (*chunk).min(data.len());
                 Poll::Ready(Some(Ok(data.split_to(n))))
+            }
+            Source::File { file, frames, chunk, name } => {
+                if let Some(f) = file.take() {
+                    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+                    let chunk = *chunk;
+                    std::thread::Builder::new()
+                        .name("file-reader".into())
+                        .spawn(move || read_file(f, chunk, tx))
+                        .map_err(|e| TransferError::io(&*name, &e))?;
+                    *frames = Some(rx);
+                }
+                let Some(rx) = frames.as_mut() else { return Poll::Ready(None) };
+                match ready!(rx.poll_recv(cx)) {
+                    None => Poll::Ready(None),
+                    Some(Ok(b)) => Poll::Ready(Some(Ok(b))),
+                    Some(Err(e)) => Poll::Ready(Some(Err(TransferError::io(&*name, &e)))),
+                }
             }
             Source::Reader { reader, buf, chunk, name } => {
                 if buf.capacity() < *chunk {
