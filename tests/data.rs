@@ -47,6 +47,12 @@ async fn upload_file_then_download_every_way_byte_for_byte() {
     let outcome = img.download_image(&created).to_path(&out).await.unwrap();
     assert_eq!(outcome.verified_with, Some(Algorithm::Sha512));
     assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    // Over the same path again, without the fsync: replaced, still verified.
+    std::fs::write(&out, b"older content").unwrap();
+    let outcome = img.download_image(&created).durable(false).to_path(&out).await.unwrap();
+    assert_eq!(outcome.verified_with, Some(Algorithm::Sha512));
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temp file left");
     // To memory.
     assert_eq!(
         img.download_image(&created.id).to_bytes().await.unwrap(),

@@ -319,7 +319,7 @@ fn stack_comparison() -> Result {
         }
         let text = String::from_utf8_lossy(&out.stdout);
         let line = text.lines().last().unwrap_or_default();
-        ["upload", "download", "list"]
+        ["upload", "download", "download_again", "list"]
             .iter()
             .map(|k| {
                 line.split(&format!("\"{k}\": "))
@@ -332,15 +332,23 @@ fn stack_comparison() -> Result {
     };
     let bin = workspace_root().join("target/release/stack");
     let script = workspace_root().join("benches/openstacksdk_bench.py");
+    let runs: usize =
+        std::env::var("OSRS_STACK_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
     let mut ours: Vec<Vec<f64>> = Vec::new();
     let mut theirs: Vec<Vec<f64>> = Vec::new();
-    for _ in 0..3 {
-        ours.push(measure(Command::new(&bin).args(["local"]).arg(&file).arg(&out))?);
-        let _ = std::fs::remove_file(&out);
-        theirs.push(measure(
-            Command::new(&sdk_python).arg(&script).arg("local").arg(&file).arg(&out),
-        )?);
-        let _ = std::fs::remove_file(&out);
+    for round in 0..runs {
+        // Alternate who goes first, so neither always meets a server warmed (or tired) by
+        // the other.
+        for ours_now in if round % 2 == 0 { [true, false] } else { [false, true] } {
+            if ours_now {
+                ours.push(measure(Command::new(&bin).args(["local"]).arg(&file).arg(&out))?);
+            } else {
+                theirs.push(measure(
+                    Command::new(&sdk_python).arg(&script).arg("local").arg(&file).arg(&out),
+                )?);
+            }
+            let _ = std::fs::remove_file(&out);
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     let median = |runs: &[Vec<f64>], i: usize| {
@@ -348,17 +356,30 @@ fn stack_comparison() -> Result {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
+    let spread = |runs: &[Vec<f64>], i: usize| {
+        let v = runs.iter().map(|r| r[i]);
+        let lo = v.clone().fold(f64::INFINITY, f64::min);
+        format!("{lo:.3}–{:.3}", v.fold(0.0, f64::max))
+    };
     let backend = if bench_features().is_empty() { "rustcrypto" } else { "openssl" };
     println!(
-        "Against the local Glance, {mib} MiB image (median of 3 interleaved runs, seconds; digests: {backend}):"
+        "Against the local Glance, {mib} MiB image (median of {runs} interleaved runs, seconds; digests: {backend}):"
     );
-    println!("  {:<10} {:>12} {:>14} {:>8}", "", "openstack-rs", "openstacksdk", "ratio");
-    for (i, name) in ["upload", "download", "list"].iter().enumerate() {
+    println!(
+        "  {:<10} {:>12} {:>14} {:>8}   {:>13} {:>13}",
+        "", "openstack-rs", "openstacksdk", "ratio", "rs range", "sdk range"
+    );
+    for (i, name) in ["upload", "download", "again", "list"].iter().enumerate() {
         let (o, t) = (median(&ours, i), median(&theirs, i));
-        println!("  {name:<10} {o:>12.3} {t:>14.3} {:>7.2}x", t / o);
+        println!(
+            "  {name:<10} {o:>12.3} {t:>14.3} {:>7.2}x   {:>13} {:>13}",
+            t / o,
+            spread(&ours, i),
+            spread(&theirs, i)
+        );
     }
     println!(
-        "  (ratio = openstacksdk time / openstack-rs time; above 1 means openstack-rs is faster)"
+        "  (ratio = openstacksdk time / openstack-rs time; above 1 means openstack-rs is faster;\n   download: the first, openstack-rs fsyncs before returning and openstacksdk does not;\n   again: the second download, served from Glance's cache, openstack-rs without fsync too)"
     );
     Ok(())
 }

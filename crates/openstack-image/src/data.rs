@@ -273,6 +273,7 @@ impl ImageProxy {
             max_resumes: 5,
             allow_md5: true,
             verify: true,
+            durable: true,
         }
     }
 }
@@ -287,6 +288,7 @@ pub struct DownloadImage<'a> {
     max_resumes: u32,
     allow_md5: bool,
     verify: bool,
+    durable: bool,
 }
 
 impl std::fmt::Debug for DownloadImage<'_> {
@@ -330,6 +332,16 @@ impl<'a> DownloadImage<'a> {
     /// switch off on FIPS systems).
     pub fn allow_md5(mut self, allow: bool) -> Self {
         self.allow_md5 = allow;
+        self
+    }
+
+    /// Whether [`DownloadImage::to_path`] fsyncs the file before renaming it into place
+    /// (default true: the verified file survives a crash once the call returns). False skips
+    /// the flush to disk, as openstacksdk and most tools do: faster when the disk is busy,
+    /// but a power loss soon after may leave an empty or partial file. The file is verified
+    /// before it appears at the path either way.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
         self
     }
 
@@ -379,7 +391,8 @@ impl<'a> DownloadImage<'a> {
         })?;
         let source =
             GlanceFile { proxy: self.proxy.clone(), path: path.clone(), first: Some(first) };
-        let mut opts = DownloadOptions::default().max_resumes(self.max_resumes);
+        let mut opts =
+            DownloadOptions::default().max_resumes(self.max_resumes).durable(self.durable);
         if let Some(p) = self.progress {
             opts = opts.progress(p);
         }

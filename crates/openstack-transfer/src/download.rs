@@ -79,6 +79,9 @@ pub struct DownloadOptions {
     pub max_resumes: u32,
     /// Progress callback.
     pub progress: Option<Progress>,
+    /// Whether a path sink makes the file durable (fsync) before renaming it into place
+    /// (default true). See [`DownloadOptions::durable`].
+    pub durable: bool,
 }
 
 impl Default for DownloadOptions {
@@ -88,6 +91,7 @@ impl Default for DownloadOptions {
             mode: HashMode::Threads,
             max_resumes: 5,
             progress: None,
+            durable: true,
         }
     }
 }
@@ -111,6 +115,16 @@ impl DownloadOptions {
     /// Sets a progress callback.
     pub fn progress(mut self, p: Progress) -> Self {
         self.progress = Some(p);
+        self
+    }
+    /// Whether [`Download::to_path`] flushes the file to disk (fsync) before renaming it
+    /// into place. Default true: once the call returns, the verified file survives a
+    /// crash. With false the file is still verified before it appears at the path, but it
+    /// reaches the disk whenever the OS writes it back (what most download tools do); that
+    /// is faster when the disk is busy, and a power loss soon after may leave an empty or
+    /// partial file at the path. For scratch space and tmpfs.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
         self
     }
 }
@@ -142,6 +156,7 @@ pub struct Download {
     results: Option<HashResults>,
     tracker: Option<Tracker>,
     finished: bool,
+    durable: bool,
 }
 
 impl std::fmt::Debug for Download {
@@ -182,6 +197,7 @@ impl Download {
             feeder: Some(feeder),
             results: Some(results),
             finished: false,
+            durable: options.durable,
         }
     }
 
@@ -375,8 +391,9 @@ impl Download {
     }
 
     /// Downloads into `path` atomically: the bytes go to a temporary file in the same
-    /// directory, which is fsynced and renamed onto `path` only after verification. On any
-    /// error the temporary file is removed and `path` is untouched.
+    /// directory, which is fsynced (unless [`DownloadOptions::durable`] is off) and renamed
+    /// onto `path` only after verification. On any error the temporary file is removed and
+    /// `path` is untouched.
     ///
     /// # Errors
     /// As [`Download::next_chunk`], plus [`TransferError::Io`] naming the file.
@@ -401,7 +418,7 @@ impl Download {
             .await;
         // Frames go to a writer thread as they are (no copy into a buffer) and are flushed
         // to disk in the background while the download goes on.
-        let mut writer = FileWriter::new(file, tmp);
+        let mut writer = FileWriter::new(file, tmp, self.durable);
         let mut this = self;
         while let Some(chunk) = this.next_chunk().await? {
             writer.write(chunk).await?;

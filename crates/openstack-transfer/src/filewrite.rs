@@ -39,8 +39,9 @@ impl Drop for FileWriter {
 }
 
 impl FileWriter {
-    /// Takes ownership of `file` (opened for writing at its start).
-    pub(crate) fn new(file: File, path: &Path) -> FileWriter {
+    /// Takes ownership of `file` (opened for writing at its start). `durable`: flush to disk
+    /// in the background and fsync at the end.
+    pub(crate) fn new(file: File, path: &Path, durable: bool) -> FileWriter {
         let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
         let (done_tx, done) = oneshot::channel();
         let abandoned = Arc::new(AtomicBool::new(false));
@@ -48,7 +49,7 @@ impl FileWriter {
         std::thread::Builder::new()
             .name("file-writer".into())
             .spawn(move || {
-                let _ = done_tx.send(run(file, rx, &flag));
+                let _ = done_tx.send(run(file, rx, &flag, durable));
             })
             .expect("spawning the file writer thread");
         FileWriter { tx: Some(tx), done: Some(done), abandoned, path: path.to_path_buf() }
@@ -89,8 +90,13 @@ impl FileWriter {
     }
 }
 
-fn run(mut file: File, mut rx: mpsc::Receiver<Bytes>, abandoned: &AtomicBool) -> io::Result<()> {
-    let syncer = Syncer::start(&file)?;
+fn run(
+    mut file: File,
+    mut rx: mpsc::Receiver<Bytes>,
+    abandoned: &AtomicBool,
+    durable: bool,
+) -> io::Result<()> {
+    let syncer = if durable { Some(Syncer::start(&file)?) } else { None };
     let mut pending: Vec<Bytes> = Vec::with_capacity(GATHER);
     let mut unsynced = 0u64;
     let result = (|| {
@@ -107,19 +113,21 @@ fn run(mut file: File, mut rx: mpsc::Receiver<Bytes>, abandoned: &AtomicBool) ->
             }
             unsynced += write_all_frames(&mut file, &mut pending)?;
             if unsynced >= SYNC_EVERY {
-                syncer.request();
+                if let Some(s) = &syncer {
+                    s.request();
+                }
                 unsynced = 0;
             }
         }
         Ok(())
     })();
-    let background = syncer.stop();
+    let background = syncer.map_or(Ok(()), Syncer::stop);
     result?;
     background?;
     if abandoned.load(Ordering::Relaxed) {
         return Err(io::Error::other("the transfer was abandoned"));
     }
-    file.sync_all()
+    if durable { file.sync_all() } else { Ok(()) }
 }
 
 /// Writes every frame with as few `writev` calls as the kernel allows; empties `frames`.
@@ -215,7 +223,7 @@ mod tests {
     async fn writer_thread_writes_and_syncs() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
-        let mut w = FileWriter::new(File::create(&path).unwrap(), &path);
+        let mut w = FileWriter::new(File::create(&path).unwrap(), &path, true);
         let block = Bytes::from(vec![3u8; 1 << 20]);
         for _ in 0..40 {
             w.write(block.clone()).await.unwrap();
@@ -230,7 +238,7 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"x").unwrap();
         // Opened read-only: every write fails.
-        let mut w = FileWriter::new(File::open(&path).unwrap(), &path);
+        let mut w = FileWriter::new(File::open(&path).unwrap(), &path, true);
         let mut err = None;
         for _ in 0..100 {
             if let Err(e) = w.write(Bytes::from_static(b"data")).await {
