@@ -817,14 +817,19 @@ impl Cloud {
         }
         let d = self.dir.display();
         let t = tls.display();
+        // Each TLS server proxies its service at `/`, and Glance also under `/image/` (a
+        // path-prefixed endpoint, as many clouds publish behind one HTTPS front).
         let server = |port: u16, upstream: u16| {
+            let proxy = "proxy_http_version 1.1;\n      proxy_set_header Host $http_host;\n      \
+                         proxy_set_header Connection \"\";\n";
             format!(
                 "  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {t}/server.pem;\n    \
                  ssl_certificate_key {t}/server.key;\n    ssl_client_certificate {t}/ca.pem;\n    \
                  ssl_verify_client optional;\n    location = /client-cert {{\n      default_type text/plain;\n      \
                  return 200 \"$ssl_client_verify $ssl_client_s_dn\";\n    }}\n    location / {{\n      \
-                 proxy_pass http://127.0.0.1:{upstream};\n      proxy_http_version 1.1;\n      \
-                 proxy_set_header Host $http_host;\n      proxy_set_header Connection \"\";\n    }}\n  }}\n"
+                 proxy_pass http://127.0.0.1:{upstream};\n      {proxy}    }}\n    location /image/ {{\n      \
+                 proxy_pass http://127.0.0.1:{glance}/;\n      {proxy}    }}\n  }}\n",
+                glance = self.glance_port
             )
         };
         let conf = format!(
