@@ -390,10 +390,15 @@ async fn a_repeated_next_link_ends_the_list_with_an_error_not_a_loop() {
 
 #[tokio::test]
 async fn a_long_upload_is_never_cut_by_the_read_timeout() {
-    // 1 s idle read timeout, an upload that takes several seconds (the proxy forwards one
-    // 256 KiB frame every 300 ms): bytes keep moving, so nothing may time out.
-    let proxy = start(Fault::SlowUpload(Duration::from_millis(300))).await;
-    let img = through(&proxy, Some(Duration::from_secs(1)));
+    // 2 s idle read timeout, an upload that takes several seconds (the proxy forwards one
+    // 256 KiB frame every 500 ms): bytes keep moving, so nothing may time out. (The timeout
+    // applies to the token request too; a Keystone worker that just started can take over
+    // a second to answer its first one, so both workers are warmed first.)
+    for _ in 0..2 {
+        openstack_tests::session(ADMIN).endpoint("image").await.unwrap();
+    }
+    let proxy = start(Fault::SlowUpload(Duration::from_millis(500))).await;
+    let img = through(&proxy, Some(Duration::from_secs(2)));
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("slow.raw");
     let bytes = data(2_500_000, 90);
@@ -401,7 +406,7 @@ async fn a_long_upload_is_never_cut_by_the_read_timeout() {
     let started = std::time::Instant::now();
     let up = img.create_image(unique("slow")).filename(&f).await.unwrap();
     assert!(
-        started.elapsed() > Duration::from_secs(2),
+        started.elapsed() > Duration::from_secs(4),
         "the upload was slow: {:?}",
         started.elapsed()
     );

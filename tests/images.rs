@@ -1,7 +1,7 @@
 //! Image records: create, get, find, list with filters, update, tags, actions, delete.
 
 use futures_util::TryStreamExt;
-use openstack_image::{ContainerFormat, DiskFormat, Image, ImageStatus, Visibility};
+use openstack_image::{ContainerFormat, DiskFormat, Image, ImageStatus, TaskStatus, Visibility};
 use openstack_resource::{Error, ListOptions, Query};
 use openstack_tests::{ADMIN, DEMO, image, unique};
 use serde_json::json;
@@ -263,6 +263,29 @@ async fn locations_and_usage() {
     assert_eq!(active.size, Some(bytes.len() as u64));
     let usage = img.get_usage().await.unwrap();
     assert!(usage.usage.is_empty(), "no unified limits on the local cloud: {usage:?}");
+    // The image can be active while its location_import task is still finishing; a delete in
+    // that window makes Glance try to cancel the task and fail with a 500 ("Operation file
+    // ... does not exist, cannot cancel"): wait for the task to end first.
+    let started = std::time::Instant::now();
+    loop {
+        let tasks = img.image_tasks(&rec).await.unwrap();
+        let running: Vec<_> = tasks
+            .iter()
+            .filter(|t| matches!(t.status, TaskStatus::Pending | TaskStatus::Processing))
+            .collect();
+        if running.is_empty() {
+            assert!(
+                tasks.iter().all(|t| t.status == TaskStatus::Success),
+                "the location import task failed: {tasks:?}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the location import task never ended: {running:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     img.delete_image(&rec, None, false).await.unwrap();
     std::fs::remove_file(dir.join(&file)).unwrap();
 }
