@@ -2,20 +2,11 @@
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_main};
-use openstack_benches::{MIB, block};
+use openstack_benches::MIB;
 use openstack_transfer::hash::{HashMode, pipeline};
 use openstack_transfer::{Algorithm, digest_hex};
 
 const SIZE: usize = 64 * MIB;
-
-fn data() -> Bytes {
-    let b = block();
-    let mut v = Vec::with_capacity(SIZE);
-    while v.len() < SIZE {
-        v.extend_from_slice(&b);
-    }
-    Bytes::from(v)
-}
 
 fn run(rt: &tokio::runtime::Runtime, data: &Bytes, algorithms: &[Algorithm], mode: HashMode) {
     rt.block_on(async {
@@ -30,12 +21,8 @@ fn run(rt: &tokio::runtime::Runtime, data: &Bytes, algorithms: &[Algorithm], mod
 }
 
 fn hashes(c: &mut Criterion) {
-    let data = data();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let data = openstack_benches::object(SIZE);
+    let rt = openstack_benches::runtime();
     let mut g = c.benchmark_group("hash");
     g.throughput(Throughput::Bytes(SIZE as u64)).sample_size(10);
     for alg in [Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512] {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_main};
 use http::Request;
 use http_body_util::{BodyExt, Empty};
-use openstack_benches::{HttpSource, MIB, block, client, expected_sha512, serve};
+use openstack_benches::{HttpSource, MIB, client, expected_sha512, serve};
 use openstack_transfer::{
     Algorithm, Download, DownloadOptions, Expected, HashMode, UploadBody, UploadOptions,
 };
@@ -13,25 +13,14 @@ use openstack_transfer::{
 const SIZE: u64 = 256 * MIB as u64;
 
 fn transfers(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = openstack_benches::runtime();
     let addr = rt.block_on(serve());
     let url = format!("http://{addr}/{SIZE}");
     let sha512 = expected_sha512(SIZE);
     let dir = std::env::temp_dir().join(format!("osrs-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
     let file = dir.join("upload.bin");
-    {
-        let b = block();
-        let mut v = Vec::with_capacity(SIZE as usize);
-        while (v.len() as u64) < SIZE {
-            v.extend_from_slice(&b);
-        }
-        std::fs::write(&file, v).expect("bench file");
-    }
+    std::fs::write(&file, openstack_benches::object(SIZE as usize)).expect("bench file");
 
     let mut g = c.benchmark_group("loopback");
     g.throughput(Throughput::Bytes(SIZE)).sample_size(10);

@@ -134,3 +134,23 @@ pub fn expected_sha512(total: u64) -> String {
     }
     h.finish_hex()
 }
+
+/// `size` bytes of the server's object (the block repeated), in memory.
+pub fn object(size: usize) -> Bytes {
+    let b = block();
+    let mut v = Vec::with_capacity(size);
+    while v.len() < size {
+        let n = (size - v.len()).min(b.len());
+        v.extend_from_slice(&b[..n]);
+    }
+    Bytes::from(v)
+}
+
+/// The runtime every benchmark uses: two worker threads, like the machine's two cores.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}

@@ -13,11 +13,7 @@ fn main() {
     let size: u64 =
         args.next().and_then(|a| a.parse().ok()).expect("usage: fetch <base-url> <bytes>");
     let sha512 = expected_sha512(size);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = openstack_benches::runtime();
     let started = std::time::Instant::now();
     rt.block_on(async {
         let src = HttpSource { client: client::<Empty<Bytes>>(), url: format!("{base}/{size}") };

@@ -25,11 +25,7 @@ fn status_kib(key: &str) -> u64 {
 fn main() {
     let mib: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(4096);
     let size = mib * MIB as u64;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = openstack_benches::runtime();
     let addr = rt.block_on(serve());
     eprintln!("computing the expected sha512 of {mib} MiB...");
     let sha512 = expected_sha512(size);

@@ -18,11 +18,7 @@ fn main() {
         (Some(c), Some(f), Some(o)) => (c, f, o),
         _ => panic!("usage: stack <cloud> <file> <output>"),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = openstack_benches::runtime();
     rt.block_on(async {
         let image = ImageProxy::new(
             Session::new(CloudConfig::from_cloud(&cloud).expect("cloud")).expect("session"),

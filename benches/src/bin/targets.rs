@@ -22,7 +22,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::Request;
 use http_body_util::Empty;
-use openstack_benches::{HttpSource, MIB, block, client, expected_sha512, serve};
+use openstack_benches::{HttpSource, MIB, client, expected_sha512, serve};
 use openstack_transfer::{
     Algorithm, Download, DownloadOptions, Expected, HashMode, UploadBody, UploadOptions, digest_hex,
 };
@@ -37,21 +37,10 @@ fn main() {
     let mib: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(256);
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
     let size = mib * MIB;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = openstack_benches::runtime();
     let addr = rt.block_on(serve());
     let sha512 = expected_sha512(size as u64);
-    let data = {
-        let b = block();
-        let mut v = Vec::with_capacity(size);
-        while v.len() < size {
-            v.extend_from_slice(&b);
-        }
-        Bytes::from(v)
-    };
+    let data = openstack_benches::object(size);
     let dir = std::env::temp_dir().join(format!("osrs-targets-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("upload.bin");
