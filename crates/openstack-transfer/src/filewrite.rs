@@ -16,9 +16,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::TransferError;
 
 /// Frames queued for the writer (network frames are 16–400 KiB, so a few MiB at most).
-const QUEUE_FRAMES: usize = 32;
+const QUEUE_FRAMES: usize = 16;
 /// Frames gathered into one `writev`.
-const GATHER: usize = 64;
+const GATHER: usize = 16;
 /// A background flush to disk starts after this many new bytes.
 const SYNC_EVERY: u64 = 32 << 20;
 
