@@ -70,6 +70,7 @@ pub struct Expected {
 /// How a download runs.
 #[derive(Debug, Clone)]
 #[must_use]
+#[non_exhaustive]
 pub struct DownloadOptions {
     /// Extra digests to compute (the expected one is always computed).
     pub extra_algorithms: Vec<Algorithm>,

@@ -20,6 +20,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 256 * 1024;
 /// How an upload hashes and reports.
 #[derive(Debug, Clone)]
 #[must_use]
+#[non_exhaustive]
 pub struct UploadOptions {
     /// Digests to compute while sending (default md5 + sha256 + sha512).
     pub algorithms: Vec<Algorithm>,
