@@ -706,6 +706,32 @@ impl Cloud {
         }
     }
 
+    /// `cloud purge`: deletes the images and metadef namespaces that tests and benchmarks
+    /// left behind (names starting with `osrs-`/`osrs_`), through the venv's openstacksdk.
+    pub(crate) fn purge(&self) -> Result {
+        let python = self.venv_python();
+        if !python.exists() {
+            return Err(format!(
+                "no venv at {}: run `cargo xtask cloud up` first",
+                python.display()
+            ));
+        }
+        let script = crate::workspace_root().join("xtask/cloud/purge.py");
+        let status = Command::new(&python)
+            .arg(&script)
+            .envs(self.env_vars())
+            .status()
+            .map_err(|e| format!("running {}: {e}", python.display()))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} failed ({status}); is the cloud up? (`cargo xtask cloud status`)",
+                script.display()
+            ))
+        }
+    }
+
     /// `cloud logs [name]`.
     pub(crate) fn logs(&self, which: Option<&str>) -> Result {
         let mut files: Vec<PathBuf> = fs::read_dir(self.path("log"))

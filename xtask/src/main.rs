@@ -20,6 +20,7 @@ commands:
   cloud status   show what runs and where
   cloud env      print the shell exports that point an SDK at the local cloud
   cloud logs     print the tail of every server log (cloud logs <name> for one)
+  cloud purge    delete the images and metadef namespaces tests and benchmarks left behind
   test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests
   demo           bring the local cloud up and run the quickstart example against it
   bench          criterion benchmarks, the throughput targets as ratios (interleaved rounds),
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         ["cloud", "up"] => cloud::Cloud::from_env().and_then(|c| c.up()),
         ["cloud", "down"] => cloud::Cloud::from_env().and_then(|c| c.down()),
         ["cloud", "status"] => cloud::Cloud::from_env().and_then(|c| c.status()),
+        ["cloud", "purge"] => cloud::Cloud::from_env().and_then(|c| c.purge()),
         ["cloud", "env"] => cloud::Cloud::from_env().map(|c| print!("{}", c.env_exports())),
         ["cloud", "logs", rest @ ..] => {
             cloud::Cloud::from_env().and_then(|c| c.logs(rest.first().copied()))
