@@ -3,6 +3,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
@@ -97,6 +98,68 @@ fn read_file(
     }
 }
 
+/// Reads `[offset, end)` of `file` by position (never moving a cursor the caller may share)
+/// in `chunk`-sized frames; stops early, without error, if the file is shorter (the body then
+/// reports the shortfall against the announced length).
+fn read_file_at(
+    file: &std::fs::File,
+    mut offset: u64,
+    end: u64,
+    chunk: usize,
+    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+) {
+    while offset < end {
+        let want = (end - offset).min(chunk as u64) as usize;
+        let mut buf = vec![0u8; want];
+        let mut filled = 0;
+        while filled < want {
+            match read_at(file, &mut buf[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+        if filled == 0 {
+            return;
+        }
+        buf.truncate(filled);
+        offset += filled as u64;
+        if tx.blocking_send(Ok(Bytes::from(buf))).is_err() || filled < want {
+            return;
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> io::Result<usize> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "reading a file by offset is not supported here",
+    ))
+}
+
+/// How a file source is read.
+enum FileRead {
+    /// From the cursor of a file the body opened itself.
+    Own(std::fs::File),
+    /// `[offset, end)` by position, in a file the caller may share.
+    At { file: Arc<std::fs::File>, offset: u64, end: u64 },
+}
+
 enum Source {
     Bytes {
         data: Bytes,
@@ -104,7 +167,7 @@ enum Source {
     },
     /// A file read on its own thread, straight into the frames' buffers.
     File {
-        file: Option<std::fs::File>,
+        file: Option<FileRead>,
         frames: Option<FrameQueue>,
         chunk: usize,
         name: String,
@@ -123,6 +186,7 @@ enum Source {
 #[derive(Clone)]
 enum Origin {
     Path(PathBuf),
+    OpenFile { file: Arc<std::fs::File>, offset: u64 },
     Bytes(Bytes),
     OneShot,
 }
@@ -215,7 +279,7 @@ impl UploadBody {
     }
 
     /// As [`UploadBody::from_path`], opening the file synchronously (for body factories that
-    /// cannot await, e.g. to replay an upload). Must be called inside a Tokio runtime.
+    /// cannot await, e.g. to replay an upload).
     ///
     /// # Errors
     /// [`TransferError::Io`] naming the path.
@@ -242,12 +306,59 @@ impl UploadBody {
             });
         }
         let source = Source::File {
-            file: Some(file),
+            file: Some(FileRead::Own(file)),
             frames: None,
             chunk: options.chunk_size.max(4096),
             name: path.display().to_string(),
         };
         Ok(Self::build(source, Origin::Path(path.to_path_buf()), Some(meta.len()), options))
+    }
+
+    /// A body from an open file, from its current position to its end. Replayable: the file
+    /// is read by offset, so neither this body nor a replay moves the file's cursor.
+    ///
+    /// # Errors
+    /// [`TransferError::Io`] when the file's size or position cannot be read, or it is not a
+    /// regular file.
+    pub fn from_file(
+        file: std::fs::File,
+        options: &UploadOptions,
+    ) -> Result<(UploadBody, HashResults), TransferError> {
+        use std::io::Seek;
+        let offset = (&file).stream_position().map_err(|e| TransferError::io("open file", &e))?;
+        Self::from_file_at(Arc::new(file), offset, options)
+    }
+
+    /// A body from `offset` to the end of a shared open file, read by offset (the file's
+    /// cursor never moves, so several bodies may read one file). Replayable.
+    ///
+    /// # Errors
+    /// As [`UploadBody::from_file`]; also when `offset` is past the end.
+    pub fn from_file_at(
+        file: Arc<std::fs::File>,
+        offset: u64,
+        options: &UploadOptions,
+    ) -> Result<(UploadBody, HashResults), TransferError> {
+        let meta = file.metadata().map_err(|e| TransferError::io("open file", &e))?;
+        if !meta.is_file() {
+            return Err(TransferError::Io {
+                path: "open file".into(),
+                message: "not a regular file".into(),
+            });
+        }
+        let end = meta.len();
+        if offset > end {
+            return Err(TransferError::InvalidArgument(format!(
+                "offset {offset} is past the end of the file ({end} bytes)"
+            )));
+        }
+        let source = Source::File {
+            file: Some(FileRead::At { file: file.clone(), offset, end }),
+            frames: None,
+            chunk: options.chunk_size.max(4096),
+            name: "open file".into(),
+        };
+        Ok(Self::build(source, Origin::OpenFile { file, offset }, Some(end - offset), options))
     }
 
     /// The file this body reads, when it was made from a path.
@@ -298,6 +409,9 @@ impl UploadBody {
     pub async fn reopen(&self) -> Option<Result<(UploadBody, HashResults), TransferError>> {
         match &self.origin {
             Origin::Path(p) => Some(UploadBody::from_path(p, &self.options).await),
+            Origin::OpenFile { file, offset } => {
+                Some(UploadBody::from_file_at(file.clone(), *offset, &self.options))
+            }
             Origin::Bytes(b) => Some(Ok(UploadBody::from_bytes(b.clone(), &self.options))),
             Origin::OneShot => None,
         }
@@ -333,7 +447,12 @@ impl UploadBody {
                     let chunk = *chunk;
                     std::thread::Builder::new()
                         .name("file-reader".into())
-                        .spawn(move || read_file(f, chunk, tx))
+                        .spawn(move || match f {
+                            FileRead::Own(f) => read_file(f, chunk, tx),
+                            FileRead::At { file, offset, end } => {
+                                read_file_at(&file, offset, end, chunk, tx)
+                            }
+                        })
                         .map_err(|e| TransferError::io(&*name, &e))?;
                     *frames = Some(rx);
                 }
@@ -482,6 +601,49 @@ mod tests {
         // The reopened copy is independent and complete.
         assert_eq!(drain(copy.0).await.unwrap(), data);
         assert_eq!(copy.1.wait().await.unwrap(), d);
+    }
+
+    #[tokio::test]
+    async fn open_file_body_starts_at_the_cursor_and_never_moves_it() {
+        use std::io::{Seek, SeekFrom};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img");
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let mut file = std::fs::File::open(&path).unwrap();
+        file.seek(SeekFrom::Start(1000)).unwrap();
+        let file = Arc::new(file);
+        let opts = UploadOptions::default().chunk_size(64 * 1024);
+        let (body, results) = UploadBody::from_file_at(file.clone(), 1000, &opts).unwrap();
+        assert_eq!(body.size_hint().exact(), Some(999_000));
+        assert!(body.is_replayable());
+        // A replay and the first body read the same file side by side.
+        let (copy, copy_results) = body.reopen().await.unwrap().unwrap();
+        let (a, b) = tokio::join!(drain(body), drain(copy));
+        assert_eq!(a.unwrap(), &data[1000..]);
+        assert_eq!(b.unwrap(), &data[1000..]);
+        let d = results.wait().await.unwrap();
+        assert_eq!(d.get(Algorithm::Sha256).unwrap(), digest_hex(Algorithm::Sha256, &data[1000..]));
+        assert_eq!(copy_results.wait().await.unwrap(), d);
+        assert_eq!((&*file).stream_position().unwrap(), 1000, "the cursor did not move");
+        // from_file takes the cursor as the start.
+        let (body, _) = UploadBody::from_file(std::fs::File::open(&path).unwrap(), &opts).unwrap();
+        assert_eq!(body.length(), Some(1_000_000));
+        let err = UploadBody::from_file_at(file, 2_000_000, &opts).unwrap_err();
+        assert!(err.to_string().contains("past the end"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_shrinks_while_sent_is_an_error_not_a_short_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img");
+        std::fs::write(&path, vec![5u8; 500_000]).unwrap();
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
+        let (body, results) = UploadBody::from_file_at(file, 0, &UploadOptions::default()).unwrap();
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(100_000).unwrap();
+        let err = drain(body).await.unwrap_err();
+        assert_eq!(err, TransferError::SizeMismatch { expected: 500_000, actual: 100_000 });
+        assert!(matches!(results.wait().await, Err(TransferError::Incomplete { .. })));
     }
 
     #[tokio::test]
