@@ -93,6 +93,33 @@ async fn upload_image_from_memory_and_stage_data() {
 }
 
 #[tokio::test]
+async fn open_file_upload_starts_at_its_cursor_and_leaves_it_there() {
+    use std::io::{Seek, SeekFrom};
+    let img = image(ADMIN);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("with-header.raw");
+    let bytes = data(400_000, 5);
+    std::fs::write(&path, &bytes).unwrap();
+    let mut file = std::fs::File::open(&path).unwrap();
+    file.seek(SeekFrom::Start(4096)).unwrap(); // e.g. past a header the caller already read
+    let file = std::sync::Arc::new(file);
+    let up = img
+        .create_image(unique("openfile"))
+        .data(file.clone())
+        .disk_format(DiskFormat::Raw)
+        .wait(true)
+        .validate_checksum(true)
+        .await
+        .unwrap();
+    assert_eq!(up.size, Some(bytes.len() as u64 - 4096));
+    assert_eq!(up.checksum.as_deref(), Some(digest_hex(Algorithm::Md5, &bytes[4096..]).as_str()));
+    assert_eq!((&*file).stream_position().unwrap(), 4096, "the caller's cursor did not move");
+    let down = img.download_image(&up).to_bytes().await.unwrap();
+    assert_eq!(down.as_ref(), &bytes[4096..]);
+    img.delete_image(&up, None, false).await.unwrap();
+}
+
+#[tokio::test]
 async fn reader_upload_with_known_length() {
     let img = image(ADMIN);
     let bytes = data(123_457, 4);

@@ -374,6 +374,12 @@ async fn one_shot_upload_interrupted_by_503_is_never_resent() {
         1 + 3,
         "a file upload is retried (2 retries)"
     );
+    // So can an open file (read by offset, from its cursor each time).
+    let mut open = std::fs::File::open(&f).unwrap();
+    std::io::Seek::seek(&mut open, std::io::SeekFrom::Start(1000)).unwrap();
+    let err = img.create_image(unique("open503")).data(open).await.unwrap_err();
+    assert!(err.status() == Some(StatusCode::SERVICE_UNAVAILABLE), "{err:?}");
+    assert_eq!(proxy.state.uploads.load(Ordering::SeqCst), 1 + 3 + 3, "an open file is retried");
 }
 
 #[tokio::test]

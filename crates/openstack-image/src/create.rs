@@ -337,26 +337,29 @@ impl<'a> CreateImage<'a> {
 
     /// Hashes the data before upload (only for deduplication, and only for re-readable data).
     async fn pre_hash(&self) -> Result<Option<(String, String)>> {
-        if let Some(path) = &self.filename {
-            let opts = UploadOptions::default().algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
-            let (body, results) = openstack_transfer::UploadBody::from_path(path, &opts)
-                .await
-                .map_err(|e| transfer_error(e, &path.display().to_string()))?;
-            let _ = http_body_util::BodyExt::collect(body)
-                .await
-                .map_err(|e| transfer_error(e, &path.display().to_string()))?;
-            let d =
-                results.wait().await.map_err(|e| transfer_error(e, &path.display().to_string()))?;
-            return Ok(Some((
-                d.get(Algorithm::Md5).unwrap_or_default().into(),
-                d.get(Algorithm::Sha256).unwrap_or_default().into(),
-            )));
-        }
-        let bytes = match self.data.lock().ok().as_deref() {
-            Some(Some(ImageData::Bytes(b))) => Some(b.clone()),
+        let opts = UploadOptions::default().algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+        let file = match (&self.filename, self.data.lock().ok().as_deref()) {
+            (Some(path), _) => Some(crate::data::FileSource::Path(path.clone())),
+            (None, Some(Some(ImageData::File(f)))) => {
+                let (offset, _) = crate::data::open_file_span(f)?;
+                Some(crate::data::FileSource::Open { file: f.clone(), offset })
+            }
+            (None, Some(Some(ImageData::Bytes(b)))) => {
+                return Ok(Some((digest_hex(Algorithm::Md5, b), digest_hex(Algorithm::Sha256, b))));
+            }
+            // A one-shot reader or stream cannot be hashed twice: no dedupe.
             _ => None,
         };
-        Ok(bytes.map(|b| (digest_hex(Algorithm::Md5, &b), digest_hex(Algorithm::Sha256, &b))))
+        let Some(file) = file else { return Ok(None) };
+        let name = file.name();
+        let (body, results) = file.body(&opts).map_err(|e| transfer_error(e, &name))?;
+        let _ =
+            http_body_util::BodyExt::collect(body).await.map_err(|e| transfer_error(e, &name))?;
+        let d = results.wait().await.map_err(|e| transfer_error(e, &name))?;
+        Ok(Some((
+            d.get(Algorithm::Md5).unwrap_or_default().into(),
+            d.get(Algorithm::Sha256).unwrap_or_default().into(),
+        )))
     }
 
     async fn run(mut self) -> Result<Image> {

@@ -22,10 +22,14 @@ use tokio::io::AsyncRead;
 use crate::proxy::{IdRef, ImageProxy, SERVICE};
 use crate::types::{Image, ImageStatus};
 
-/// Image data to upload: a file path, bytes in memory, a reader or a stream.
+/// Image data to upload: a file path, an open file, bytes in memory, a reader or a stream.
 pub enum ImageData {
     /// A file (streamed, never read into memory; its size is announced).
     Path(PathBuf),
+    /// An open file, from its cursor to its end (read by offset: the cursor never moves,
+    /// and a retry can read it again). `From<std::fs::File>`; a `tokio::fs::File` converts
+    /// with `into_std().await`.
+    File(Arc<std::fs::File>),
     /// Bytes in memory (sent in slices without copying).
     Bytes(Bytes),
     /// Any reader; `length` is announced and enforced when given.
@@ -48,6 +52,7 @@ impl std::fmt::Debug for ImageData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ImageData::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            ImageData::File(file) => f.debug_tuple("File").field(file).finish(),
             ImageData::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
             ImageData::Reader { length, .. } => write!(f, "Reader(length {length:?})"),
             ImageData::Stream { length, .. } => write!(f, "Stream(length {length:?})"),
@@ -95,10 +100,33 @@ impl From<&Path> for ImageData {
         ImageData::Path(p.to_path_buf())
     }
 }
+impl From<std::fs::File> for ImageData {
+    fn from(f: std::fs::File) -> Self {
+        ImageData::File(Arc::new(f))
+    }
+}
+impl From<Arc<std::fs::File>> for ImageData {
+    fn from(f: Arc<std::fs::File>) -> Self {
+        ImageData::File(f)
+    }
+}
 impl From<PathBuf> for ImageData {
     fn from(p: PathBuf) -> Self {
         ImageData::Path(p)
     }
+}
+
+/// Where an open file's upload starts (its cursor) and how many bytes follow; refuses
+/// anything but a regular file, before any request.
+pub(crate) fn open_file_span(file: &std::fs::File) -> Result<(u64, u64)> {
+    use std::io::Seek;
+    let io = |e: std::io::Error| Error::Io { path: "open file".into(), message: e.to_string() };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::Io { path: "open file".into(), message: "not a regular file".into() });
+    }
+    let offset = { file }.stream_position().map_err(io)?;
+    Ok((offset, meta.len().saturating_sub(offset)))
 }
 
 /// Maps a transfer error to the SDK's error kinds.
@@ -119,11 +147,40 @@ enum Digested {
     Slot(Arc<Mutex<Option<openstack_transfer::HashResults>>>),
 }
 
+/// A file an upload can read again for a retry.
+#[derive(Clone)]
+pub(crate) enum FileSource {
+    Path(PathBuf),
+    Open { file: Arc<std::fs::File>, offset: u64 },
+}
+
+impl FileSource {
+    /// A fresh body (and hashers) reading the file from its start (or offset).
+    pub(crate) fn body(
+        &self,
+        options: &UploadOptions,
+    ) -> std::result::Result<(UploadBody, openstack_transfer::HashResults), TransferError> {
+        match self {
+            FileSource::Path(p) => UploadBody::from_path_blocking(p, options),
+            FileSource::Open { file, offset } => {
+                UploadBody::from_file_at(file.clone(), *offset, options)
+            }
+        }
+    }
+
+    pub(crate) fn name(&self) -> String {
+        match self {
+            FileSource::Path(p) => p.display().to_string(),
+            FileSource::Open { .. } => "open file".into(),
+        }
+    }
+}
+
 /// Upload data checked and ready to send.
 pub(crate) enum PreparedUpload {
-    /// A readable regular file: opened (with its hashers) only when a request sends it, so a
-    /// retry can open it again.
-    File { path: PathBuf, length: u64, options: UploadOptions },
+    /// A readable regular file: read (with fresh hashers) only when a request sends it, so a
+    /// retry can read it again.
+    File { source: FileSource, length: u64, options: UploadOptions },
     /// Any other source: one body, sent once.
     OneShot { body: Box<UploadBody>, digests: openstack_transfer::HashResults },
 }
@@ -150,8 +207,16 @@ impl ImageProxy {
                     });
                 }
                 return Ok(PreparedUpload::File {
-                    path,
+                    source: FileSource::Path(path),
                     length: meta.len(),
+                    options: options.clone(),
+                });
+            }
+            ImageData::File(file) => {
+                let (offset, length) = open_file_span(&file)?;
+                return Ok(PreparedUpload::File {
+                    source: FileSource::Open { file, offset },
+                    length,
                     options: options.clone(),
                 });
             }
@@ -196,11 +261,11 @@ impl ImageProxy {
         // hashers; the digests of the attempt that succeeded count). Any other source is sent
         // once: a consumed stream is never replayed.
         let (body, digests) = match upload {
-            PreparedUpload::File { path: file, options, .. } => {
+            PreparedUpload::File { source, options, .. } => {
                 let slot = Arc::new(Mutex::new(None));
                 let attempts = slot.clone();
                 let factory: BodyFactory = Arc::new(move || {
-                    let (body, digests) = UploadBody::from_path_blocking(&file, &options)?;
+                    let (body, digests) = source.body(&options)?;
                     *attempts.lock().expect("digest slot") = Some(digests);
                     Ok(body.map_err(Into::into).boxed_unsync())
                 });
