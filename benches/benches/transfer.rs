@@ -1,5 +1,6 @@
 //! (b) Upload and download through the engine against a minimal in-process HTTP server on
-//! 127.0.0.1: what the engine adds on top of the hash limit measured in `hash`.
+//! 127.0.0.1 (a 1 GiB object; `OSRS_BENCH_MIB` to change): what the engine adds on top of the
+//! hash limit measured in `hash`.
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_main};
@@ -10,20 +11,26 @@ use openstack_transfer::{
     Algorithm, Download, DownloadOptions, Expected, HashMode, UploadBody, UploadOptions,
 };
 
-const SIZE: u64 = 256 * MIB as u64;
+/// The object size: 1 GiB (`OSRS_BENCH_MIB` to change).
+fn size() -> u64 {
+    let mib: u64 =
+        std::env::var("OSRS_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+    mib * MIB as u64
+}
 
 fn transfers(c: &mut Criterion) {
+    let size = size();
     let rt = openstack_benches::runtime();
     let addr = rt.block_on(serve());
-    let url = format!("http://{addr}/{SIZE}");
-    let sha512 = expected_sha512(SIZE);
+    let url = format!("http://{addr}/{size}");
+    let sha512 = expected_sha512(size);
     let dir = std::env::temp_dir().join(format!("osrs-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
     let file = dir.join("upload.bin");
-    std::fs::write(&file, openstack_benches::object(SIZE as usize)).expect("bench file");
+    std::fs::write(&file, openstack_benches::object(size as usize)).expect("bench file");
 
     let mut g = c.benchmark_group("loopback");
-    g.throughput(Throughput::Bytes(SIZE)).sample_size(10);
+    g.throughput(Throughput::Bytes(size)).sample_size(10);
     g.bench_function("download no hash", |b| {
         b.iter(|| {
             rt.block_on(async {
@@ -48,7 +55,7 @@ fn transfers(c: &mut Criterion) {
                 rt.block_on(async {
                     let src = HttpSource { client: client(), url: url.clone() };
                     let expected = Expected {
-                        size: Some(SIZE),
+                        size: Some(size),
                         digest: Some((Algorithm::Sha512, sha512.clone())),
                     };
                     let d = Download::new(src, expected, &DownloadOptions::default().mode(mode));
@@ -63,7 +70,7 @@ fn transfers(c: &mut Criterion) {
             rt.block_on(async {
                 let src = HttpSource { client: client(), url: url.clone() };
                 let expected = Expected {
-                    size: Some(SIZE),
+                    size: Some(size),
                     digest: Some((Algorithm::Sha512, sha512.clone())),
                 };
                 let opts = DownloadOptions::default().extra_algorithms(&[Algorithm::Md5]);

@@ -30,7 +30,7 @@ commands:
 
 environment:
   OSRS_BENCH_OPENSSL  1: benchmark with OpenSSL digests (feature `openssl`, needs libssl-dev)
-  OSRS_TARGETS_MIB, OSRS_TARGETS_ROUNDS, OSRS_RSS_MIB, OSRS_STACK_MIB: benchmark sizes
+  OSRS_BENCH_MIB, OSRS_TARGETS_MIB, OSRS_TARGETS_ROUNDS, OSRS_RSS_MIB, OSRS_STACK_MIB: sizes
   OSRS_CLOUD_DIR      state dir of the local cloud (default: ~/.cache/openstack-rs/cloud)
   OSRS_KEYSTONE_PORT  Keystone port (default 5000)
   OSRS_GLANCE_PORT    Glance port (default 9292)
@@ -171,10 +171,10 @@ fn bench(extra: &[&str]) -> Result {
     stack_comparison()
 }
 
-/// The throughput targets as ratios, from interleaved rounds (OSRS_TARGETS_MIB, default 256;
+/// The throughput targets as ratios, from interleaved rounds (OSRS_TARGETS_MIB, default 1024;
 /// OSRS_TARGETS_ROUNDS, default 7).
 fn targets() -> Result {
-    let mib = std::env::var("OSRS_TARGETS_MIB").unwrap_or_else(|_| "256".into());
+    let mib = std::env::var("OSRS_TARGETS_MIB").unwrap_or_else(|_| "1024".into());
     let rounds = std::env::var("OSRS_TARGETS_ROUNDS").unwrap_or_else(|_| "7".into());
     let mut cmd = cargo();
     cmd.args(["run", "--quiet", "--release", "-p", "openstack-benches"])

@@ -15,7 +15,7 @@
 //!   pipeline does; this ratio shows how close the engine gets to what the cores allow.
 //!
 //! `cargo xtask bench targets`; by hand: `cargo run --release -p openstack-benches --bin
-//! targets -- [MiB] [rounds]` (default 256 MiB, 5 rounds).
+//! targets -- [MiB] [rounds]` (default 1024 MiB, 5 rounds).
 
 use std::time::Instant;
 
@@ -34,7 +34,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let mib: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(256);
+    let mib: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1024);
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
     let size = mib * MIB;
     let rt = openstack_benches::runtime();
