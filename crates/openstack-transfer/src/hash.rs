@@ -201,9 +201,10 @@ pub(crate) fn plan_lanes(algorithms: &[Algorithm], lanes: usize) -> Vec<Vec<Algo
     plan.into_iter().map(|(_, algs)| algs).filter(|algs| !algs.is_empty()).collect()
 }
 
-/// Cores this process may use (1 when unknown).
+/// Cores this process may use (1 when unknown); asked once (on Linux it reads cgroup files).
 fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Lowercase hex of bytes.
