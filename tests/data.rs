@@ -120,6 +120,63 @@ async fn open_file_upload_starts_at_its_cursor_and_leaves_it_there() {
 }
 
 #[tokio::test]
+async fn digests_can_be_chosen_or_switched_off() {
+    let img = image(ADMIN);
+    let bytes = data(200_000, 6);
+    // Only sha512: compared with os_hash_value; nothing recorded for deduplication.
+    let up = img
+        .create_image(unique("sha512only"))
+        .data(bytes.clone())
+        .disk_format(DiskFormat::Raw)
+        .digests(&[Algorithm::Sha512])
+        .validate_checksum(true)
+        .await
+        .unwrap();
+    assert_eq!(up.os_hash_value.as_deref(), Some(digest_hex(Algorithm::Sha512, &bytes).as_str()));
+    assert_eq!(up.property("owner_specified.openstack.md5"), None);
+    assert_eq!(up.property("owner_specified.openstack.sha256"), None);
+    img.delete_image(&up, None, false).await.unwrap();
+    // None at all: uploaded as is (Glance still computes its own).
+    let up = img
+        .create_image(unique("nodigest"))
+        .data(bytes.clone())
+        .disk_format(DiskFormat::Raw)
+        .digests(&[])
+        .wait(true)
+        .await
+        .unwrap();
+    assert_eq!(up.checksum.as_deref(), Some(digest_hex(Algorithm::Md5, &bytes).as_str()));
+    assert_eq!(img.download_image(&up).to_bytes().await.unwrap().as_ref(), bytes.as_slice());
+    img.delete_image(&up, None, false).await.unwrap();
+    // None, but validation asked for: refused before anything exists.
+    let name = unique("nodigest-validate");
+    let err = img
+        .create_image(&name)
+        .data(bytes.clone())
+        .disk_format(DiskFormat::Raw)
+        .digests(&[])
+        .validate_checksum(true)
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("digests(&[])")), "{err}");
+    assert!(img.find_image_opt(&name).await.unwrap().is_none(), "nothing was created");
+    // A claimed md5 is computed (and checked) even when not asked for.
+    let up = img
+        .create_image(unique("claimed"))
+        .data(bytes.clone())
+        .disk_format(DiskFormat::Raw)
+        .digests(&[])
+        .md5(digest_hex(Algorithm::Md5, &bytes))
+        .await
+        .unwrap();
+    assert_eq!(
+        up.property("owner_specified.openstack.md5"),
+        Some(digest_hex(Algorithm::Md5, &bytes).as_str())
+    );
+    img.delete_image(&up, None, false).await.unwrap();
+}
+
+#[tokio::test]
 async fn reader_upload_with_known_length() {
     let img = image(ADMIN);
     let bytes = data(123_457, 4);

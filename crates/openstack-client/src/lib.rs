@@ -74,7 +74,7 @@ pub mod prelude {
     #[cfg(feature = "resource")]
     pub use openstack_resource::{Api, Query, WaitOptions};
     #[cfg(feature = "transfer")]
-    pub use openstack_transfer::{Progress, ProgressUpdate};
+    pub use openstack_transfer::{Algorithm, Progress, ProgressUpdate};
 }
 
 /// A connection to one cloud. Cheap to clone, `Send + Sync`: share it between tasks.

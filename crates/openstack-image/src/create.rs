@@ -66,6 +66,7 @@ pub struct CreateImage<'a> {
     selection: StoreSelection,
     keep_on_mismatch: bool,
     progress: Option<Progress>,
+    digests: Vec<Algorithm>,
 }
 
 impl std::fmt::Debug for CreateImage<'_> {
@@ -186,6 +187,29 @@ impl<'a> CreateImage<'a> {
         self.validate_checksum = v;
         self
     }
+    /// Which digests to compute while the data streams (default md5, sha256 and sha512).
+    /// After the upload each one the server also reports is compared (`checksum` is md5,
+    /// `os_hash_value` is by `os_hash_algo`, sha512 unless the cloud chose otherwise), and md5 /
+    /// sha256 are recorded as `owner_specified.openstack.{md5,sha256}` for deduplication.
+    /// `&[]` hashes nothing, as openstacksdk does by default: no client CPU spent, nothing
+    /// verified (`validate_checksum(true)` then fails before anything is created). A digest
+    /// claimed with [`CreateImage::md5`] / [`CreateImage::sha256`] is always computed.
+    pub fn digests(mut self, algorithms: &[Algorithm]) -> Self {
+        self.digests = algorithms.to_vec();
+        self
+    }
+
+    /// The digests computed in flight: those asked for plus those the caller claims.
+    fn upload_digests(&self) -> Vec<Algorithm> {
+        let mut algorithms = self.digests.clone();
+        for (claimed, a) in [(&self.md5, Algorithm::Md5), (&self.sha256, Algorithm::Sha256)] {
+            if claimed.is_some() && !algorithms.contains(&a) {
+                algorithms.push(a);
+            }
+        }
+        algorithms
+    }
+
     /// `use_import=`: upload with stage + glance-direct import instead of `PUT /file`.
     pub fn use_import(mut self, v: bool) -> Self {
         self.use_import = v;
@@ -221,6 +245,10 @@ impl<'a> CreateImage<'a> {
         self.use_import
             || self.selection.is_set()
             || self.selection.all_stores_must_succeed.is_some()
+    }
+
+    fn has_upload_data(&mut self) -> bool {
+        self.filename.is_some() || self.has_data()
     }
 
     /// Everything that can be checked before a request changes anything.
@@ -289,6 +317,12 @@ impl<'a> CreateImage<'a> {
                     )));
                 }
             }
+        }
+        if self.validate_checksum && self.upload_digests().is_empty() && self.has_upload_data() {
+            return Err(Error::InvalidArgument(
+                "validate_checksum(true) needs a digest to compare: digests(&[]) computes none"
+                    .into(),
+            ));
         }
         for tag in &self.tags {
             if tag.is_empty() || tag.chars().count() > 255 {
@@ -375,7 +409,7 @@ impl<'a> CreateImage<'a> {
         // Open the data first: an unreadable file fails before the record exists.
         let upload = match data {
             Some(d) => {
-                let mut opts = UploadOptions::default();
+                let mut opts = UploadOptions::default().algorithms(&self.upload_digests());
                 if let Some(p) = self.progress.clone() {
                     opts = opts.progress(p);
                 }
@@ -445,13 +479,14 @@ impl<'a> CreateImage<'a> {
         } else {
             self.proxy.put_data(&created.id, "file", upload, None).await.map_err(fail)?
         };
-        let md5 = digests.get(Algorithm::Md5).unwrap_or_default().to_string();
-        let sha256 = digests.get(Algorithm::Sha256).unwrap_or_default().to_string();
-        // The caller's claims about the data are checked against what was actually sent.
+        let md5 = digests.get(Algorithm::Md5).map(str::to_string);
+        let sha256 = digests.get(Algorithm::Sha256).map(str::to_string);
+        // The caller's claims about the data are checked against what was actually sent
+        // (a claimed digest is always computed).
         for (claimed, actual, algorithm) in
             [(&self.md5, &md5, "md5"), (&self.sha256, &sha256, "sha256")]
         {
-            if let Some(c) = claimed {
+            if let (Some(c), Some(actual)) = (claimed, actual) {
                 if c != actual {
                     return Err((
                         Error::ChecksumMismatch {
@@ -488,12 +523,13 @@ impl<'a> CreateImage<'a> {
                 .map_err(|e| (e, self.keep_on_mismatch))?;
         }
         // Record what was computed so later create_image calls can deduplicate.
-        if image.property(MD5_KEY) != Some(md5.as_str())
-            || image.property(SHA256_KEY) != Some(sha256.as_str())
-        {
-            let mut changed = image.clone();
-            changed.properties.insert(MD5_KEY.into(), Value::String(md5));
-            changed.properties.insert(SHA256_KEY.into(), Value::String(sha256));
+        let mut changed = image.clone();
+        for (key, value) in [(MD5_KEY, md5), (SHA256_KEY, sha256)] {
+            if let Some(v) = value.filter(|v| image.property(key) != Some(v.as_str())) {
+                changed.properties.insert(key.into(), Value::String(v));
+            }
+        }
+        if changed.properties != image.properties {
             image = self.proxy.update_image(&image, &changed).await.map_err(fail)?;
         }
         Ok(image)
@@ -528,9 +564,14 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
         }
     }
     if require && !compared {
+        let ours: Vec<&str> = digests.values.iter().map(|(a, _)| a.as_str()).collect();
         return Err(Error::InvalidArgument(format!(
-            "validate_checksum: image {} reports no checksum to compare with",
-            image.id
+            "validate_checksum: nothing to compare for image {}: it reports checksum {:?} and \
+             os_hash_algo {:?}, the upload computed [{}]",
+            image.id,
+            image.checksum,
+            image.os_hash_algo,
+            ours.join(", ")
         )));
     }
     Ok(())
@@ -621,6 +662,7 @@ impl ImageProxy {
             selection: StoreSelection::default(),
             keep_on_mismatch: false,
             progress: None,
+            digests: vec![Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512],
         }
     }
 }

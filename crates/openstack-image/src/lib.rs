@@ -40,6 +40,7 @@ pub use metadef::{
     MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,
     MetadefResourceTypeAssociation, MetadefTag,
 };
+pub use openstack_transfer::Algorithm;
 pub use proxy::{IdRef, ImageProxy};
 pub use types::{
     CacheTarget, CachedImage, ContainerFormat, DiskFormat, IMAGE_TYPED_FIELDS, Image, ImageCache,
