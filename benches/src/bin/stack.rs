@@ -1,4 +1,5 @@
-//! The whole stack against a real cloud: upload a file (create_image, wait), download it to a
+//! The whole stack against a real cloud: upload a file (create_image, wait; then again without
+//! client-side digests, as openstacksdk uploads by default), download it to a
 //! file (verified, atomic, fsynced), download it again without the fsync (as openstacksdk
 //! writes), list every image. Prints JSON seconds, like
 //! `openstacksdk_bench.py` does for openstacksdk; `cargo xtask bench stack` runs both.
@@ -37,6 +38,21 @@ fn main() {
             .expect("upload");
         let upload = t.elapsed().as_secs_f64();
 
+        // The same upload without client-side digests: the work openstacksdk does by default.
+        let t = Instant::now();
+        let plain = image
+            .create_image(format!("osrs-bench-rs-plain-{}", std::process::id()))
+            .filename(&file)
+            .disk_format(DiskFormat::Raw)
+            .container_format(ContainerFormat::Bare)
+            .allow_duplicates(true)
+            .digests(&[])
+            .wait(true)
+            .await
+            .expect("upload without digests");
+        let upload_plain = t.elapsed().as_secs_f64();
+        image.delete_image(&plain, None, false).await.expect("delete");
+
         let t = Instant::now();
         image.download_image(&img).to_path(&out).await.expect("download");
         let download = t.elapsed().as_secs_f64();
@@ -58,7 +74,7 @@ fn main() {
 
         image.delete_image(&img, None, false).await.expect("delete");
         println!(
-            "{{\"upload\": {upload}, \"download\": {download}, \"download_again\": {download_again}, \"list\": {list}, \"images\": {n}}}"
+            "{{\"upload\": {upload}, \"upload_plain\": {upload_plain}, \"download\": {download}, \"download_again\": {download_again}, \"list\": {list}, \"images\": {n}}}"
         );
     });
 }
