@@ -171,34 +171,28 @@ fn bench(extra: &[&str]) -> Result {
     stack_comparison()
 }
 
+/// Runs one of the benchmark crate's probe binaries (release, with `bench_features`).
+fn bench_bin(what: &str, bin: &str, args: &[&str]) -> Result {
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "-p", "openstack-benches"])
+        .args(bench_features())
+        .args(["--bin", bin, "--"])
+        .args(args);
+    run(what, &mut cmd)
+}
+
 /// The throughput targets as ratios, from interleaved rounds (OSRS_TARGETS_MIB, default 1024;
 /// OSRS_TARGETS_ROUNDS, default 7).
 fn targets() -> Result {
     let mib = std::env::var("OSRS_TARGETS_MIB").unwrap_or_else(|_| "1024".into());
     let rounds = std::env::var("OSRS_TARGETS_ROUNDS").unwrap_or_else(|_| "7".into());
-    let mut cmd = cargo();
-    cmd.args(["run", "--quiet", "--release", "-p", "openstack-benches"])
-        .args(bench_features())
-        .args(["--bin", "targets", "--", &mib, &rounds]);
-    run("throughput targets (interleaved rounds)", &mut cmd)
+    bench_bin("throughput targets (interleaved rounds)", "targets", &[&mib, &rounds])
 }
 
 fn rss() -> Result {
     // Peak RSS of a 4 GiB verified download and hashed upload (OSRS_RSS_MIB to change).
     let mib = std::env::var("OSRS_RSS_MIB").unwrap_or_else(|_| "4096".into());
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--quiet",
-        "--release",
-        "-p",
-        "openstack-benches",
-        "--bin",
-        "rss",
-        "--",
-        &mib,
-    ]);
-    run("peak RSS of a large transfer", &mut cmd)
+    bench_bin("peak RSS of a large transfer", "rss", &[&mib])
 }
 
 /// The same 1 GiB md5+sha512-verified download by this engine and by Python requests +
