@@ -2,18 +2,19 @@
 //! clean up on failure, wait, and verify the server's checksums.
 
 use std::collections::BTreeMap;
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use openstack_auth::{Error, Result};
-use openstack_resource::{Api, Query};
+use openstack_resource::{Api, Query, WaitOptions};
 use openstack_transfer::{Algorithm, Digests, Progress, UploadOptions, digest_hex};
 use serde_json::Value;
 
-use crate::data::{ImageData, transfer_error};
+use crate::call::Call;
+use crate::error::transfer_error;
+use crate::upload::{FileSource, ImageData, PreparedUpload, open_file_span};
 use crate::import::{ImportMethod, StoreSelection};
 use crate::proxy::{IdRef, ImageProxy};
 use crate::types::{ContainerFormat, DiskFormat, Image, ImageCreate, ImageStatus, Visibility};
@@ -33,13 +34,13 @@ const OBJECT_KEY: &str = "owner_specified.openstack.object";
 ///     .disk_format(DiskFormat::Qcow2)
 ///     .container_format(ContainerFormat::Bare)
 ///     .tags(["test"])
-///     .wait(true)
+///     .wait(openstack_image::WaitOptions::default())
 ///     .await?;
 /// # let _ = img; Ok(()) }
 /// ```
-#[must_use]
-pub struct CreateImage<'a> {
-    proxy: &'a ImageProxy,
+#[must_use = "nothing is created until it is awaited"]
+pub struct CreateImage {
+    proxy: ImageProxy,
     name: String,
     filename: Option<PathBuf>,
     // In a Mutex only so the builder is Sync (readers and streams need not be).
@@ -59,8 +60,7 @@ pub struct CreateImage<'a> {
     min_ram: Option<u64>,
     protected: bool,
     os_hidden: bool,
-    wait: bool,
-    timeout: Duration,
+    wait: Option<WaitOptions>,
     validate_checksum: bool,
     use_import: bool,
     selection: StoreSelection,
@@ -69,7 +69,7 @@ pub struct CreateImage<'a> {
     digests: Vec<Algorithm>,
 }
 
-impl std::fmt::Debug for CreateImage<'_> {
+impl std::fmt::Debug for CreateImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateImage")
             .field("name", &self.name)
@@ -79,7 +79,7 @@ impl std::fmt::Debug for CreateImage<'_> {
     }
 }
 
-impl<'a> CreateImage<'a> {
+impl CreateImage {
     /// `filename=`: the file to upload (streamed, never read into memory).
     pub fn filename(mut self, path: impl AsRef<Path>) -> Self {
         self.filename = Some(path.as_ref().to_path_buf());
@@ -171,14 +171,11 @@ impl<'a> CreateImage<'a> {
         self.os_hidden = h;
         self
     }
-    /// `wait=`: wait until the image is `active` (on the import path too).
-    pub fn wait(mut self, wait: bool) -> Self {
-        self.wait = wait;
-        self
-    }
-    /// `timeout=`: how long `wait` waits (default 1 hour).
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = t;
+    /// `wait=True, timeout=`: wait until the image is `active` (on the import path: until
+    /// the import task ended too), polling as `options` says. Without it the call returns
+    /// once the data is uploaded (or staged and the import accepted).
+    pub fn wait(mut self, options: WaitOptions) -> Self {
+        self.wait = Some(options);
         self
     }
     /// `validate_checksum=`: also require the server to report a checksum and wait for
@@ -239,6 +236,13 @@ impl<'a> CreateImage<'a> {
     pub fn progress(mut self, p: Progress) -> Self {
         self.progress = Some(p);
         self
+    }
+
+    /// How to wait: as asked, else (for `validate_checksum`) up to an hour.
+    fn wait_options(&self) -> Option<WaitOptions> {
+        self.wait.clone().or_else(|| {
+            self.validate_checksum.then(|| WaitOptions::default().timeout(Duration::from_secs(3600)))
+        })
     }
 
     fn uses_import(&self) -> bool {
@@ -342,7 +346,7 @@ impl<'a> CreateImage<'a> {
 
     /// Looks for an existing image with this name and the same data.
     async fn find_duplicate(&self) -> Result<Option<Image>> {
-        let api: Api<Image> = self.proxy.images_api();
+        let api: Api<Image> = self.proxy.api::<Image>(());
         let same_name: Vec<Image> = api
             .list(&Query::new().param("name", &self.name), &Default::default())
             .try_collect()
@@ -373,10 +377,10 @@ impl<'a> CreateImage<'a> {
     async fn pre_hash(&self) -> Result<Option<(String, String)>> {
         let opts = UploadOptions::default().algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
         let file = match (&self.filename, self.data.lock().ok().as_deref()) {
-            (Some(path), _) => Some(crate::data::FileSource::Path(path.clone())),
+            (Some(path), _) => Some(FileSource::Path(path.clone())),
             (None, Some(Some(ImageData::File(f)))) => {
-                let (offset, _) = crate::data::open_file_span(f)?;
-                Some(crate::data::FileSource::Open { file: f.clone(), offset })
+                let (offset, _) = open_file_span(f)?;
+                Some(FileSource::Open { file: f.clone(), offset })
             }
             (None, Some(Some(ImageData::Bytes(b)))) => {
                 return Ok(Some((digest_hex(Algorithm::Md5, b), digest_hex(Algorithm::Sha256, b))));
@@ -445,7 +449,7 @@ impl<'a> CreateImage<'a> {
             properties,
             id: None,
         };
-        let created = self.proxy.images_api().create(&body).await?;
+        let created = self.proxy.api::<Image>(()).create(&body).await?;
         let Some(upload) = upload else {
             return Ok(created);
         };
@@ -455,7 +459,7 @@ impl<'a> CreateImage<'a> {
                 if keep {
                     return Err(err);
                 }
-                let cleanup = self.proxy.delete_image(&created.id, None, true).await;
+                let cleanup = self.proxy.delete_image_opt(&created.id).await;
                 let note = match cleanup {
                     Ok(_) => format!("the half-created image {} was deleted", created.id),
                     Err(e) => {
@@ -471,7 +475,7 @@ impl<'a> CreateImage<'a> {
     async fn upload_and_verify(
         &self,
         created: &Image,
-        upload: crate::data::PreparedUpload,
+        upload: PreparedUpload,
     ) -> std::result::Result<Image, (Error, bool)> {
         let fail = |e: Error| (e, false);
         let digests: Digests = if self.uses_import() {
@@ -500,21 +504,22 @@ impl<'a> CreateImage<'a> {
             }
         }
         if self.uses_import() {
-            let mut import = self
+            let import = self
                 .proxy
                 .import_image(&created.id, ImportMethod::GlanceDirect)
                 .selection(self.selection.clone());
-            if self.wait || self.validate_checksum {
-                import = import.wait(self.timeout);
+            if let Some(options) = self.wait_options() {
+                import.wait(options).await.map_err(fail)?;
+            } else {
+                import.await.map_err(fail)?;
             }
-            import.await.map_err(fail)?;
         }
         let mut image = self.proxy.get_image(&created.id).await.map_err(fail)?;
-        if (self.wait || self.validate_checksum) && image.status != ImageStatus::Active {
-            let opts = openstack_resource::WaitOptions::fixed(Duration::from_secs(1), self.timeout);
+        if let Some(options) = self.wait_options().filter(|_| image.status != ImageStatus::Active) {
             image = self
                 .proxy
-                .wait_for_status(&created.id, "active", &["killed"], &opts)
+                .wait_for_status(&created.id, ImageStatus::Active)
+                .options(options)
                 .await
                 .map_err(fail)?;
         }
@@ -617,11 +622,11 @@ fn annotate(err: Error, note: &str) -> Error {
     }
 }
 
-impl<'a> IntoFuture for CreateImage<'a> {
+impl IntoFuture for CreateImage {
     type Output = Result<Image>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+    type IntoFuture = Call<Image>;
+    fn into_future(self) -> Call<Image> {
+        Call::new(self.run())
     }
 }
 
@@ -634,9 +639,9 @@ impl ImageProxy {
     /// created; the data is hashed (md5, sha256, sha512) while it streams; if anything fails
     /// after the record exists, the record is deleted and the error says so; after upload the
     /// server's `checksum`/`os_hash_value` are compared with what was sent.
-    pub fn create_image(&self, name: impl Into<String>) -> CreateImage<'_> {
+    pub fn create_image(&self, name: impl Into<String>) -> CreateImage {
         CreateImage {
-            proxy: self,
+            proxy: self.clone(),
             name: name.into(),
             filename: None,
             data: std::sync::Mutex::new(None),
@@ -655,8 +660,7 @@ impl ImageProxy {
             min_ram: None,
             protected: false,
             os_hidden: false,
-            wait: false,
-            timeout: Duration::from_secs(3600),
+            wait: None,
             validate_checksum: false,
             use_import: false,
             selection: StoreSelection::default(),
@@ -665,4 +669,29 @@ impl ImageProxy {
             digests: vec![Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512],
         }
     }
+    /// `upload_image(container_format, disk_format, data, **attrs)`: creates an image and
+    /// uploads `data` in one call (a [`CreateImage`] with data set; the name is required
+    /// here, as `create_image`'s first argument).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use openstack_image::{ContainerFormat, DiskFormat};
+    /// let img = image
+    ///     .upload_image("tiny", ContainerFormat::Bare, DiskFormat::Raw, b"0123".to_vec())
+    ///     .await?;
+    /// # let _ = img; Ok(()) }
+    /// ```
+    pub fn upload_image(
+        &self,
+        name: impl Into<String>,
+        container_format: crate::types::ContainerFormat,
+        disk_format: crate::types::DiskFormat,
+        data: impl Into<ImageData>,
+    ) -> CreateImage {
+        self.create_image(name)
+            .container_format(container_format)
+            .disk_format(disk_format)
+            .data(data)
+    }
+
 }

@@ -1,14 +1,15 @@
 //! Interoperable image import: `import_image` and a waiter reporting the per-store outcome.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
+use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
+use futures_util::TryStreamExt;
 use http::Method;
 use openstack_auth::{Error, Result};
-use openstack_resource::{PreparedRequest, encode_segment};
+use openstack_resource::{PreparedRequest, WaitOptions, encode_segment};
 use serde_json::{Value, json};
 
+use crate::call::{Built, Call};
 use crate::proxy::{IdRef, ImageProxy};
 use crate::types::{Image, ImageStatus, Task, TaskStatus};
 
@@ -95,6 +96,7 @@ impl StoreSelection {
 
 /// The result of an import: which stores got the data.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ImportOutcome {
     /// The image after the import.
     pub image: Image,
@@ -106,17 +108,28 @@ pub struct ImportOutcome {
     pub task: Option<Task>,
 }
 
+/// Typestate of [`ImportImage`]: return once Glance accepted the import.
+#[derive(Debug)]
+pub struct Accepted(());
+
+/// Typestate of [`ImportImage`]: wait for the import to end.
+#[derive(Debug)]
+pub struct Waited(WaitOptions);
+
 /// `import_image(...)` being configured; `.await` it.
-#[must_use]
-pub struct ImportImage<'a> {
-    proxy: &'a ImageProxy,
+///
+/// Awaited as it is, it returns `()` once Glance accepted the import; after
+/// [`ImportImage::wait`] it returns the [`ImportOutcome`] once the import ended.
+#[must_use = "nothing is imported until it is awaited"]
+pub struct ImportImage<W = Accepted> {
+    proxy: ImageProxy,
     image_id: String,
     method: ImportMethod,
     selection: StoreSelection,
-    wait: Option<Duration>,
+    wait: W,
 }
 
-impl std::fmt::Debug for ImportImage<'_> {
+impl<W> std::fmt::Debug for ImportImage<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImportImage")
             .field("image_id", &self.image_id)
@@ -125,7 +138,7 @@ impl std::fmt::Debug for ImportImage<'_> {
     }
 }
 
-impl ImportImage<'_> {
+impl<W> ImportImage<W> {
     /// `store=`: one target store.
     pub fn store(mut self, store: impl IdRef) -> Self {
         self.selection.stores = vec![store.id_ref().to_string()];
@@ -156,54 +169,73 @@ impl ImportImage<'_> {
         self
     }
 
-    /// Waits for the import to finish (up to `timeout`) and reports per-store outcome;
-    /// without it the call returns once Glance accepted the import.
-    pub fn wait(mut self, timeout: Duration) -> Self {
-        self.wait = Some(timeout);
-        self
+    /// Waits for the import to end and reports the per-store outcome (without it the call
+    /// returns once Glance accepted the import).
+    pub fn wait(self, options: WaitOptions) -> ImportImage<Waited> {
+        ImportImage {
+            proxy: self.proxy,
+            image_id: self.image_id,
+            method: self.method,
+            selection: self.selection,
+            wait: Waited(options),
+        }
     }
 
-    async fn run(self) -> Result<Option<ImportOutcome>> {
-        let proxy = self.proxy;
-        proxy.require("import_image", 2, 6).await?;
-        let method_body = self.method.body()?;
+    /// Validates, then `POST /v2/images/{id}/import`.
+    async fn start(&self) -> Result<()> {
+        let proxy = &self.proxy;
+        let built = import_request(&self.image_id, &self.method, &self.selection)?;
         proxy.validate_import(self.method.name(), &self.selection).await?;
-        let mut body = json!({ "method": method_body });
-        if !self.selection.stores.is_empty() {
-            body["stores"] = json!(self.selection.stores);
-        }
-        if let Some(all) = self.selection.all_stores {
-            body["all_stores"] = json!(all);
-        }
-        if let Some(must) = self.selection.all_stores_must_succeed {
-            body["all_stores_must_succeed"] = json!(must);
-        }
-        let req = PreparedRequest::new(
-            Method::POST,
-            format!("/v2/images/{}/import", encode_segment(&self.image_id)),
-        )
-        .with_json(body);
         // A 4xx here (e.g. a filtered web-download URL) is an error, never swallowed.
-        proxy.send(req).await?;
-        match self.wait {
-            None => Ok(None),
-            Some(timeout) => proxy
-                .wait_for_import(
-                    &self.image_id,
-                    timeout,
-                    self.selection.all_stores_must_succeed != Some(false),
-                )
-                .await
-                .map(Some),
-        }
+        proxy.exec(built).await.map(drop)
     }
 }
 
-impl<'a> IntoFuture for ImportImage<'a> {
-    type Output = Result<Option<ImportOutcome>>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+/// `POST /v2/images/{id}/import` (API 2.6) with the method and the store choice.
+pub(crate) fn import_request(
+    image: &str,
+    method: &ImportMethod,
+    selection: &StoreSelection,
+) -> Result<Built> {
+    let mut body = json!({ "method": method.body()? });
+    if !selection.stores.is_empty() {
+        body["stores"] = json!(selection.stores);
+    }
+    if let Some(all) = selection.all_stores {
+        body["all_stores"] = json!(all);
+    }
+    if let Some(must) = selection.all_stores_must_succeed {
+        body["all_stores_must_succeed"] = json!(must);
+    }
+    let req = PreparedRequest::new(
+        Method::POST,
+        format!("/v2/images/{}/import", encode_segment(image)),
+    )
+    .with_json(body);
+    Ok(Built::new("import_image", req).needs(6))
+}
+
+impl IntoFuture for ImportImage<Accepted> {
+    type Output = Result<()>;
+    type IntoFuture = Call<()>;
+    fn into_future(self) -> Call<()> {
+        Call::new(async move { self.start().await })
+    }
+}
+
+impl IntoFuture for ImportImage<Waited> {
+    type Output = Result<ImportOutcome>;
+    type IntoFuture = Call<ImportOutcome>;
+    fn into_future(self) -> Call<ImportOutcome> {
+        Call::new(async move {
+            self.start().await?;
+            let must = self.selection.all_stores_must_succeed != Some(false);
+            self.proxy
+                .wait_for_import(&self.image_id)
+                .options(self.wait.0)
+                .all_stores_must_succeed(must)
+                .await
+        })
     }
 }
 
@@ -214,13 +246,27 @@ impl ImageProxy {
     /// Validated before sending: the method must be advertised by the server, the stores
     /// must exist and be writable, `stores` and `all_stores` are exclusive. Server errors
     /// (e.g. 400 for a URL the import filter refuses) are returned, never swallowed.
-    pub fn import_image(&self, image: impl IdRef, method: ImportMethod) -> ImportImage<'_> {
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use openstack_image::{ImportMethod, WaitOptions};
+    /// let method = ImportMethod::WebDownload { uri: "http://127.0.0.1:8089/cirros.img".into() };
+    /// image.import_image("5cfaff86-…", method.clone()).await?; // accepted
+    /// let done = image
+    ///     .import_image("5cfaff86-…", ImportMethod::CopyImage)
+    ///     .stores(["slow", "cold"])
+    ///     .wait(WaitOptions::default())
+    ///     .await?; // ended: per-store outcome
+    /// println!("now in {:?}", done.succeeded);
+    /// # Ok(()) }
+    /// ```
+    pub fn import_image(&self, image: impl IdRef, method: ImportMethod) -> ImportImage {
         ImportImage {
-            proxy: self,
+            proxy: self.clone(),
             image_id: image.id_ref().to_string(),
             method,
             selection: StoreSelection::default(),
-            wait: None,
+            wait: Accepted(()),
         }
     }
 
@@ -263,23 +309,67 @@ impl ImageProxy {
     /// Waits until an import finished: the image's import task ended (API 2.12) and no store
     /// is still being imported to. Reports which stores succeeded and failed.
     ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let outcome = image.wait_for_import("5cfaff86-…").all_stores_must_succeed(false).await?;
+    /// println!("failed for {:?}", outcome.failed);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
-    /// [`Error::Failed`] when the import task failed, or when a store failed and
-    /// `all_must_succeed`; [`Error::Timeout`] with the last state.
-    pub async fn wait_for_import(
-        &self,
-        image: impl IdRef,
-        timeout: Duration,
-        all_must_succeed: bool,
-    ) -> Result<ImportOutcome> {
-        let id = image.id_ref().to_string();
+    /// [`Error::Failed`] when the import task failed, or when a store failed and all had to
+    /// succeed (the default); [`Error::Timeout`] with the last state.
+    pub fn wait_for_import(&self, image: impl IdRef) -> WaitForImport {
+        WaitForImport {
+            proxy: self.clone(),
+            image: image.id_ref().to_string(),
+            options: WaitOptions::default()
+                .interval(Duration::from_millis(500))
+                .max_interval(Duration::from_secs(5))
+                .timeout(Duration::from_secs(3600)),
+            all_must_succeed: true,
+        }
+    }
+}
+
+/// `wait_for_import(image)` being configured; `.await` it.
+#[must_use = "nothing is waited for until it is awaited"]
+#[derive(Debug)]
+pub struct WaitForImport {
+    proxy: ImageProxy,
+    image: String,
+    options: WaitOptions,
+    all_must_succeed: bool,
+}
+
+impl WaitForImport {
+    /// How to poll (default: from 0.5 s growing to 5 s, for up to an hour).
+    pub fn options(mut self, options: WaitOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Whether a store that failed fails the wait (default true), as
+    /// `all_stores_must_succeed` does on the server.
+    pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
+        self.all_must_succeed = must;
+        self
+    }
+
+    async fn run(self) -> Result<ImportOutcome> {
+        let WaitForImport { proxy, image, options, all_must_succeed } = self;
+        let this = &proxy;
+        let id = image;
         let started = Instant::now();
-        let has_tasks = self.require("image_tasks", 2, 12).await.is_ok();
-        let mut interval = Duration::from_millis(500);
+        let has_tasks = this.require("image_tasks", 12).await.is_ok();
+        let mut interval = options.interval;
         loop {
-            let img = self.get_image(&id).await?;
-            let task =
-                if has_tasks { latest_import_task(self.image_tasks(&id).await?) } else { None };
+            let img = this.get_image(&id).await?;
+            let task = if has_tasks {
+                latest_import_task(this.image_tasks(&id).try_collect().await?)
+            } else {
+                None
+            };
             let task_done = task
                 .as_ref()
                 .is_none_or(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));
@@ -320,7 +410,7 @@ impl ImageProxy {
                     message: task.map(|t| t.message).unwrap_or_default(),
                 });
             }
-            if started.elapsed() + interval > timeout {
+            if started.elapsed() + interval > options.timeout {
                 return Err(Error::Timeout {
                     what: format!(
                         "import of image {id} (status {}, importing to [{}], task {})",
@@ -332,8 +422,17 @@ impl ImageProxy {
                 });
             }
             tokio::time::sleep(interval).await;
-            interval = (interval * 3 / 2).min(Duration::from_secs(5));
+            interval = interval.mul_f64(options.backoff.max(1.0)).min(options.max_interval);
         }
+    }
+}
+
+
+impl IntoFuture for WaitForImport {
+    type Output = Result<ImportOutcome>;
+    type IntoFuture = Call<ImportOutcome>;
+    fn into_future(self) -> Call<ImportOutcome> {
+        Call::new(self.run())
     }
 }
 

@@ -11,39 +11,70 @@
 //! Built on `openstack-auth` (session), `openstack-resource` (find/list/patch/waiters) and
 //! `openstack-transfer` (streaming bodies and digests).
 //!
+//! Every call has one shape: required ids positional (parent first), options as setters
+//! on a `#[must_use]` builder you `.await`, `_opt` variants where "missing is fine", and a
+//! stream for every collection. Every future is `'static` (it owns a clone of the proxy).
+//!
 //! ```no_run
 //! # async fn demo() -> openstack_auth::Result<()> {
 //! use futures_util::TryStreamExt;
 //! use openstack_auth::{CloudConfig, Session};
-//! use openstack_image::{DiskFormat, ImageProxy};
-//! use openstack_resource::Query;
+//! use openstack_image::{DiskFormat, ImageProxy, ImageQuery, ImageStatus, WaitOptions};
 //!
 //! let image = ImageProxy::new(Session::new(CloudConfig::from_cloud("mycloud")?)?);
-//! let img = image.create_image("cirros").filename("cirros.qcow2").disk_format(DiskFormat::Qcow2).wait(true).await?;
-//! let active: Vec<_> = image.images(&Query::new().param("status", "active")).try_collect().await?;
+//! let img = image
+//!     .create_image("cirros")
+//!     .filename("cirros.qcow2")
+//!     .disk_format(DiskFormat::Qcow2)
+//!     .wait(WaitOptions::default())
+//!     .await?;
+//! let active: Vec<_> =
+//!     image.images(&ImageQuery::new().status(ImageStatus::Active)).try_collect().await?;
 //! image.download_image(&img).to_path("copy.qcow2").await?; // verified, atomic
-//! image.delete_image(&img, None, false).await?;
+//! image.delete_image(&img).await?;
 //! # let _ = active; Ok(()) }
 //! ```
 
-pub mod create;
-pub mod data;
-pub mod import;
-pub mod metadef;
-pub mod proxy;
-pub mod types;
+mod cache;
+mod call;
+mod create;
+mod download;
+mod error;
+mod images;
+mod import;
+mod info;
+mod members;
+mod metadef;
+mod proxy;
+mod query;
+mod schemas;
+mod tasks;
+mod types;
+mod upload;
+mod wait;
 
+pub use call::{Call, Items};
 pub use create::CreateImage;
-pub use data::{DownloadImage, DownloadOutcome, ImageData};
-pub use import::{ImportImage, ImportMethod, ImportOutcome};
+pub use download::{DownloadImage, DownloadOutcome};
+pub use images::DeleteImage;
+pub use import::{Accepted, ImportImage, ImportMethod, ImportOutcome, WaitForImport, Waited};
+pub use info::{AddImageLocation, ListStores};
 pub use metadef::{
-    MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,
+    CreateMetadefTags, MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,
     MetadefResourceTypeAssociation, MetadefTag,
 };
+pub use openstack_resource::WaitOptions;
 pub use openstack_transfer::Algorithm;
 pub use proxy::{IdRef, ImageProxy};
+pub use query::{Compare, ImageQuery, SortDir};
+pub use schemas::SchemaName;
 pub use types::{
-    CacheTarget, CachedImage, ContainerFormat, DiskFormat, IMAGE_TYPED_FIELDS, Image, ImageCache,
-    ImageCreate, ImageStatus, ImportInfo, Location, Member, MemberStatus, Schema, Store, Task,
-    TaskStatus, Usage, UsageEntry, Visibility,
+    CacheTarget, CachedImage, ContainerFormat, DiskFormat, Image, ImageCache, ImageCreate,
+    ImageStatus, ImportInfo, Location, Member, MemberStatus, Schema, Store, Task, TaskStatus,
+    Usage, UsageEntry, Visibility,
 };
+pub use upload::ImageData;
+pub use wait::{WaitForDelete, WaitForStatus, WireStatus};
+
+#[cfg(test)]
+pub(crate) use proxy::test_proxy;

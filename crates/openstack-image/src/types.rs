@@ -317,7 +317,7 @@ pub struct Image {
 
 /// Every property of Glance's image schema that [`Image`] types as a field (the rest of an
 /// image's properties are free-form strings in [`Image::properties`]).
-pub const IMAGE_TYPED_FIELDS: &[&str] = &[
+pub(crate) const IMAGE_TYPED_FIELDS: &[&str] = &[
     "id",
     "name",
     "status",
@@ -346,7 +346,7 @@ pub const IMAGE_TYPED_FIELDS: &[&str] = &[
 ];
 
 /// Fields Glance owns; never part of an update.
-pub const IMAGE_READ_ONLY: &[&str] = &[
+pub(crate) const IMAGE_READ_ONLY: &[&str] = &[
     "id",
     "status",
     "checksum",
@@ -368,7 +368,7 @@ pub const IMAGE_READ_ONLY: &[&str] = &[
 ];
 
 /// Query parameters of `GET /v2/images`.
-pub const IMAGE_QUERY: &[&str] = &[
+pub(crate) const IMAGE_QUERY: &[&str] = &[
     "name",
     "id",
     "status",
@@ -435,6 +435,12 @@ impl HasStatus for Image {
 }
 
 impl Image {
+    /// The top-level keys this SDK decodes into typed fields; every other key of Glance's
+    /// image body lands in [`Image::properties`].
+    pub fn typed_fields() -> &'static [&'static str] {
+        IMAGE_TYPED_FIELDS
+    }
+
     /// A free-form property as a string.
     pub fn property(&self, key: &str) -> Option<&str> {
         self.properties.get(key).and_then(Value::as_str)
@@ -481,6 +487,7 @@ pub struct ImageCreate {
 
 /// A member of a shared image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Member {
     /// The member project's id.
     pub member_id: String,
@@ -497,6 +504,9 @@ pub struct Member {
     /// Its schema.
     #[serde(default)]
     pub schema: String,
+    /// Fields this SDK does not know yet (kept, and sent back as they came).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Resource for Member {
@@ -721,6 +731,7 @@ pub struct CachedImage {
 
 /// What `clear_cache` clears.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CacheTarget {
     /// Cached images.
     Cache,
@@ -729,6 +740,8 @@ pub enum CacheTarget {
     /// Both.
     Both,
 }
+
+crate::proxy::id_ref!(Image => id, Member => member_id, Task => id, Store => id);
 
 #[cfg(test)]
 mod tests {

@@ -31,8 +31,16 @@ pub struct ListOptions {
 /// A waiter's progress callback, called with the status after each poll.
 pub type PollCallback = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// How a waiter polls.
+/// How a waiter polls: one set of options for every waiter of the SDK.
+///
+/// ```
+/// use std::time::Duration;
+/// use openstack_resource::WaitOptions;
+/// let opts = WaitOptions::default().interval(Duration::from_secs(1)).timeout(Duration::from_secs(600));
+/// assert_eq!(opts.timeout, Duration::from_secs(600));
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct WaitOptions {
     /// First interval between polls (default 2 s).
     pub interval: Duration,
@@ -40,7 +48,7 @@ pub struct WaitOptions {
     pub backoff: f64,
     /// Longest interval (default 15 s).
     pub max_interval: Duration,
-    /// Give up after this long (default 120 s).
+    /// Give up after this long (default 120 s); never unbounded.
     pub timeout: Duration,
     /// Transient errors (transport, 5xx) tolerated while polling (default 3).
     pub transient_errors: u32,
@@ -74,13 +82,43 @@ impl WaitOptions {
     /// Polls every `interval` (no growth) for at most `timeout`: openstacksdk's
     /// `interval` / `wait` parameters.
     pub fn fixed(interval: Duration, timeout: Duration) -> Self {
-        WaitOptions {
-            interval,
-            backoff: 1.0,
-            max_interval: interval,
-            timeout,
-            ..WaitOptions::default()
-        }
+        WaitOptions::default().interval(interval).backoff(1.0).max_interval(interval).timeout(timeout)
+    }
+
+    /// The first interval between polls.
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self.max_interval = self.max_interval.max(interval);
+        self
+    }
+
+    /// How much the interval grows after each poll (1.0: fixed).
+    #[must_use]
+    pub fn backoff(mut self, factor: f64) -> Self {
+        self.backoff = factor.max(1.0);
+        self
+    }
+
+    /// The longest interval.
+    #[must_use]
+    pub fn max_interval(mut self, max: Duration) -> Self {
+        self.max_interval = max;
+        self
+    }
+
+    /// How long to wait in all.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many transient errors (transport, 5xx) polling tolerates.
+    #[must_use]
+    pub fn transient_errors(mut self, n: u32) -> Self {
+        self.transient_errors = n;
+        self
     }
 
     /// Sets the progress callback, called with the status after each poll.
@@ -141,7 +179,7 @@ pub fn decode<R: Resource>(v: Value) -> Result<R> {
 
 /// The next-page link of a list response: Glance's top-level `next`, Keystone's
 /// `links.next`, `<key>_links` with `rel: next`, or an RFC 8288 `Link` header.
-pub fn next_link(body: &Value, list_key: &str, headers: &HeaderMap) -> Option<String> {
+pub(crate) fn next_link(body: &Value, list_key: &str, headers: &HeaderMap) -> Option<String> {
     if let Some(s) = body.get("next").and_then(Value::as_str) {
         return Some(s.to_string());
     }
@@ -383,8 +421,9 @@ impl<R: List> Api<R> {
                     let req = PreparedRequest::new(http::Method::GET, path);
                     match send_json(&pager.session, R::SERVICE_TYPE, req).await {
                         Ok((headers, body)) => {
-                            let items = match body.get(R::LIST_KEY).and_then(Value::as_array) {
-                                Some(a) => a.clone(),
+                            let mut body = body;
+                            let items = match R::list_items(&mut body) {
+                                Some(a) => a,
                                 None => {
                                     return Some((
                                         Err(Error::Decode {

@@ -72,7 +72,7 @@ pub mod patch;
 pub mod request;
 pub mod resource;
 
-pub use api::{Api, ListOptions, WaitOptions, decode, next_link, send_json};
+pub use api::{Api, ListOptions, PollCallback, WaitOptions, decode, send_json};
 pub use openstack_auth::{Error, Result};
 pub use request::{PreparedRequest, Query, encode_segment};
 pub use resource::{Create, Delete, Get, HasStatus, List, Resource, Update, UpdateStrategy};

@@ -120,12 +120,18 @@ impl PreparedRequest {
     }
 
     /// Adds a header.
-    #[must_use]
-    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.insert(HeaderName::from_static(name), v);
-        }
-        self
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the name or value is not a valid header (a value
+    /// with a line break, say): never dropped silently.
+    pub fn with_header(mut self, name: &str, value: &str) -> Result<Self> {
+        let invalid = |what: &str| {
+            Error::InvalidArgument(format!("invalid header {what} for {name:?}: {value:?}"))
+        };
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("name"))?;
+        let value = HeaderValue::from_str(value).map_err(|_| invalid("value"))?;
+        self.headers.insert(name, value);
+        Ok(self)
     }
 
     /// Converts into an `http::Request` for the session.
@@ -196,20 +202,14 @@ pub fn delete<R: Delete>(parent: &R::Parent, id: &str) -> PreparedRequest {
 /// # Errors
 /// [`Error::InvalidArgument`] when a read-only field was changed or the ids differ.
 pub fn update<R: Update>(parent: &R::Parent, old: &R, new: &R) -> Result<Option<PreparedRequest>> {
-    if old.id() != new.id() {
-        return Err(Error::InvalidArgument(format!(
-            "cannot update {} {} into another one ({})",
-            R::KIND,
-            old.id(),
-            new.id()
-        )));
-    }
     let ser = |r: &R| {
         serde_json::to_value(r)
             .map_err(|e| Error::InvalidArgument(format!("cannot serialise the {}: {e}", R::KIND)))
     };
     let (o, n) = (ser(old)?, ser(new)?);
-    let path = format!("{}/{}", R::base_path(parent), encode_segment(new.id()));
+    // The resource being updated is the old one: a rename (where the name is the id, as for
+    // metadefs) is addressed by the old name.
+    let path = format!("{}/{}", R::base_path(parent), encode_segment(old.id()));
     Ok(match R::UPDATE {
         UpdateStrategy::JsonPatch(media_type) => {
             let ops = patch::diff(&o, &n, R::READ_ONLY)?;
@@ -218,7 +218,7 @@ pub fn update<R: Update>(parent: &R::Parent, old: &R, new: &R) -> Result<Option<
             }
             Some(
                 PreparedRequest::new(Method::PATCH, path)
-                    .with_header("content-type", media_type)
+                    .with_header("content-type", media_type)?
                     .with_json(Value::Array(ops)),
             )
         }
@@ -233,18 +233,29 @@ pub fn update<R: Update>(parent: &R::Parent, old: &R, new: &R) -> Result<Option<
             )
         }
         UpdateStrategy::Put => {
-            let mut body = n;
-            if let Value::Object(m) = &mut body {
-                for k in R::READ_ONLY {
-                    m.remove(*k);
-                }
+            if let Some(k) = R::READ_ONLY.iter().find(|k| o.get(**k) != n.get(**k)) {
+                return Err(Error::InvalidArgument(format!(
+                    "{k:?} of a {} is read-only; it cannot be updated",
+                    R::KIND
+                )));
             }
-            if o == body {
+            // Compare like with like: both without the fields the server owns.
+            let (o, n) = (strip_read_only::<R>(o), strip_read_only::<R>(n));
+            if o == n {
                 return Ok(None);
             }
-            Some(PreparedRequest::new(Method::PUT, path).with_json(wrap::<R>(body)))
+            Some(PreparedRequest::new(Method::PUT, path).with_json(wrap::<R>(n)))
         }
     })
+}
+
+fn strip_read_only<R: Resource>(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        for k in R::READ_ONLY {
+            m.remove(*k);
+        }
+    }
+    v
 }
 
 #[cfg(test)]
@@ -322,7 +333,16 @@ mod tests {
         assert!(update::<Thing>(&"p".into(), &thing("a"), &thing("a")).unwrap().is_none());
         let mut other = thing("a");
         other.id = "zzz".into();
-        assert!(update::<Thing>(&"p".into(), &thing("a"), &other).is_err());
+        assert!(update::<Thing>(&"p".into(), &thing("a"), &other).is_err(), "id is read-only");
+    }
+
+    #[test]
+    fn invalid_header_values_are_errors() {
+        let r = PreparedRequest::new(Method::GET, "/x");
+        assert!(r.clone().with_header("x-ok", "v").is_ok());
+        let err = r.clone().with_header("x-bad", "a\r\nb").unwrap_err();
+        assert!(err.to_string().contains("x-bad"), "{err}");
+        assert!(r.with_header("bad name", "v").is_err());
     }
 
     #[test]

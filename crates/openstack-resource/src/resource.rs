@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 
 /// How an update is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UpdateStrategy {
     /// `PATCH` with an RFC 6902 JSON patch, with this media type (Glance:
     /// `application/openstack-images-v2.1-json-patch`).
@@ -76,6 +77,13 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
     /// The resource's name, if it has one.
     fn name(&self) -> Option<&str> {
         None
+    }
+
+    /// The items of one list response: by default the array under [`Resource::LIST_KEY`].
+    /// Override it for services that answer otherwise (Glance's metadef properties come as a
+    /// map keyed by name). `None` means the response is not a list of `Self`.
+    fn list_items(body: &mut serde_json::Value) -> Option<Vec<serde_json::Value>> {
+        body.get_mut(Self::LIST_KEY)?.as_array_mut().map(std::mem::take)
     }
 
     /// Extra query parameters `find` adds when listing by name (e.g. to include hidden ones).

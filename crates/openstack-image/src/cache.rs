@@ -1,0 +1,123 @@
+//! The image cache (API 2.14; admin by default).
+
+use http::Method;
+use openstack_auth::Result;
+use openstack_resource::{PreparedRequest, encode_segment};
+
+use crate::call::{Built, Call, json, unit};
+use crate::proxy::{IdRef, ImageProxy};
+use crate::types::{CacheTarget, ImageCache};
+
+/// `GET /v2/cache`.
+pub(crate) fn get_request() -> Built {
+    Built::new("get_image_cache", PreparedRequest::new(Method::GET, "/v2/cache")).needs(14)
+}
+
+/// `PUT /v2/cache/{id}` (queue) or `DELETE /v2/cache/{id}`.
+pub(crate) fn image_request(what: &'static str, method: Method, image: &str) -> Built {
+    Built::new(what, PreparedRequest::new(method, format!("/v2/cache/{}", encode_segment(image))))
+        .needs(14)
+}
+
+/// `DELETE /v2/cache` with `x-image-cache-clear-target` (none clears both).
+pub(crate) fn clear_request(target: CacheTarget) -> Result<Built> {
+    let req = PreparedRequest::new(Method::DELETE, "/v2/cache");
+    let req = match target {
+        CacheTarget::Cache => req.with_header("x-image-cache-clear-target", "cache")?,
+        CacheTarget::Queue => req.with_header("x-image-cache-clear-target", "queue")?,
+        CacheTarget::Both => req,
+    };
+    Ok(Built::new("clear_cache", req).needs(14))
+}
+
+impl ImageProxy {
+    /// `get_image_cache()`: cached and queued images (a snapshot of the whole cache).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let cache = image.get_image_cache().await?;
+    /// println!("{} cached, {} queued", cache.cached_images.len(), cache.queued_images.len());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`openstack_auth::Error::Unsupported`] below API 2.14; 403 for non-admins.
+    pub fn get_image_cache(&self) -> Call<ImageCache> {
+        self.call(Ok(get_request()), json("get_image_cache"))
+    }
+
+    /// `queue_image(image_id)`: queue an image for caching.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// image.queue_image("5cfaff86-…").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`openstack_auth::Error::NotFound`] for an unknown image;
+    /// [`openstack_auth::Error::Unsupported`] below 2.14.
+    pub fn queue_image(&self, image: impl IdRef) -> Call<()> {
+        self.call(Ok(image_request("queue_image", Method::PUT, image.id_ref())), unit)
+    }
+
+    /// `cache_delete_image(image, ignore_missing=False)`: drop one image from the cache (an
+    /// id or an `&Image`; the id goes into the URL).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// image.cache_delete_image("5cfaff86-…").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`openstack_auth::Error::NotFound`] when it is not cached;
+    /// [`openstack_auth::Error::Unsupported`] below 2.14.
+    pub fn cache_delete_image(&self, image: impl IdRef) -> Call<()> {
+        self.call(Ok(image_request("cache_delete_image", Method::DELETE, image.id_ref())), unit)
+    }
+
+    /// `cache_delete_image(image, ignore_missing=True)`: `None` when it was not cached.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// image.cache_delete_image_opt("5cfaff86-…").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Errors other than not-found.
+    pub fn cache_delete_image_opt(&self, image: impl IdRef) -> Call<Option<()>> {
+        self.call_opt(Ok(image_request("cache_delete_image", Method::DELETE, image.id_ref())), unit)
+    }
+
+    /// `clear_cache(target)`: empty the cache, the queue, or both.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use openstack_image::CacheTarget;
+    /// image.clear_cache(CacheTarget::Both).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`openstack_auth::Error::Unsupported`] below 2.14; 403 for non-admins.
+    pub fn clear_cache(&self, target: CacheTarget) -> Call<()> {
+        self.call(clear_request(target), unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_requests() {
+        let b = clear_request(CacheTarget::Queue).unwrap();
+        assert_eq!(b.http.headers["x-image-cache-clear-target"], "queue");
+        assert!(clear_request(CacheTarget::Both).unwrap().http.headers.is_empty());
+        let b = image_request("queue_image", Method::PUT, "a b");
+        assert_eq!((b.http.path.as_str(), b.needs), ("/v2/cache/a%20b", Some(openstack_auth::ApiVersion::new(2, 14))));
+        assert_eq!(get_request().http.path, "/v2/cache");
+    }
+}

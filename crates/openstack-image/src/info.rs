@@ -1,0 +1,226 @@
+//! Stores, import methods, quota usage and image locations (`/v2/info/*`, locations).
+
+use std::future::IntoFuture;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use http::Method;
+use openstack_auth::Result;
+use openstack_resource::{PreparedRequest, encode_segment};
+use serde_json::{Value, json};
+
+use crate::call::{Built, Call, Items, json, unit};
+use crate::proxy::{IdRef, ImageProxy};
+use crate::types::{ImportInfo, Location, Store, Usage};
+
+/// `GET /v2/info/stores` (API 2.8) or `/v2/info/stores/detail` (API 2.15).
+pub(crate) fn stores_request(details: bool) -> Built {
+    if details {
+        Built::new("stores(details)", PreparedRequest::new(Method::GET, "/v2/info/stores/detail"))
+            .needs(15)
+    } else {
+        Built::new("stores", PreparedRequest::new(Method::GET, "/v2/info/stores")).needs(8)
+    }
+}
+
+/// `POST /v2/images/{id}/locations` (API 2.17).
+pub(crate) fn add_location_request(image: &str, url: &str, validation: Option<&Value>) -> Built {
+    let mut body = json!({ "url": url });
+    if let Some(v) = validation {
+        body["validation_data"] = v.clone();
+    }
+    Built::new(
+        "add_image_location",
+        PreparedRequest::new(Method::POST, locations_path(image)).with_json(body),
+    )
+    .needs(17)
+}
+
+fn locations_path(image: &str) -> String {
+    format!("/v2/images/{}/locations", encode_segment(image))
+}
+
+impl ImageProxy {
+    /// `stores(details=False)`: the storage backends (multi-store clouds; API 2.8), as a
+    /// stream; [`ListStores::details`] asks for their details (API 2.15, admin by default).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let stores: Vec<_> = image.stores().try_collect().await?;
+    /// let detailed: Vec<_> = image.stores().details(true).try_collect().await?;
+    /// # let _ = (stores, detailed); Ok(()) }
+    /// ```
+    pub fn stores(&self) -> ListStores {
+        ListStores { proxy: Some(self.clone()), details: false, items: None }
+    }
+
+    /// `get_import_info()`: the advertised import methods (API 2.6).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let info = image.get_import_info().await?;
+    /// println!("{:?}", info.import_methods);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Server errors.
+    pub fn get_import_info(&self) -> Call<ImportInfo> {
+        let b = Built::new("get_import_info", PreparedRequest::new(Method::GET, "/v2/info/import"))
+            .needs(6);
+        self.call(Ok(b), json("get_import_info"))
+    }
+
+    /// Quota usage (`GET /v2/info/usage`, API 2.13); empty without unified limits.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let usage = image.get_usage().await?;
+    /// # let _ = usage; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Server errors.
+    pub fn get_usage(&self) -> Call<Usage> {
+        let b = Built::new("get_usage", PreparedRequest::new(Method::GET, "/v2/info/usage"))
+            .needs(13);
+        self.call(Ok(b), json("get_usage"))
+    }
+
+    /// Adds a location to a queued image (`POST /v2/images/{id}/locations`, API 2.17).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// image.add_image_location("5cfaff86-…", "http://127.0.0.1:8089/cirros.img").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Server errors (403 unless an http store is enabled; 409 unless the image is queued).
+    pub fn add_image_location(&self, image: impl IdRef, url: &str) -> AddImageLocation {
+        AddImageLocation {
+            proxy: self.clone(),
+            image: image.id_ref().to_string(),
+            url: url.to_string(),
+            validation_data: None,
+        }
+    }
+
+    /// An image's locations (`GET /v2/images/{id}/locations`, API 2.17; admin/service), as
+    /// a stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let locations: Vec<_> = image.image_locations("5cfaff86-…").try_collect().await?;
+    /// # let _ = locations; Ok(()) }
+    /// ```
+    pub fn image_locations(&self, image: impl IdRef) -> Items<Location> {
+        let proxy = self.clone();
+        let b = Built::new(
+            "image_locations",
+            PreparedRequest::new(Method::GET, locations_path(image.id_ref())),
+        )
+        .needs(17);
+        // Glance answers a bare array.
+        let page = async move {
+            let v = proxy.exec(b).await?;
+            let items: Vec<Location> = json("image_locations")(v)?;
+            Ok::<_, openstack_auth::Error>(futures_util::stream::iter(items.into_iter().map(Ok)))
+        };
+        Box::pin(futures_util::TryStreamExt::try_flatten(futures_util::stream::once(page)))
+    }
+}
+
+/// `stores(..)`: a stream of the cloud's stores; set options before the first poll.
+#[must_use = "a stream does nothing until polled"]
+pub struct ListStores {
+    proxy: Option<ImageProxy>,
+    details: bool,
+    items: Option<Items<Store>>,
+}
+
+impl std::fmt::Debug for ListStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListStores").field("details", &self.details).finish_non_exhaustive()
+    }
+}
+
+impl ListStores {
+    /// `details=`: each store's type, weight and properties (API 2.15; admin by default).
+    pub fn details(mut self, details: bool) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// The stream, boxed like every other collection ([`Items`]).
+    pub fn into_stream(mut self) -> Items<Store> {
+        self.start();
+        self.items.take().unwrap_or_else(|| Box::pin(futures_util::stream::empty()))
+    }
+
+    fn start(&mut self) {
+        if let Some(proxy) = self.proxy.take() {
+            self.items = Some(proxy.one_page(Ok(stores_request(self.details)), "stores"));
+        }
+    }
+}
+
+impl Stream for ListStores {
+    type Item = Result<Store>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.start();
+        match self.items.as_mut() {
+            Some(items) => items.as_mut().poll_next(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// `add_image_location(image, url)` being configured; `.await` it.
+#[must_use = "nothing is sent until it is awaited"]
+#[derive(Debug)]
+pub struct AddImageLocation {
+    proxy: ImageProxy,
+    image: String,
+    url: String,
+    validation_data: Option<Value>,
+}
+
+impl AddImageLocation {
+    /// `validation_data=`: the data's `os_hash_algo` / `os_hash_value` for Glance to check.
+    pub fn validation_data(mut self, data: Value) -> Self {
+        self.validation_data = Some(data);
+        self
+    }
+}
+
+impl IntoFuture for AddImageLocation {
+    type Output = Result<()>;
+    type IntoFuture = Call<()>;
+    fn into_future(self) -> Call<()> {
+        let b = add_location_request(&self.image, &self.url, self.validation_data.as_ref());
+        self.proxy.call(Ok(b), unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_gates() {
+        assert_eq!(stores_request(false).needs, Some(openstack_auth::ApiVersion::new(2, 8)));
+        let d = stores_request(true);
+        assert_eq!((d.http.path.as_str(), d.needs), ("/v2/info/stores/detail", Some(openstack_auth::ApiVersion::new(2, 15))));
+    }
+
+    #[test]
+    fn location_body() {
+        let b = add_location_request("i", "http://x/y", Some(&json!({"os_hash_algo": "sha512"})));
+        assert_eq!(b.http.path, "/v2/images/i/locations");
+        assert_eq!(b.http.json, Some(json!({"url": "http://x/y", "validation_data": {"os_hash_algo": "sha512"}})));
+    }
+}

@@ -1,0 +1,171 @@
+//! Image members: sharing an image with other projects. Every call takes the image first,
+//! then the member.
+
+use futures_util::StreamExt;
+use http::Method;
+use openstack_auth::Error;
+use openstack_resource::{ListOptions, PreparedRequest, Query, encode_segment};
+use serde_json::json;
+
+use crate::call::{Built, Call, Items, json};
+use crate::proxy::{IdRef, ImageProxy};
+use crate::types::{Member, MemberStatus};
+
+/// `PUT /v2/images/{image}/members/{member}` with the new status.
+pub(crate) fn update_request(image: &str, member: &str, status: &MemberStatus) -> Built {
+    Built::new(
+        "update_member",
+        PreparedRequest::new(
+            Method::PUT,
+            format!("/v2/images/{}/members/{}", encode_segment(image), encode_segment(member)),
+        )
+        .with_json(json!({ "status": status.as_str() })),
+    )
+}
+
+impl ImageProxy {
+    /// `add_member(image, member=project_id)`: shares an image with a project.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let m = image.add_member("5cfaff86-…", "project-id").await?;
+    /// # let _ = m; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Server errors (e.g. 403 for a public image, 409 when already a member).
+    pub fn add_member(&self, image: impl IdRef, member: impl IdRef) -> Call<Member> {
+        let api = self.api::<Member>(image.id_ref().to_string());
+        let body = json!({ "member": member.id_ref() });
+        Call::new(async move { api.create(&body).await })
+    }
+
+    /// `remove_member(member, image, ignore_missing=False)`, image first.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// image.remove_member("5cfaff86-…", "project-id").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the project is not a member.
+    pub fn remove_member(&self, image: impl IdRef, member: impl IdRef) -> Call<()> {
+        let api = self.api::<Member>(image.id_ref().to_string());
+        let member = member.id_ref().to_string();
+        Call::new(async move { api.delete(&member).await })
+    }
+
+    /// `remove_member(member, image, ignore_missing=True)`: `None` when it was no member.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let removed = image.remove_member_opt("5cfaff86-…", "project-id").await?.is_some();
+    /// # let _ = removed; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Errors other than not-found.
+    pub fn remove_member_opt(&self, image: impl IdRef, member: impl IdRef) -> Call<Option<()>> {
+        let api = self.api::<Member>(image.id_ref().to_string());
+        let member = member.id_ref().to_string();
+        Call::new(async move { Ok(api.delete_opt(&member).await?.then_some(())) })
+    }
+
+    /// `get_member(member, image)`, image first.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let m = image.get_member("5cfaff86-…", "project-id").await?;
+    /// # let _ = m; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    pub fn get_member(&self, image: impl IdRef, member: impl IdRef) -> Call<Member> {
+        let api = self.api::<Member>(image.id_ref().to_string());
+        let member = member.id_ref().to_string();
+        Call::new(async move { api.get(&member).await })
+    }
+
+    /// `find_member(name_or_id, image, ignore_missing=False)`, image first: members have no
+    /// names, so by id.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let m = image.find_member("5cfaff86-…", "project-id").await?;
+    /// # let _ = m; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ResourceNotFound`] when the project is not a member.
+    pub fn find_member(&self, image: impl IdRef, member: impl IdRef) -> Call<Member> {
+        let find = self.find_member_opt(image, &member);
+        let name = member.id_ref().to_string();
+        Call::new(async move { find.await?.ok_or(Error::ResourceNotFound { kind: "member", name }) })
+    }
+
+    /// `find_member(name_or_id, image, ignore_missing=True)`: `None` when not a member.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let maybe = image.find_member_opt("5cfaff86-…", "project-id").await?;
+    /// # let _ = maybe; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Errors other than not-found.
+    pub fn find_member_opt(&self, image: impl IdRef, member: impl IdRef) -> Call<Option<Member>> {
+        let api = self.api::<Member>(image.id_ref().to_string());
+        let member = member.id_ref().to_string();
+        Call::new(async move { api.get_opt(&member).await })
+    }
+
+    /// `members(image, **query)`: the image's members, as a stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let members: Vec<_> = image.members("5cfaff86-…").try_collect().await?;
+    /// # let _ = members; Ok(()) }
+    /// ```
+    pub fn members(&self, image: impl IdRef) -> Items<Member> {
+        self.api::<Member>(image.id_ref().to_string())
+            .list(&Query::new(), &ListOptions::default())
+            .boxed()
+    }
+
+    /// `update_member(member, image, status=...)`, image first: the member project accepts
+    /// or rejects the share.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use openstack_image::MemberStatus;
+    /// image.update_member("5cfaff86-…", "my-project-id", MemberStatus::Accepted).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Server errors (only the member project may change its status).
+    pub fn update_member(
+        &self,
+        image: impl IdRef,
+        member: impl IdRef,
+        status: MemberStatus,
+    ) -> Call<Member> {
+        self.call(Ok(update_request(image.id_ref(), member.id_ref(), &status)), json("update_member"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_member_request() {
+        let b = update_request("img 1", "proj/2", &MemberStatus::Rejected);
+        assert_eq!(b.http.method, Method::PUT);
+        assert_eq!(b.http.path, "/v2/images/img%201/members/proj%2F2");
+        assert_eq!(b.http.json, Some(json!({"status": "rejected"})));
+    }
+}

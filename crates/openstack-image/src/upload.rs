@@ -1,0 +1,307 @@
+//! Uploads: the data sources (`ImageData`) and `PUT /file` / `PUT /stage` with digests
+//! computed in flight.
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Method, Request};
+use http_body_util::BodyExt;
+use openstack_auth::body::BodyFactory;
+use openstack_auth::{Error, RequestBody, Result};
+use openstack_resource::encode_segment;
+use openstack_transfer::{Algorithm, Digests, TransferError, UploadBody, UploadOptions};
+use tokio::io::AsyncRead;
+
+use crate::call::Call;
+use crate::error::transfer_error;
+use crate::proxy::{IdRef, ImageProxy, SERVICE};
+use crate::types::Image;
+
+
+/// Image data to upload: a file path, an open file, bytes in memory, a reader or a stream.
+pub enum ImageData {
+    /// A file (streamed, never read into memory; its size is announced).
+    Path(PathBuf),
+    /// An open file, from its cursor to its end (read by offset: the cursor never moves,
+    /// and a retry can read it again). `From<std::fs::File>`; a `tokio::fs::File` converts
+    /// with `into_std().await`.
+    File(Arc<std::fs::File>),
+    /// Bytes in memory (sent in slices without copying).
+    Bytes(Bytes),
+    /// Any reader; `length` is announced and enforced when given.
+    Reader {
+        /// The reader.
+        reader: Pin<Box<dyn AsyncRead + Send>>,
+        /// Its length, if known.
+        length: Option<u64>,
+    },
+    /// A stream of chunks.
+    Stream {
+        /// The stream.
+        stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+        /// Its length, if known.
+        length: Option<u64>,
+    },
+}
+
+impl std::fmt::Debug for ImageData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImageData::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            ImageData::File(file) => f.debug_tuple("File").field(file).finish(),
+            ImageData::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            ImageData::Reader { length, .. } => write!(f, "Reader(length {length:?})"),
+            ImageData::Stream { length, .. } => write!(f, "Stream(length {length:?})"),
+        }
+    }
+}
+
+impl ImageData {
+    /// Data from a reader.
+    pub fn reader(reader: impl AsyncRead + Send + 'static, length: Option<u64>) -> Self {
+        ImageData::Reader { reader: Box::pin(reader), length }
+    }
+
+    /// Data from a stream of chunks.
+    pub fn stream(
+        stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+        length: Option<u64>,
+    ) -> Self {
+        ImageData::Stream { stream: Box::pin(stream), length }
+    }
+}
+
+impl From<Bytes> for ImageData {
+    fn from(b: Bytes) -> Self {
+        ImageData::Bytes(b)
+    }
+}
+impl From<Vec<u8>> for ImageData {
+    fn from(b: Vec<u8>) -> Self {
+        ImageData::Bytes(b.into())
+    }
+}
+impl From<&'static [u8]> for ImageData {
+    fn from(b: &'static [u8]) -> Self {
+        ImageData::Bytes(Bytes::from_static(b))
+    }
+}
+impl From<String> for ImageData {
+    fn from(s: String) -> Self {
+        ImageData::Bytes(s.into())
+    }
+}
+impl From<&Path> for ImageData {
+    fn from(p: &Path) -> Self {
+        ImageData::Path(p.to_path_buf())
+    }
+}
+impl From<std::fs::File> for ImageData {
+    fn from(f: std::fs::File) -> Self {
+        ImageData::File(Arc::new(f))
+    }
+}
+impl From<Arc<std::fs::File>> for ImageData {
+    fn from(f: Arc<std::fs::File>) -> Self {
+        ImageData::File(f)
+    }
+}
+impl From<PathBuf> for ImageData {
+    fn from(p: PathBuf) -> Self {
+        ImageData::Path(p)
+    }
+}
+
+/// Where an open file's upload starts (its cursor) and how many bytes follow; refuses
+/// anything but a regular file, before any request.
+pub(crate) fn open_file_span(file: &std::fs::File) -> Result<(u64, u64)> {
+    use std::io::Seek;
+    let io = |e: std::io::Error| Error::Io { path: "open file".into(), message: e.to_string() };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::Io { path: "open file".into(), message: "not a regular file".into() });
+    }
+    let offset = { file }.stream_position().map_err(io)?;
+    Ok((offset, meta.len().saturating_sub(offset)))
+}
+
+/// Where the digests of an upload come from: its one body, or the last attempt's.
+enum Digested {
+    Once(openstack_transfer::HashResults),
+    Slot(Arc<Mutex<Option<openstack_transfer::HashResults>>>),
+}
+
+/// A file an upload can read again for a retry.
+#[derive(Clone)]
+pub(crate) enum FileSource {
+    Path(PathBuf),
+    Open { file: Arc<std::fs::File>, offset: u64 },
+}
+
+impl FileSource {
+    /// A fresh body (and hashers) reading the file from its start (or offset).
+    pub(crate) fn body(
+        &self,
+        options: &UploadOptions,
+    ) -> std::result::Result<(UploadBody, openstack_transfer::HashResults), TransferError> {
+        match self {
+            FileSource::Path(p) => UploadBody::from_path_blocking(p, options),
+            FileSource::Open { file, offset } => {
+                UploadBody::from_file_at(file.clone(), *offset, options)
+            }
+        }
+    }
+
+    pub(crate) fn name(&self) -> String {
+        match self {
+            FileSource::Path(p) => p.display().to_string(),
+            FileSource::Open { .. } => "open file".into(),
+        }
+    }
+}
+
+/// Upload data checked and ready to send.
+pub(crate) enum PreparedUpload {
+    /// A readable regular file: read (with fresh hashers) only when a request sends it, so a
+    /// retry can read it again.
+    File { source: FileSource, length: u64, options: UploadOptions },
+    /// Any other source: one body, sent once.
+    OneShot { body: Box<UploadBody>, digests: openstack_transfer::HashResults },
+}
+
+impl ImageProxy {
+    /// Opens the data (checking a file exists and is readable) before anything is sent.
+    pub(crate) async fn prepare_upload(
+        &self,
+        data: ImageData,
+        options: &UploadOptions,
+    ) -> Result<PreparedUpload> {
+        let (body, digests) = match data {
+            ImageData::Path(path) => {
+                let io = |e: std::io::Error| Error::Io {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                };
+                let meta =
+                    tokio::fs::File::open(&path).await.map_err(io)?.metadata().await.map_err(io)?;
+                if !meta.is_file() {
+                    return Err(Error::Io {
+                        path: path.display().to_string(),
+                        message: "not a regular file".into(),
+                    });
+                }
+                return Ok(PreparedUpload::File {
+                    source: FileSource::Path(path),
+                    length: meta.len(),
+                    options: options.clone(),
+                });
+            }
+            ImageData::File(file) => {
+                let (offset, length) = open_file_span(&file)?;
+                return Ok(PreparedUpload::File {
+                    source: FileSource::Open { file, offset },
+                    length,
+                    options: options.clone(),
+                });
+            }
+            ImageData::Bytes(b) => UploadBody::from_bytes(b, options),
+            ImageData::Reader { reader, length } => {
+                UploadBody::from_reader(reader, length, options)
+            }
+            ImageData::Stream { stream, length } => {
+                UploadBody::from_stream(stream, length, options)
+            }
+        };
+        Ok(PreparedUpload::OneShot { body: Box::new(body), digests })
+    }
+
+    /// `PUT /v2/images/{id}/{file|stage}` with a hashing body; returns the digests.
+    pub(crate) async fn put_data(
+        &self,
+        image_id: &str,
+        target: &str,
+        upload: PreparedUpload,
+        store: Option<&str>,
+    ) -> Result<Digests> {
+        let path = format!("/v2/images/{}/{target}", encode_segment(image_id));
+        let length = match &upload {
+            PreparedUpload::File { length, .. } => Some(*length),
+            PreparedUpload::OneShot { body, .. } => body.length(),
+        };
+        let mut req = Request::builder()
+            .method(Method::PUT)
+            .uri(&path)
+            .header(CONTENT_TYPE, "application/octet-stream");
+        if let Some(len) = length {
+            req = req.header(CONTENT_LENGTH, len);
+            if target == "stage" {
+                req = req.header("x-openstack-image-size", len);
+            }
+        }
+        if let Some(s) = store {
+            req = req.header("x-image-meta-store", s);
+        }
+        // A file can be reopened, so its upload may be retried (each attempt with fresh
+        // hashers; the digests of the attempt that succeeded count). Any other source is sent
+        // once: a consumed stream is never replayed.
+        let (body, digests) = match upload {
+            PreparedUpload::File { source, options, .. } => {
+                let slot = Arc::new(Mutex::new(None));
+                let attempts = slot.clone();
+                let factory: BodyFactory = Arc::new(move || {
+                    let (body, digests) = source.body(&options)?;
+                    *attempts.lock().expect("digest slot") = Some(digests);
+                    Ok(body.map_err(Into::into).boxed_unsync())
+                });
+                let body = RequestBody::replayable(factory)
+                    .map_err(|e| Error::Io { path: path.clone(), message: e.to_string() })?;
+                (body, Digested::Slot(slot))
+            }
+            PreparedUpload::OneShot { body, digests } => {
+                (RequestBody::stream(*body), Digested::Once(digests))
+            }
+        };
+        let req = req.body(body)?;
+        let resp = self.session.request(SERVICE, req).await?;
+        let _ = resp.into_body().bytes().await;
+        let results = match digests {
+            Digested::Once(r) => r,
+            Digested::Slot(slot) => slot.lock().expect("digest slot").take().ok_or_else(|| {
+                Error::Io { path: path.clone(), message: "no upload attempt was made".into() }
+            })?,
+        };
+        results.wait().await.map_err(|e| transfer_error(e, &path))
+    }
+
+    /// `stage_image(image, filename|data)`: `PUT /stage` (for a later glance-direct import),
+    /// announcing the size when known. Returns the image after staging.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use std::path::Path;
+    /// let img = image.stage_image("5cfaff86-…", Path::new("disk.qcow2")).await?;
+    /// # let _ = img; Ok(()) }
+    /// ```
+    ///
+    /// Dropping the future mid-upload stops sending; the image keeps whatever Glance had
+    /// staged (stage again, or delete the image).
+    ///
+    /// # Errors
+    /// [`Error::Io`] for an unreadable file (before anything is sent); server errors.
+    pub fn stage_image(&self, image: impl IdRef, data: impl Into<ImageData>) -> Call<Image> {
+        let proxy = self.clone();
+        let id = image.id_ref().to_string();
+        let data = data.into();
+        Call::new(async move {
+            proxy.require("stage_image", 6).await?;
+            let opts = UploadOptions::default().algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+            let upload = proxy.prepare_upload(data, &opts).await?;
+            proxy.put_data(&id, "stage", upload, None).await?;
+            proxy.get_image(&id).await
+        })
+    }
+}
