@@ -34,12 +34,12 @@ async fn queue_cache_delete_and_clear() {
     let entry = cache.cached_images.iter().find(|c| c.image_id == a.id).unwrap();
     assert_eq!(entry.size, 50_000);
     // cache_delete_image takes the Image itself (its id goes into the URL).
-    assert!(img.cache_delete_image(&a, false).await.unwrap());
+    img.cache_delete_image(&a).await.unwrap();
     assert!(!img.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == a.id));
     // An image that does not exist: NotFound, or Ok(false) with ignore_missing.
     let missing = "00000000-0000-0000-0000-000000000000";
-    assert!(img.cache_delete_image(missing, false).await.unwrap_err().is_not_found());
-    assert!(!img.cache_delete_image(missing, true).await.unwrap());
+    assert!(img.cache_delete_image(missing).await.unwrap_err().is_not_found());
+    assert!(img.cache_delete_image_opt(missing).await.unwrap().is_none());
 
     // Downloading caches it too; clearing the cache target empties it.
     img.download_image(&a).to_bytes().await.unwrap();
@@ -47,7 +47,7 @@ async fn queue_cache_delete_and_clear() {
     img.clear_cache(CacheTarget::Cache).await.unwrap();
     assert!(!img.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == a.id));
     img.clear_cache(CacheTarget::Both).await.unwrap();
-    img.delete_image(&a, None, false).await.unwrap();
+    img.delete_image(&a).await.unwrap();
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use openstack_image::{ContainerFormat, DiskFormat, ImageData, ImageStatus};
+use openstack_image::{WaitOptions, ContainerFormat, DiskFormat, ImageData, ImageStatus};
 use openstack_resource::Error;
 use openstack_tests::{ADMIN, DEMO, data, image, unique};
 use openstack_transfer::{Algorithm, Progress, digest_hex};
@@ -23,7 +23,7 @@ async fn upload_file_then_download_every_way_byte_for_byte() {
         .create_image(unique("upload"))
         .filename(&src)
         .container_format(ContainerFormat::Bare)
-        .wait(true)
+        .wait(WaitOptions::default())
         .validate_checksum(true)
         .progress(Progress::new(move |u| s.store(u.bytes, Ordering::Relaxed)))
         .await
@@ -69,7 +69,7 @@ async fn upload_file_then_download_every_way_byte_for_byte() {
     let out2 = dir.path().join("prefer.raw");
     img.download_image(&created.id).prefer("fast").to_path(&out2).await.unwrap();
     assert_eq!(std::fs::read(&out2).unwrap(), bytes);
-    img.delete_image(&created, None, false).await.unwrap();
+    img.delete_image(&created).await.unwrap();
 }
 
 #[tokio::test]
@@ -78,18 +78,18 @@ async fn upload_image_from_memory_and_stage_data() {
     let bytes = data(200_000, 2);
     let up = img
         .upload_image(unique("mem"), ContainerFormat::Bare, DiskFormat::Raw, bytes.clone())
-        .wait(true)
+        .wait(WaitOptions::default())
         .await
         .unwrap();
     assert_eq!(up.status, ImageStatus::Active);
     assert_eq!(img.download_image(&up).to_bytes().await.unwrap(), Bytes::from(bytes));
-    img.delete_image(&up, None, false).await.unwrap();
+    img.delete_image(&up).await.unwrap();
 
     // stage_image: data lands in the staging area, the image turns `uploading`.
     let rec = img.create_image(unique("stage")).disk_format(DiskFormat::Raw).await.unwrap();
     let staged = img.stage_image(&rec, ImageData::from(data(50_000, 3))).await.unwrap();
     assert_eq!(staged.status, ImageStatus::Uploading);
-    img.delete_image(&rec, None, false).await.unwrap();
+    img.delete_image(&rec).await.unwrap();
 }
 
 #[tokio::test]
@@ -107,7 +107,7 @@ async fn open_file_upload_starts_at_its_cursor_and_leaves_it_there() {
         .create_image(unique("openfile"))
         .data(file.clone())
         .disk_format(DiskFormat::Raw)
-        .wait(true)
+        .wait(WaitOptions::default())
         .validate_checksum(true)
         .await
         .unwrap();
@@ -116,7 +116,7 @@ async fn open_file_upload_starts_at_its_cursor_and_leaves_it_there() {
     assert_eq!((&*file).stream_position().unwrap(), 4096, "the caller's cursor did not move");
     let down = img.download_image(&up).to_bytes().await.unwrap();
     assert_eq!(down.as_ref(), &bytes[4096..]);
-    img.delete_image(&up, None, false).await.unwrap();
+    img.delete_image(&up).await.unwrap();
 }
 
 #[tokio::test]
@@ -135,19 +135,19 @@ async fn digests_can_be_chosen_or_switched_off() {
     assert_eq!(up.os_hash_value.as_deref(), Some(digest_hex(Algorithm::Sha512, &bytes).as_str()));
     assert_eq!(up.property("owner_specified.openstack.md5"), None);
     assert_eq!(up.property("owner_specified.openstack.sha256"), None);
-    img.delete_image(&up, None, false).await.unwrap();
+    img.delete_image(&up).await.unwrap();
     // None at all: uploaded as is (Glance still computes its own).
     let up = img
         .create_image(unique("nodigest"))
         .data(bytes.clone())
         .disk_format(DiskFormat::Raw)
         .digests(&[])
-        .wait(true)
+        .wait(WaitOptions::default())
         .await
         .unwrap();
     assert_eq!(up.checksum.as_deref(), Some(digest_hex(Algorithm::Md5, &bytes).as_str()));
     assert_eq!(img.download_image(&up).to_bytes().await.unwrap().as_ref(), bytes.as_slice());
-    img.delete_image(&up, None, false).await.unwrap();
+    img.delete_image(&up).await.unwrap();
     // None, but validation asked for: refused before anything exists.
     let name = unique("nodigest-validate");
     let err = img
@@ -173,7 +173,7 @@ async fn digests_can_be_chosen_or_switched_off() {
         up.property("owner_specified.openstack.md5"),
         Some(digest_hex(Algorithm::Md5, &bytes).as_str())
     );
-    img.delete_image(&up, None, false).await.unwrap();
+    img.delete_image(&up).await.unwrap();
 }
 
 #[tokio::test]
@@ -189,7 +189,7 @@ async fn reader_upload_with_known_length() {
         .unwrap();
     assert_eq!(up.size, Some(bytes.len() as u64));
     assert_eq!(up.checksum.as_deref(), Some(digest_hex(Algorithm::Md5, &bytes).as_str()));
-    img.delete_image(&up, None, false).await.unwrap();
+    img.delete_image(&up).await.unwrap();
 }
 
 #[tokio::test]
@@ -210,8 +210,8 @@ async fn duplicate_upload_returns_the_existing_image_unless_allowed() {
         .await
         .unwrap();
     assert_ne!(dup.id, first.id);
-    img.delete_image(&first, None, false).await.unwrap();
-    img.delete_image(&dup, None, false).await.unwrap();
+    img.delete_image(&first).await.unwrap();
+    img.delete_image(&dup).await.unwrap();
 }
 
 #[tokio::test]
@@ -290,7 +290,7 @@ async fn downloading_an_image_without_data_is_a_clear_error() {
     let err = img.download_image(&rec).to_path(&out).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("no data")), "{err}");
     assert!(!out.exists());
-    img.delete_image(&rec, None, false).await.unwrap();
+    img.delete_image(&rec).await.unwrap();
 }
 
 #[tokio::test]
@@ -314,7 +314,7 @@ async fn deactivated_image_cannot_be_downloaded_by_non_admins() {
     admin.download_image(&up.id).to_path(&out).await.unwrap();
     admin.reactivate_image(&up).await.unwrap();
     assert_eq!(admin.get_image(&up.id).await.unwrap().status, ImageStatus::Active);
-    demo.delete_image(&up, None, false).await.unwrap();
+    demo.delete_image(&up).await.unwrap();
 }
 
 #[tokio::test]
@@ -345,5 +345,5 @@ async fn disk_full_at_the_output_leaves_nothing_behind() {
         "{err:?}"
     );
     assert_eq!(leftovers, 0, "nothing left behind");
-    img.delete_image(&up, None, false).await.unwrap();
+    img.delete_image(&up).await.unwrap();
 }

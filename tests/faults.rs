@@ -272,7 +272,7 @@ async fn cut_at_10_50_and_99_percent_resumes_with_range_and_verifies() {
             .unwrap_or_else(|| panic!("the resume asked for a range: {ranges:?}"));
         assert!(start > 0 && start <= cut, "resumed from {start}, cut at {cut}");
     }
-    image(ADMIN).delete_image(&img, None, false).await.unwrap();
+    image(ADMIN).delete_image(&img).await.unwrap();
 }
 
 #[tokio::test]
@@ -283,7 +283,7 @@ async fn server_ignoring_range_restarts_cleanly() {
     let got = through(&proxy, None).download_image(&img).to_bytes().await.unwrap();
     assert_eq!(got.as_ref(), &bytes[..]);
     assert_eq!(proxy.state.downloads.load(Ordering::SeqCst), 2);
-    image(ADMIN).delete_image(&img, None, false).await.unwrap();
+    image(ADMIN).delete_image(&img).await.unwrap();
 }
 
 #[tokio::test]
@@ -306,7 +306,7 @@ async fn flipped_byte_is_a_checksum_mismatch_and_nothing_is_left() {
         last = Some(item);
     }
     assert!(matches!(last, Some(Err(Error::ChecksumMismatch { .. }))));
-    image(ADMIN).delete_image(&img, None, false).await.unwrap();
+    image(ADMIN).delete_image(&img).await.unwrap();
 }
 
 #[tokio::test]
@@ -321,7 +321,7 @@ async fn short_body_is_an_error_and_no_file() {
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     assert_eq!(proxy.state.downloads.load(Ordering::SeqCst), 3, "first try + 2 resumes");
-    image(ADMIN).delete_image(&img, None, false).await.unwrap();
+    image(ADMIN).delete_image(&img).await.unwrap();
 }
 
 #[tokio::test]
@@ -339,7 +339,7 @@ async fn stalled_server_hits_the_idle_timeout_and_leaves_no_file() {
         .unwrap_err();
     assert!(err.to_string().contains("idle read timeout"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    image(ADMIN).delete_image(&img, None, false).await.unwrap();
+    image(ADMIN).delete_image(&img).await.unwrap();
 }
 
 #[tokio::test]
@@ -387,7 +387,7 @@ async fn a_repeated_next_link_ends_the_list_with_an_error_not_a_loop() {
     use futures_util::StreamExt;
     let proxy = start(Fault::LoopNext).await;
     let img = through(&proxy, None);
-    let items: Vec<_> = img.images(&openstack_resource::Query::new()).take(10).collect().await;
+    let items: Vec<_> = img.images(&openstack_image::ImageQuery::new()).take(10).collect().await;
     assert_eq!(items.len(), 3, "two pages of one image, then the error: {items:?}");
     assert!(items[0].is_ok() && items[1].is_ok());
     let err = items[2].as_ref().unwrap_err();
@@ -417,5 +417,5 @@ async fn a_long_upload_is_never_cut_by_the_read_timeout() {
         started.elapsed()
     );
     assert_eq!(up.size, Some(bytes.len() as u64));
-    image(ADMIN).delete_image(&up, None, false).await.unwrap();
+    image(ADMIN).delete_image(&up).await.unwrap();
 }

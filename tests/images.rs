@@ -1,8 +1,8 @@
 //! Image records: create, get, find, list with filters, update, tags, actions, delete.
 
-use futures_util::TryStreamExt;
-use openstack_image::{ContainerFormat, DiskFormat, Image, ImageStatus, TaskStatus, Visibility};
-use openstack_resource::{Error, ListOptions, Query};
+use futures_util::{StreamExt, TryStreamExt};
+use openstack_image::{Compare, ImageQuery, SortDir, ContainerFormat, DiskFormat, Image, ImageStatus, TaskStatus, Visibility};
+use openstack_resource::{Error, Query};
 use openstack_tests::{ADMIN, DEMO, image, unique};
 use serde_json::json;
 
@@ -63,10 +63,10 @@ async fn create_record_get_find_update_tags_delete() {
     assert!(img.remove_tag(&updated.id, "never-there").await.unwrap_err().is_not_found());
     assert!(matches!(img.add_tag(&updated.id, "").await.unwrap_err(), Error::InvalidArgument(_)));
 
-    assert!(img.delete_image(&updated, None, false).await.unwrap());
-    img.wait_for_delete(&updated.id, &openstack_resource::WaitOptions::default()).await.unwrap();
-    assert!(!img.delete_image(&updated.id, None, true).await.unwrap());
-    assert!(img.delete_image(&updated.id, None, false).await.unwrap_err().is_not_found());
+    img.delete_image(&updated).await.unwrap();
+    img.wait_for_delete(&updated.id).await.unwrap();
+    assert!(img.delete_image_opt(&updated.id).await.unwrap().is_none());
+    assert!(img.delete_image(&updated.id).await.unwrap_err().is_not_found());
 }
 
 #[tokio::test]
@@ -82,8 +82,8 @@ async fn a_name_with_two_images_is_ambiguous() {
         }
         other => panic!("expected Ambiguous, got {other:?}"),
     }
-    img.delete_image(&a, None, false).await.unwrap();
-    img.delete_image(&b, None, false).await.unwrap();
+    img.delete_image(&a).await.unwrap();
+    img.delete_image(&b).await.unwrap();
 }
 
 #[tokio::test]
@@ -93,10 +93,10 @@ async fn hidden_images_are_found() {
     let h = img.create_image(&name).disk_format(DiskFormat::Raw).os_hidden(true).await.unwrap();
     assert!(h.os_hidden);
     let listed: Vec<Image> =
-        img.images(&Query::new().param("name", &name)).try_collect().await.unwrap();
+        img.images(&ImageQuery::from(Query::new().param("name", &name))).try_collect().await.unwrap();
     assert!(listed.is_empty(), "hidden images are not listed by default");
     assert_eq!(img.find_image(&name).await.unwrap().id, h.id);
-    img.delete_image(&h, None, false).await.unwrap();
+    img.delete_image(&h).await.unwrap();
 }
 
 #[tokio::test]
@@ -116,10 +116,7 @@ async fn list_filters_and_pagination_across_pages() {
     }
     // Page size 2 → 4 pages, following Glance's `next` links.
     let listed: Vec<Image> = img
-        .images_paged(
-            &Query::new().param("tag", &tag).param("sort", "created_at:asc"),
-            &ListOptions { page_size: Some(2), max_items: None },
-        )
+        .images(&ImageQuery::new().tag(&tag).sort("created_at", SortDir::Asc).page_size(2))
         .try_collect()
         .await
         .unwrap();
@@ -128,27 +125,23 @@ async fn list_filters_and_pagination_across_pages() {
     let mut want = ids.clone();
     want.sort();
     assert_eq!(got, want);
-    // A cap on items.
+    // A cap on items: take(3) fetches two pages of two, not four.
     let capped: Vec<Image> = img
-        .images_paged(
-            &Query::new().param("tag", &tag),
-            &ListOptions { page_size: Some(2), max_items: Some(3) },
-        )
+        .images(&ImageQuery::new().tag(&tag).page_size(2))
+        .take(3)
         .try_collect()
         .await
         .unwrap();
     assert_eq!(capped.len(), 3);
     // Other filters.
     let queued: Vec<Image> = img
-        .images(&Query::new().param("tag", &tag).param("status", "queued"))
+        .images(&ImageQuery::new().tag(&tag).status(ImageStatus::Queued))
         .try_collect()
         .await
         .unwrap();
     assert_eq!(queued.len(), 7);
     let sorted: Vec<Image> = img
-        .images(
-            &Query::new().param("tag", &tag).param("sort_key", "name").param("sort_dir", "desc"),
-        )
+        .images(&ImageQuery::new().tag(&tag).sort("name", SortDir::Desc))
         .try_collect()
         .await
         .unwrap();
@@ -159,21 +152,43 @@ async fn list_filters_and_pagination_across_pages() {
     assert_eq!(names, desc);
     let recent: Vec<Image> = img
         .images(
-            &Query::new()
-                .param("tag", &tag)
-                .param("created_at", "gte:2000-01-01T00:00:00Z")
-                .param("visibility", "shared"),
+            &ImageQuery::new()
+                .tag(&tag)
+                .created_at(Compare::Gte, "2000-01-01T00:00:00Z")
+                .visibility(Visibility::Shared),
         )
         .try_collect()
         .await
         .unwrap();
     assert_eq!(recent.len(), 7);
+    // A future date matches none; disk formats filter; no image of the set is hidden.
+    let none: Vec<Image> = img
+        .images(&ImageQuery::new().tag(&tag).created_at(Compare::Gt, "2999-01-01T00:00:00Z"))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    let raw: Vec<Image> = img
+        .images(&ImageQuery::new().tag(&tag).disk_format(DiskFormat::Raw))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(raw.len(), 7);
+    let qcow: Vec<Image> = img
+        .images(&ImageQuery::new().tag(&tag).disk_format(DiskFormat::Qcow2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(qcow.is_empty(), "{qcow:?}");
+    let hidden: Vec<Image> =
+        img.images(&ImageQuery::new().tag(&tag).hidden(true)).try_collect().await.unwrap();
+    assert!(hidden.is_empty(), "none of them is hidden");
     // Unknown filters fail before any request.
     let err =
-        img.images(&Query::new().param("colour", "red")).try_collect::<Vec<_>>().await.unwrap_err();
+        img.images(&ImageQuery::from(Query::new().param("colour", "red"))).try_collect::<Vec<_>>().await.unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
     for id in ids {
-        img.delete_image(&id, None, false).await.unwrap();
+        img.delete_image(&id).await.unwrap();
     }
 }
 
@@ -190,8 +205,8 @@ async fn demo_user_sees_own_images_not_admins_private_ones() {
     assert!(demo.get_image(&private.id).await.unwrap_err().is_not_found());
     let mine = demo.create_image(unique("mine")).disk_format(DiskFormat::Raw).await.unwrap();
     assert_eq!(demo.get_image(&mine.id).await.unwrap().id, mine.id);
-    demo.delete_image(&mine, None, false).await.unwrap();
-    admin.delete_image(&private, None, false).await.unwrap();
+    demo.delete_image(&mine).await.unwrap();
+    admin.delete_image(&private).await.unwrap();
 }
 
 #[tokio::test]
@@ -221,19 +236,25 @@ async fn wait_for_status_reports_each_poll_and_times_out_with_the_last_state() {
         Duration::from_millis(350),
     )
     .on_poll(move |status| s.lock().unwrap().push(status.to_string()));
-    let err = img.wait_for_status(&rec, "active", &["killed"], &opts).await.unwrap_err();
+    let err =
+        img.wait_for_status(&rec, ImageStatus::Active).options(opts.clone()).await.unwrap_err();
     match &err {
         Error::Timeout { what, .. } => assert!(what.contains("last status: queued"), "{what}"),
         other => panic!("expected Timeout, got {other:?}"),
     }
     assert!(seen.lock().unwrap().len() >= 2 && seen.lock().unwrap().iter().all(|s| s == "queued"));
     // A status listed as a failure ends the wait at once.
-    let err = img.wait_for_status(&rec, "active", &["queued"], &opts).await.unwrap_err();
+    let err = img
+        .wait_for_status(&rec, ImageStatus::Active)
+        .failures([ImageStatus::Queued])
+        .options(opts.clone())
+        .await
+        .unwrap_err();
     assert!(matches!(&err, Error::Failed { status, .. } if status == "queued"), "{err}");
     // Reached immediately.
-    let ok = img.wait_for_status(&rec.id, "queued", &[], &opts).await.unwrap();
+    let ok = img.wait_for_status(&rec.id, ImageStatus::Queued).options(opts).await.unwrap();
     assert_eq!(ok.id, rec.id);
-    img.delete_image(&rec, None, false).await.unwrap();
+    img.delete_image(&rec).await.unwrap();
 }
 
 #[tokio::test]
@@ -244,11 +265,11 @@ async fn locations_and_usage() {
     let file = format!("{}.raw", unique("loc"));
     std::fs::write(dir.join(&file), &bytes).unwrap();
     let rec = img.create_image(unique("loc")).disk_format(DiskFormat::Raw).await.unwrap();
-    img.add_image_location(&rec, &format!("{url}/{file}"), None).await.unwrap();
+    img.add_image_location(&rec, &format!("{url}/{file}")).await.unwrap();
     // Glance records the location from a background task (location_import): poll for it.
     let started = std::time::Instant::now();
     loop {
-        let locations = img.image_locations(&rec).await.unwrap();
+        let locations: Vec<_> = img.image_locations(&rec).try_collect().await.unwrap();
         if locations.iter().any(|l| l.url.ends_with(&file)) {
             break;
         }
@@ -258,8 +279,7 @@ async fn locations_and_usage() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    let active =
-        img.wait_for_status(&rec, "active", &["killed"], &Default::default()).await.unwrap();
+    let active = img.wait_for_status(&rec, ImageStatus::Active).await.unwrap();
     assert_eq!(active.size, Some(bytes.len() as u64));
     let usage = img.get_usage().await.unwrap();
     assert!(usage.usage.is_empty(), "no unified limits on the local cloud: {usage:?}");
@@ -268,7 +288,7 @@ async fn locations_and_usage() {
     // ... does not exist, cannot cancel"): wait for the task to end first.
     let started = std::time::Instant::now();
     loop {
-        let tasks = img.image_tasks(&rec).await.unwrap();
+        let tasks: Vec<_> = img.image_tasks(&rec).try_collect().await.unwrap();
         let running: Vec<_> = tasks
             .iter()
             .filter(|t| matches!(t.status, TaskStatus::Pending | TaskStatus::Processing))
@@ -286,6 +306,6 @@ async fn locations_and_usage() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    img.delete_image(&rec, None, false).await.unwrap();
+    img.delete_image(&rec).await.unwrap();
     std::fs::remove_file(dir.join(&file)).unwrap();
 }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use openstack_image::{DiskFormat, ImageStatus, ImportMethod};
+use futures_util::TryStreamExt;
+use openstack_image::{WaitOptions, DiskFormat, ImageStatus, ImportMethod};
 use openstack_resource::Error;
 use openstack_tests::{ADMIN, DEMO, data, image, unique, www};
 use openstack_transfer::{Algorithm, digest_hex};
@@ -16,15 +17,15 @@ async fn import_info_and_stores() {
     for m in ["glance-direct", "web-download", "copy-image", "glance-download"] {
         assert!(info.import_methods.iter().any(|x| x == m), "{m} in {:?}", info.import_methods);
     }
-    let stores = img.stores(false).await.unwrap();
+    let stores = img.stores().try_collect::<Vec<_>>().await.unwrap();
     let ids: Vec<&str> = stores.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["fast", "slow", "cold", "web"]);
     assert!(stores[0].default && stores[3].read_only);
-    let detail = img.stores(true).await.unwrap();
+    let detail = img.stores().details(true).try_collect::<Vec<_>>().await.unwrap();
     assert_eq!(detail[0].weight, Some(100));
     assert_eq!(detail[0].store_type.as_deref(), Some("file"));
     // Details are admin-only.
-    assert!(image(DEMO).stores(true).await.unwrap_err().is_forbidden());
+    assert!(image(DEMO).stores().details(true).try_collect::<Vec<_>>().await.unwrap_err().is_forbidden());
 }
 
 #[tokio::test]
@@ -36,8 +37,7 @@ async fn create_with_import_to_two_stores_waits_for_active() {
         .data(bytes.clone())
         .disk_format(DiskFormat::Raw)
         .stores(["fast", "slow"])
-        .wait(true)
-        .timeout(WAIT)
+        .wait(WaitOptions::default().timeout(WAIT))
         .await
         .unwrap();
     assert_eq!(created.status, ImageStatus::Active, "wait really waits on the import path");
@@ -50,10 +50,10 @@ async fn create_with_import_to_two_stores_waits_for_active() {
     );
     assert_eq!(img.download_image(&created).to_bytes().await.unwrap().as_ref(), &bytes[..]);
     // Delete from one store only (2.10), then the last store is refused (403).
-    assert!(img.delete_image(&created, Some("slow"), false).await.unwrap());
+    img.delete_image(&created).store("slow").await.unwrap();
     assert_eq!(img.get_image(&created.id).await.unwrap().stores, ["fast"]);
-    assert!(img.delete_image(&created, Some("fast"), false).await.unwrap_err().is_forbidden());
-    img.delete_image(&created, None, false).await.unwrap();
+    assert!(img.delete_image(&created).store("fast").await.unwrap_err().is_forbidden());
+    img.delete_image(&created).await.unwrap();
 }
 
 #[tokio::test]
@@ -65,10 +65,9 @@ async fn stage_then_glance_direct_import_and_copy_image_to_all_stores() {
     let outcome = admin
         .import_image(&rec, ImportMethod::GlanceDirect)
         .store("cold")
-        .wait(WAIT)
+        .wait(WaitOptions::default().timeout(WAIT))
         .await
-        .unwrap()
-        .expect("an outcome when waiting");
+        .unwrap();
     assert_eq!(outcome.succeeded, ["cold"]);
     assert!(outcome.failed.is_empty());
     let task = outcome.task.expect("the import task");
@@ -79,9 +78,8 @@ async fn stage_then_glance_direct_import_and_copy_image_to_all_stores() {
         .import_image(&rec, ImportMethod::CopyImage)
         .all_stores(true)
         .all_stores_must_succeed(false)
-        .wait(WAIT)
+        .wait(WaitOptions::default().timeout(WAIT))
         .await
-        .unwrap()
         .unwrap();
     let mut stores = outcome.succeeded.clone();
     stores.sort();
@@ -90,9 +88,9 @@ async fn stage_then_glance_direct_import_and_copy_image_to_all_stores() {
         admin.download_image(&rec).prefer("slow").to_bytes().await.unwrap().as_ref(),
         &bytes[..]
     );
-    let tasks = admin.image_tasks(&rec).await.unwrap();
+    let tasks: Vec<_> = admin.image_tasks(&rec).try_collect().await.unwrap();
     assert!(tasks.len() >= 2, "{tasks:?}");
-    admin.delete_image(&rec, None, false).await.unwrap();
+    admin.delete_image(&rec).await.unwrap();
 }
 
 #[tokio::test]
@@ -105,9 +103,8 @@ async fn web_download_from_the_loopback_server() {
     let rec = img.create_image(unique("web")).disk_format(DiskFormat::Raw).await.unwrap();
     let outcome = img
         .import_image(&rec, ImportMethod::WebDownload { uri: format!("{url}/{file}") })
-        .wait(WAIT)
+        .wait(WaitOptions::default().timeout(WAIT))
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(outcome.image.status, ImageStatus::Active);
     assert_eq!(
@@ -115,7 +112,7 @@ async fn web_download_from_the_loopback_server() {
         Some(digest_hex(Algorithm::Md5, &bytes).as_str())
     );
     std::fs::remove_file(dir.join(&file)).unwrap();
-    img.delete_image(&rec, None, false).await.unwrap();
+    img.delete_image(&rec).await.unwrap();
 }
 
 #[tokio::test]
@@ -130,7 +127,7 @@ async fn web_download_from_a_filtered_host_surfaces_the_servers_400() {
         Error::BadRequest(api) => assert!(api.message.contains("filtering"), "{}", api.message),
         other => panic!("expected BadRequest, got {other:?}"),
     }
-    img.delete_image(&rec, None, false).await.unwrap();
+    img.delete_image(&rec).await.unwrap();
 }
 
 #[tokio::test]
@@ -153,14 +150,13 @@ async fn glance_download_from_region_two_without_an_interface() {
                 remote_service_interface: None,
             },
         )
-        .wait(WAIT)
+        .wait(WaitOptions::default().timeout(WAIT))
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(outcome.image.status, ImageStatus::Active);
     assert_eq!(img.download_image(&target).to_bytes().await.unwrap().as_ref(), &bytes[..]);
-    img.delete_image(&target, None, false).await.unwrap();
-    img.delete_image(&source, None, false).await.unwrap();
+    img.delete_image(&target).await.unwrap();
+    img.delete_image(&source).await.unwrap();
 }
 
 #[tokio::test]
@@ -187,5 +183,5 @@ async fn bad_import_arguments_are_refused_before_sending() {
         ImageStatus::Queued,
         "nothing happened"
     );
-    img.delete_image(&rec, None, false).await.unwrap();
+    img.delete_image(&rec).await.unwrap();
 }

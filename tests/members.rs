@@ -1,7 +1,7 @@
 //! Image sharing across the two projects of the local cloud.
 
 use futures_util::TryStreamExt;
-use openstack_image::{DiskFormat, Image, MemberStatus, Visibility};
+use openstack_image::{ImageQuery, DiskFormat, Image, MemberStatus, Visibility};
 use openstack_resource::Query;
 use openstack_tests::{ADMIN, DEMO, data, image, session, unique};
 
@@ -30,30 +30,30 @@ async fn share_accept_download_reject_remove() {
     let img = admin.update_image_with(&img, |i| i.visibility = Visibility::Shared).await.unwrap();
     let member = admin.add_member(&img, &demo_id).await.unwrap();
     assert_eq!(member.status, MemberStatus::Pending);
-    assert_eq!(admin.get_member(&demo_id, &img).await.unwrap().member_id, demo_id);
-    assert_eq!(admin.find_member(&demo_id, &img, false).await.unwrap().unwrap().image_id, img.id);
-    assert!(admin.find_member("nobody", &img, true).await.unwrap().is_none());
-    assert_eq!(admin.members(&img).await.unwrap().len(), 1);
+    assert_eq!(admin.get_member(&img, &demo_id).await.unwrap().member_id, demo_id);
+    assert_eq!(admin.find_member(&img, &demo_id).await.unwrap().image_id, img.id);
+    assert!(admin.find_member_opt(&img, "nobody").await.unwrap().is_none());
+    assert_eq!(admin.members(&img).try_collect::<Vec<_>>().await.unwrap().len(), 1);
 
     // Pending: not in demo's default list.
-    let listed: Vec<Image> = demo.images(&Query::new()).try_collect().await.unwrap();
+    let listed: Vec<Image> = demo.images(&ImageQuery::new()).try_collect().await.unwrap();
     assert!(!listed.iter().any(|i| i.id == img.id));
-    let accepted = demo.update_member(&demo_id, &img, MemberStatus::Accepted).await.unwrap();
+    let accepted = demo.update_member(&img, &demo_id, MemberStatus::Accepted).await.unwrap();
     assert_eq!(accepted.status, MemberStatus::Accepted);
-    let listed: Vec<Image> = demo.images(&Query::new()).try_collect().await.unwrap();
+    let listed: Vec<Image> = demo.images(&ImageQuery::new()).try_collect().await.unwrap();
     assert!(listed.iter().any(|i| i.id == img.id), "accepted image is listed");
     assert_eq!(demo.download_image(&img.id).to_bytes().await.unwrap().as_ref(), &bytes[..]);
 
-    let rejected = demo.update_member(&demo_id, &img.id, MemberStatus::Rejected).await.unwrap();
+    let rejected = demo.update_member(&img.id, &demo_id, MemberStatus::Rejected).await.unwrap();
     assert_eq!(rejected.status, MemberStatus::Rejected);
-    let listed: Vec<Image> = demo.images(&Query::new()).try_collect().await.unwrap();
+    let listed: Vec<Image> = demo.images(&ImageQuery::new()).try_collect().await.unwrap();
     assert!(!listed.iter().any(|i| i.id == img.id));
 
-    assert!(admin.remove_member(&demo_id, &img, false).await.unwrap());
-    assert!(!admin.remove_member(&demo_id, &img, true).await.unwrap());
-    assert!(admin.remove_member(&demo_id, &img, false).await.unwrap_err().is_not_found());
+    admin.remove_member(&img, &demo_id).await.unwrap();
+    assert!(admin.remove_member_opt(&img, &demo_id).await.unwrap().is_none());
+    assert!(admin.remove_member(&img, &demo_id).await.unwrap_err().is_not_found());
     assert!(demo.get_image(&img.id).await.unwrap_err().is_not_found());
-    admin.delete_image(&img, None, false).await.unwrap();
+    admin.delete_image(&img).await.unwrap();
 }
 
 #[tokio::test]
@@ -68,5 +68,5 @@ async fn a_member_on_a_public_image_is_refused_by_the_server() {
     let err = admin.add_member(&img, &demo_project_id().await).await.unwrap_err();
     assert!(err.is_forbidden(), "{err:?}");
     assert!(!err.api().unwrap().message.is_empty());
-    admin.delete_image(&img, None, false).await.unwrap();
+    admin.delete_image(&img).await.unwrap();
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use openstack_image::{IMAGE_TYPED_FIELDS, ImageProxy};
+use openstack_image::{Image, ImageProxy};
 use openstack_tests::{ADMIN, image};
 
 #[tokio::test]
@@ -36,7 +36,7 @@ async fn every_schema_call_returns_its_schema() {
 async fn image_schema_has_no_property_the_sdk_does_not_type() {
     let schema = image(ADMIN).get_image_schema().await.unwrap();
     let server: BTreeSet<&str> = schema.properties.keys().map(String::as_str).collect();
-    let typed: BTreeSet<&str> = IMAGE_TYPED_FIELDS.iter().copied().collect();
+    let typed: BTreeSet<&str> = Image::typed_fields().iter().copied().collect();
     let untyped: Vec<&&str> = server.difference(&typed).collect();
     assert!(
         untyped.is_empty(),

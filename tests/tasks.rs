@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use openstack_image::{Task, TaskStatus};
+use openstack_image::{Task, TaskStatus, WaitOptions};
 use openstack_resource::{Error, Query};
 use openstack_tests::{ADMIN, data, image, unique, www};
 use serde_json::json;
@@ -27,13 +27,8 @@ async fn legacy_import_task_succeeds_and_is_listed() {
         .unwrap();
     assert_eq!(task.task_type, "import");
     let done = img
-        .wait_for_task(
-            &task,
-            TaskStatus::Success,
-            &[TaskStatus::Failure],
-            Duration::from_millis(500),
-            Duration::from_secs(120),
-        )
+        .wait_for_task(&task)
+        .options(WaitOptions::fixed(Duration::from_millis(500), Duration::from_secs(120)))
         .await
         .unwrap();
     assert_eq!(done.status, TaskStatus::Success);
@@ -47,7 +42,7 @@ async fn legacy_import_task_succeeds_and_is_listed() {
     let listed: Vec<Task> =
         img.tasks(&Query::new().param("type", "import")).try_collect().await.unwrap();
     assert!(listed.iter().any(|t| t.id == task.id));
-    img.delete_image(&image_id, None, true).await.unwrap();
+    img.delete_image_opt(&image_id).await.unwrap();
     std::fs::remove_file(dir.join(&file)).unwrap();
 }
 
@@ -67,13 +62,8 @@ async fn a_failing_task_is_failed_with_its_message() {
         .await
         .unwrap();
     let err = img
-        .wait_for_task(
-            &task,
-            TaskStatus::Success,
-            &[TaskStatus::Failure],
-            Duration::from_millis(500),
-            Duration::from_secs(120),
-        )
+        .wait_for_task(&task)
+        .options(WaitOptions::fixed(Duration::from_millis(500), Duration::from_secs(120)))
         .await
         .unwrap_err();
     match &err {
@@ -100,13 +90,10 @@ async fn unknown_task_is_not_found_and_waiting_times_out() {
         .await
         .unwrap();
     let result = img
-        .wait_for_task(
-            &task,
-            TaskStatus::Success,
-            &[],
-            Duration::from_millis(100),
-            Duration::from_millis(150),
-        )
+        .wait_for_task(&task)
+        .status(TaskStatus::Success)
+        .failures([])
+        .options(WaitOptions::fixed(Duration::from_millis(100), Duration::from_millis(150)))
         .await;
     match result {
         Err(Error::Timeout { what, .. }) => assert!(what.contains("last status"), "{what}"),

@@ -96,7 +96,7 @@ async fn unreadable_tls_files_are_config_errors_before_any_request() {
 #[tokio::test]
 async fn a_path_prefixed_image_endpoint_works_end_to_end() {
     use futures_util::TryStreamExt;
-    use openstack_image::{ContainerFormat, DiskFormat, Image, ImageProxy};
+    use openstack_image::{ContainerFormat, DiskFormat, Image, ImageProxy, ImageQuery, WaitOptions};
     use openstack_resource::Query;
 
     let tls_url = std::env::var("OSRS_GLANCE_TLS_URL").expect("OSRS_GLANCE_TLS_URL is not set");
@@ -119,14 +119,14 @@ async fn a_path_prefixed_image_endpoint_works_end_to_end() {
             .disk_format(DiskFormat::Raw)
             .container_format(ContainerFormat::Bare)
             .allow_duplicates(true)
-            .wait(true)
+            .wait(WaitOptions::default())
             .await
             .unwrap();
         ids.push(created.id);
     }
     // One image per page: two next links to follow, each relative to the prefix.
     let listed: Vec<Image> =
-        img.images(&Query::new().param("name", &name).limit(1)).try_collect().await.unwrap();
+        img.images(&ImageQuery::from(Query::new().param("name", &name).limit(1))).try_collect().await.unwrap();
     let mut got: Vec<String> = listed.into_iter().map(|i| i.id).collect();
     got.sort();
     let mut want = ids.clone();
@@ -135,6 +135,6 @@ async fn a_path_prefixed_image_endpoint_works_end_to_end() {
     let bytes = img.download_image(&ids[0]).to_bytes().await.unwrap();
     assert_eq!(bytes.as_ref(), data.as_slice());
     for id in &ids {
-        img.delete_image(id, None, false).await.unwrap();
+        img.delete_image(id).await.unwrap();
     }
 }

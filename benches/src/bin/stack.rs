@@ -10,8 +10,7 @@ use std::time::Instant;
 
 use futures_util::TryStreamExt;
 use openstack_auth::{CloudConfig, Session};
-use openstack_image::{ContainerFormat, DiskFormat, Image, ImageProxy};
-use openstack_resource::Query;
+use openstack_image::{ContainerFormat, DiskFormat, Image, ImageProxy, ImageQuery, WaitOptions};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -25,7 +24,7 @@ fn main() {
         let image = ImageProxy::new(
             Session::new(CloudConfig::from_cloud(&cloud).expect("cloud")).expect("session"),
         );
-        let _: Vec<Image> = image.images(&Query::new()).try_collect().await.expect("list");
+        let _: Vec<Image> = image.images(&ImageQuery::new()).try_collect().await.expect("list");
         if plain_only {
             let t = Instant::now();
             let plain = image
@@ -35,11 +34,11 @@ fn main() {
                 .container_format(ContainerFormat::Bare)
                 .allow_duplicates(true)
                 .digests(&[])
-                .wait(true)
+                .wait(WaitOptions::default())
                 .await
                 .expect("upload without digests");
             let upload_plain = t.elapsed().as_secs_f64();
-            image.delete_image(&plain, None, false).await.expect("delete");
+            image.delete_image(&plain).await.expect("delete");
             println!("{{\"upload_plain\": {upload_plain}}}");
             return;
         }
@@ -51,7 +50,7 @@ fn main() {
             .disk_format(DiskFormat::Raw)
             .container_format(ContainerFormat::Bare)
             .allow_duplicates(true)
-            .wait(true)
+            .wait(WaitOptions::default())
             .await
             .expect("upload");
         let upload = t.elapsed().as_secs_f64();
@@ -71,12 +70,12 @@ fn main() {
         let t = Instant::now();
         let mut n = 0;
         for _ in 0..5 {
-            let all: Vec<Image> = image.images(&Query::new()).try_collect().await.expect("list");
+            let all: Vec<Image> = image.images(&ImageQuery::new()).try_collect().await.expect("list");
             n = all.len();
         }
         let list = t.elapsed().as_secs_f64() / 5.0;
 
-        image.delete_image(&img, None, false).await.expect("delete");
+        image.delete_image(&img).await.expect("delete");
         println!(
             "{{\"upload\": {upload}, \"download\": {download}, \"download_again\": {download_again}, \"list\": {list}, \"images\": {n}}}"
         );

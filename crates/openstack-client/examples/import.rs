@@ -4,9 +4,9 @@
 //! OS_CLOUD=mycloud cargo run --example import -- http://server/path/disk.raw
 //! ```
 
-use std::time::Duration;
-
+use futures_util::TryStreamExt;
 use openstack_client::prelude::*;
+use openstack_client::image::Store;
 
 #[tokio::main]
 async fn main() -> openstack_client::Result<()> {
@@ -14,7 +14,8 @@ async fn main() -> openstack_client::Result<()> {
     let image = conn.image();
     let info = image.get_import_info().await?;
     println!("Import methods: {}", info.import_methods.join(", "));
-    for s in image.stores(false).await? {
+    let stores: Vec<Store> = image.stores().try_collect().await?;
+    for s in stores {
         println!(
             "store {:<6} {}{}",
             s.id,
@@ -28,9 +29,8 @@ async fn main() -> openstack_client::Result<()> {
     image.stage_image(&img, vec![42u8; 1 << 20]).await?;
     let outcome = image
         .import_image(&img, ImportMethod::GlanceDirect)
-        .wait(Duration::from_secs(300))
-        .await?
-        .expect("waited");
+        .wait(WaitOptions::default().timeout(std::time::Duration::from_secs(300)))
+        .await?;
     println!("glance-direct: {} in stores {:?}", outcome.image.status, outcome.succeeded);
 
     // 2. copy-image to every store, reporting each store's outcome.
@@ -38,9 +38,8 @@ async fn main() -> openstack_client::Result<()> {
         .import_image(&img, ImportMethod::CopyImage)
         .all_stores(true)
         .all_stores_must_succeed(false)
-        .wait(Duration::from_secs(300))
-        .await?
-        .expect("waited");
+        .wait(WaitOptions::default().timeout(std::time::Duration::from_secs(300)))
+        .await?;
     println!("copy-image: succeeded {:?}, failed {:?}", outcome.succeeded, outcome.failed);
 
     // 3. web-download, when a URL is given.
@@ -48,17 +47,14 @@ async fn main() -> openstack_client::Result<()> {
         let web = image.create_image("web-download-example").disk_format(DiskFormat::Raw).await?;
         match image
             .import_image(&web, ImportMethod::WebDownload { uri })
-            .wait(Duration::from_secs(300))
+            .wait(WaitOptions::default().timeout(std::time::Duration::from_secs(300)))
             .await
         {
-            Ok(o) => println!(
-                "web-download: {}",
-                o.map(|o| o.image.status.to_string()).unwrap_or_default()
-            ),
+            Ok(o) => println!("web-download: {}", o.image.status),
             Err(e) => println!("web-download refused: {e}"),
         }
-        image.delete_image(&web, None, true).await?;
+        image.delete_image_opt(&web).await?;
     }
-    image.delete_image(&img, None, false).await?;
+    image.delete_image(&img).await?;
     Ok(())
 }

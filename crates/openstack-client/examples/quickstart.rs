@@ -80,7 +80,7 @@ async fn main() -> openstack_client::Result<()> {
         .disk_format(DiskFormat::Raw)
         .container_format(ContainerFormat::Bare)
         .tags(["quickstart"])
-        .wait(true)
+        .wait(WaitOptions::default())
         .progress(progress)
         .await?;
     pb.finish();
@@ -94,7 +94,7 @@ async fn main() -> openstack_client::Result<()> {
     );
 
     let active: Vec<Image> =
-        image.images(&Query::new().param("status", "active")).try_collect().await?;
+        image.images(&ImageQuery::new().status(ImageStatus::Active)).try_collect().await?;
     println!("The cloud has {} active images; newest first:", active.len());
     for i in active.iter().take(3) {
         println!(
@@ -119,7 +119,7 @@ async fn main() -> openstack_client::Result<()> {
         outcome.report.resumes
     );
 
-    image.delete_image(&img, None, false).await?;
+    image.delete_image(&img).await?;
     let _ = std::fs::remove_dir_all(&dir);
     println!("Deleted image {}. Done.", img.id);
     Ok(())

@@ -23,12 +23,12 @@ async fn main() -> openstack_client::Result<()> {
         .disk_format(DiskFormat::Raw)
         .visibility(Visibility::Shared)
         .await?;
-    owner.image().add_member(&img, project).await?;
+    owner.image().add_member(&img, project.as_str()).await?;
     println!("shared {} with project {name}", img.id);
-    member.image().update_member(project.as_str(), &img, MemberStatus::Accepted).await?;
+    member.image().update_member(&img, project.as_str(), MemberStatus::Accepted).await?;
     let data = member.image().download_image(&img.id).to_bytes().await?;
     println!("the member downloaded {} verified bytes", data.len());
-    owner.image().remove_member(project.as_str(), &img, false).await?;
-    owner.image().delete_image(&img, None, false).await?;
+    owner.image().remove_member(&img, project.as_str()).await?;
+    owner.image().delete_image(&img).await?;
     Ok(())
 }

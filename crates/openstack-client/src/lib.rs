@@ -10,10 +10,10 @@
 //! # async fn demo() -> openstack_client::Result<()> {
 //! let conn = Connection::from_cloud("mycloud")?;
 //! let image = conn.image();
-//! let img = image.create_image("cirros").filename("cirros.qcow2").wait(true).await?;
-//! let all: Vec<Image> = image.images(&Query::new()).try_collect().await?;
+//! let img = image.create_image("cirros").filename("cirros.qcow2").wait(WaitOptions::default()).await?;
+//! let all: Vec<Image> = image.images(&ImageQuery::new()).try_collect().await?;
 //! image.download_image(&img).to_path("copy.qcow2").await?;
-//! image.delete_image(&img, None, false).await?;
+//! image.delete_image(&img).await?;
 //! # let _ = all; Ok(()) }
 //! ```
 //!
@@ -68,11 +68,12 @@ pub mod prelude {
     pub use crate::{Connection, Error, Result};
     #[cfg(feature = "image")]
     pub use openstack_image::{
-        ContainerFormat, DiskFormat, Image, ImageProxy, ImageStatus, ImportMethod, MemberStatus,
-        Visibility,
+        CacheTarget, Call, Compare, ContainerFormat, DiskFormat, IdRef, Image, ImageData,
+        ImageProxy, ImageQuery, ImageStatus, ImportMethod, Items, MemberStatus, SchemaName,
+        SortDir, TaskStatus, Visibility, WaitOptions,
     };
     #[cfg(feature = "resource")]
-    pub use openstack_resource::{Api, Query, WaitOptions};
+    pub use openstack_resource::{Api, Query};
     #[cfg(feature = "transfer")]
     pub use openstack_transfer::{Algorithm, Progress, ProgressUpdate};
 }
