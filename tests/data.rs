@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use openstack_image::{WaitOptions, ContainerFormat, DiskFormat, ImageData, ImageStatus};
+use openstack_image::{ContainerFormat, DiskFormat, ImageData, ImageStatus, WaitOptions};
 use openstack_resource::Error;
 use openstack_tests::{ADMIN, DEMO, data, image, unique};
 use openstack_transfer::{Algorithm, Progress, digest_hex};

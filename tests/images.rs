@@ -1,7 +1,10 @@
 //! Image records: create, get, find, list with filters, update, tags, actions, delete.
 
 use futures_util::{StreamExt, TryStreamExt};
-use openstack_image::{Compare, ImageQuery, SortDir, ContainerFormat, DiskFormat, Image, ImageStatus, TaskStatus, Visibility};
+use openstack_image::{
+    Compare, ContainerFormat, DiskFormat, Image, ImageQuery, ImageStatus, SortDir, TaskStatus,
+    Visibility,
+};
 use openstack_resource::{Error, Query};
 use openstack_tests::{ADMIN, DEMO, image, unique};
 use serde_json::json;
@@ -92,8 +95,11 @@ async fn hidden_images_are_found() {
     let name = unique("hidden");
     let h = img.create_image(&name).disk_format(DiskFormat::Raw).os_hidden(true).await.unwrap();
     assert!(h.os_hidden);
-    let listed: Vec<Image> =
-        img.images(&ImageQuery::from(Query::new().param("name", &name))).try_collect().await.unwrap();
+    let listed: Vec<Image> = img
+        .images(&ImageQuery::from(Query::new().param("name", &name)))
+        .try_collect()
+        .await
+        .unwrap();
     assert!(listed.is_empty(), "hidden images are not listed by default");
     assert_eq!(img.find_image(&name).await.unwrap().id, h.id);
     img.delete_image(&h).await.unwrap();
@@ -126,12 +132,8 @@ async fn list_filters_and_pagination_across_pages() {
     want.sort();
     assert_eq!(got, want);
     // A cap on items: take(3) fetches two pages of two, not four.
-    let capped: Vec<Image> = img
-        .images(&ImageQuery::new().tag(&tag).page_size(2))
-        .take(3)
-        .try_collect()
-        .await
-        .unwrap();
+    let capped: Vec<Image> =
+        img.images(&ImageQuery::new().tag(&tag).page_size(2)).take(3).try_collect().await.unwrap();
     assert_eq!(capped.len(), 3);
     // Other filters.
     let queued: Vec<Image> = img
@@ -184,8 +186,11 @@ async fn list_filters_and_pagination_across_pages() {
         img.images(&ImageQuery::new().tag(&tag).hidden(true)).try_collect().await.unwrap();
     assert!(hidden.is_empty(), "none of them is hidden");
     // Unknown filters fail before any request.
-    let err =
-        img.images(&ImageQuery::from(Query::new().param("colour", "red"))).try_collect::<Vec<_>>().await.unwrap_err();
+    let err = img
+        .images(&ImageQuery::from(Query::new().param("colour", "red")))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
     for id in ids {
         img.delete_image(&id).await.unwrap();

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use openstack_image::{WaitOptions, DiskFormat, ImageStatus, ImportMethod};
+use openstack_image::{DiskFormat, ImageStatus, ImportMethod, WaitOptions};
 use openstack_resource::Error;
 use openstack_tests::{ADMIN, DEMO, data, image, unique, www};
 use openstack_transfer::{Algorithm, digest_hex};
@@ -25,7 +25,15 @@ async fn import_info_and_stores() {
     assert_eq!(detail[0].weight, Some(100));
     assert_eq!(detail[0].store_type.as_deref(), Some("file"));
     // Details are admin-only.
-    assert!(image(DEMO).stores().details(true).try_collect::<Vec<_>>().await.unwrap_err().is_forbidden());
+    assert!(
+        image(DEMO)
+            .stores()
+            .details(true)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err()
+            .is_forbidden()
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,7 @@
 //! Image sharing across the two projects of the local cloud.
 
 use futures_util::TryStreamExt;
-use openstack_image::{ImageQuery, DiskFormat, Image, MemberStatus, Visibility};
-use openstack_resource::Query;
+use openstack_image::{DiskFormat, Image, ImageQuery, MemberStatus, Visibility};
 use openstack_tests::{ADMIN, DEMO, data, image, session, unique};
 
 async fn demo_project_id() -> String {

@@ -84,30 +84,24 @@ async fn namespace_object_property_tag_lifecycle() {
     img.create_metadef_property(&ns_name, &MetadefProperty::new("p2", "P2", "string"))
         .await
         .unwrap();
-    let props: Vec<MetadefProperty> =
-        img.metadef_properties(&ns_name).try_collect().await.unwrap();
+    let props: Vec<MetadefProperty> = img.metadef_properties(&ns_name).try_collect().await.unwrap();
     assert_eq!(props.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["hw_speed", "p2"]);
     assert_eq!(props[0].title.as_deref(), Some("Velocity"));
     img.delete_metadef_property(&ns_name, "p2").await.unwrap();
     assert!(img.delete_metadef_property_opt(&ns_name, "p2").await.unwrap().is_none());
     img.delete_all_metadef_properties(&ns_name).await.unwrap();
-    let props: Vec<MetadefProperty> =
-        img.metadef_properties(&ns_name).try_collect().await.unwrap();
+    let props: Vec<MetadefProperty> = img.metadef_properties(&ns_name).try_collect().await.unwrap();
     assert!(props.is_empty());
 
     // Resource types.
-    let types: Vec<MetadefResourceType> =
-        img.metadef_resource_types().try_collect().await.unwrap();
+    let types: Vec<MetadefResourceType> = img.metadef_resource_types().try_collect().await.unwrap();
     assert!(types.iter().any(|t| t.name == "OS::Glance::Image"));
     let assoc = img
-        .create_metadef_resource_type_association(
-            &ns_name,
-            &{
-                let mut a = MetadefResourceTypeAssociation::new("OS::Glance::Image");
-                a.prefix = Some("sdk_".into());
-                a
-            },
-        )
+        .create_metadef_resource_type_association(&ns_name, &{
+            let mut a = MetadefResourceTypeAssociation::new("OS::Glance::Image");
+            a.prefix = Some("sdk_".into());
+            a
+        })
         .await
         .unwrap();
     assert_eq!(assoc.prefix.as_deref(), Some("sdk_"));

@@ -96,7 +96,9 @@ async fn unreadable_tls_files_are_config_errors_before_any_request() {
 #[tokio::test]
 async fn a_path_prefixed_image_endpoint_works_end_to_end() {
     use futures_util::TryStreamExt;
-    use openstack_image::{ContainerFormat, DiskFormat, Image, ImageProxy, ImageQuery, WaitOptions};
+    use openstack_image::{
+        ContainerFormat, DiskFormat, Image, ImageProxy, ImageQuery, WaitOptions,
+    };
     use openstack_resource::Query;
 
     let tls_url = std::env::var("OSRS_GLANCE_TLS_URL").expect("OSRS_GLANCE_TLS_URL is not set");
@@ -125,8 +127,11 @@ async fn a_path_prefixed_image_endpoint_works_end_to_end() {
         ids.push(created.id);
     }
     // One image per page: two next links to follow, each relative to the prefix.
-    let listed: Vec<Image> =
-        img.images(&ImageQuery::from(Query::new().param("name", &name).limit(1))).try_collect().await.unwrap();
+    let listed: Vec<Image> = img
+        .images(&ImageQuery::from(Query::new().param("name", &name).limit(1)))
+        .try_collect()
+        .await
+        .unwrap();
     let mut got: Vec<String> = listed.into_iter().map(|i| i.id).collect();
     got.sort();
     let mut want = ids.clone();

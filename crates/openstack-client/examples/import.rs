@@ -5,8 +5,8 @@
 //! ```
 
 use futures_util::TryStreamExt;
-use openstack_client::prelude::*;
 use openstack_client::image::Store;
+use openstack_client::prelude::*;
 
 #[tokio::main]
 async fn main() -> openstack_client::Result<()> {

@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(b.http.headers["x-image-cache-clear-target"], "queue");
         assert!(clear_request(CacheTarget::Both).unwrap().http.headers.is_empty());
         let b = image_request("queue_image", Method::PUT, "a b");
-        assert_eq!((b.http.path.as_str(), b.needs), ("/v2/cache/a%20b", Some(openstack_auth::ApiVersion::new(2, 14))));
+        assert_eq!(
+            (b.http.path.as_str(), b.needs),
+            ("/v2/cache/a%20b", Some(openstack_auth::ApiVersion::new(2, 14)))
+        );
         assert_eq!(get_request().http.path, "/v2/cache");
     }
 }

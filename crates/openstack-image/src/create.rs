@@ -14,10 +14,10 @@ use serde_json::Value;
 
 use crate::call::Call;
 use crate::error::transfer_error;
-use crate::upload::{FileSource, ImageData, PreparedUpload, open_file_span};
 use crate::import::{ImportMethod, StoreSelection};
 use crate::proxy::{IdRef, ImageProxy};
 use crate::types::{ContainerFormat, DiskFormat, Image, ImageCreate, ImageStatus, Visibility};
+use crate::upload::{FileSource, ImageData, PreparedUpload, open_file_span};
 
 const MD5_KEY: &str = "owner_specified.openstack.md5";
 const SHA256_KEY: &str = "owner_specified.openstack.sha256";
@@ -241,7 +241,8 @@ impl CreateImage {
     /// How to wait: as asked, else (for `validate_checksum`) up to an hour.
     fn wait_options(&self) -> Option<WaitOptions> {
         self.wait.clone().or_else(|| {
-            self.validate_checksum.then(|| WaitOptions::default().timeout(Duration::from_secs(3600)))
+            self.validate_checksum
+                .then(|| WaitOptions::default().timeout(Duration::from_secs(3600)))
         })
     }
 
@@ -693,5 +694,4 @@ impl ImageProxy {
             .disk_format(disk_format)
             .data(data)
     }
-
 }

@@ -11,8 +11,8 @@ use openstack_auth::{Error, RequestBody, ResponseBody, Result};
 use openstack_resource::encode_segment;
 use openstack_transfer::download::{ByteStream, OpenFuture};
 use openstack_transfer::{
-    Algorithm, Download, DownloadOptions, DownloadReport, Expected, Opened, Progress,
-    RangeSource, TransferError,
+    Algorithm, Download, DownloadOptions, DownloadReport, Expected, Opened, Progress, RangeSource,
+    TransferError,
 };
 
 use crate::error::transfer_error;
@@ -150,8 +150,7 @@ impl DownloadImage {
             OpenError::Api(e) => e,
             OpenError::Transfer(t) => transfer_error(t, &path),
         })?;
-        let source =
-            GlanceFile { proxy: self.proxy, path: path.clone(), first: Some(first) };
+        let source = GlanceFile { proxy: self.proxy, path: path.clone(), first: Some(first) };
         let mut opts =
             DownloadOptions::default().max_resumes(self.max_resumes).durable(self.durable);
         if let Some(p) = self.progress {

@@ -24,10 +24,7 @@ pub(crate) fn delete_request(image: &str, store: Option<&str>) -> Built {
             ),
         )
         .needs(10),
-        None => Built::new(
-            "delete_image",
-            PreparedRequest::new(Method::DELETE, image_path(image)),
-        ),
+        None => Built::new("delete_image", PreparedRequest::new(Method::DELETE, image_path(image))),
     }
 }
 
@@ -40,7 +37,12 @@ pub(crate) fn action_request(what: &'static str, image: &str, action: &str) -> B
 }
 
 /// `PUT|DELETE /v2/images/{id}/tags/{tag}`; a tag is 1 to 255 characters.
-pub(crate) fn tag_request(what: &'static str, method: Method, image: &str, tag: &str) -> Result<Built> {
+pub(crate) fn tag_request(
+    what: &'static str,
+    method: Method,
+    image: &str,
+    tag: &str,
+) -> Result<Built> {
     if method == Method::PUT {
         check_tag(tag)?;
     }
@@ -110,9 +112,7 @@ impl ImageProxy {
     pub fn find_image(&self, name_or_id: &str) -> Call<Image> {
         let find = self.find_image_opt(name_or_id);
         let name = name_or_id.to_string();
-        Call::new(async move {
-            find.await?.ok_or(Error::ResourceNotFound { kind: "image", name })
-        })
+        Call::new(async move { find.await?.ok_or(Error::ResourceNotFound { kind: "image", name }) })
     }
 
     /// `find_image(name_or_id, ignore_missing=True)`: `None` when nothing matches.
@@ -134,7 +134,10 @@ impl ImageProxy {
             }
             // Hidden images are not listed by default: look for them too.
             let hidden: Vec<Image> = api
-                .list(&ImageQuery::new().name(&name).hidden(true).to_query(), &ListOptions::default())
+                .list(
+                    &ImageQuery::new().name(&name).hidden(true).to_query(),
+                    &ListOptions::default(),
+                )
                 .try_collect()
                 .await?;
             match hidden.len() {
@@ -357,7 +360,10 @@ mod tests {
     #[test]
     fn delete_paths_and_the_store_gate() {
         let b = delete_request("a b/c", None);
-        assert_eq!((b.http.method.clone(), b.http.path.as_str()), (Method::DELETE, "/v2/images/a%20b%2Fc"));
+        assert_eq!(
+            (b.http.method.clone(), b.http.path.as_str()),
+            (Method::DELETE, "/v2/images/a%20b%2Fc")
+        );
         assert_eq!(b.needs, None);
         let b = delete_request("id", Some("fast%1"));
         assert_eq!(b.http.path, "/v2/stores/fast%251/id");
@@ -377,6 +383,9 @@ mod tests {
     #[test]
     fn actions() {
         let b = action_request("deactivate_image", "i", "deactivate");
-        assert_eq!((b.http.method, b.http.path.as_str()), (Method::POST, "/v2/images/i/actions/deactivate"));
+        assert_eq!(
+            (b.http.method, b.http.path.as_str()),
+            (Method::POST, "/v2/images/i/actions/deactivate")
+        );
     }
 }

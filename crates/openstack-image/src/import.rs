@@ -207,11 +207,9 @@ pub(crate) fn import_request(
     if let Some(must) = selection.all_stores_must_succeed {
         body["all_stores_must_succeed"] = json!(must);
     }
-    let req = PreparedRequest::new(
-        Method::POST,
-        format!("/v2/images/{}/import", encode_segment(image)),
-    )
-    .with_json(body);
+    let req =
+        PreparedRequest::new(Method::POST, format!("/v2/images/{}/import", encode_segment(image)))
+            .with_json(body);
     Ok(Built::new("import_image", req).needs(6))
 }
 
@@ -426,7 +424,6 @@ impl WaitForImport {
         }
     }
 }
-
 
 impl IntoFuture for WaitForImport {
     type Output = Result<ImportOutcome>;

@@ -84,8 +84,8 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub fn get_usage(&self) -> Call<Usage> {
-        let b = Built::new("get_usage", PreparedRequest::new(Method::GET, "/v2/info/usage"))
-            .needs(13);
+        let b =
+            Built::new("get_usage", PreparedRequest::new(Method::GET, "/v2/info/usage")).needs(13);
         self.call(Ok(b), json("get_usage"))
     }
 
@@ -214,13 +214,19 @@ mod tests {
     fn stores_gates() {
         assert_eq!(stores_request(false).needs, Some(openstack_auth::ApiVersion::new(2, 8)));
         let d = stores_request(true);
-        assert_eq!((d.http.path.as_str(), d.needs), ("/v2/info/stores/detail", Some(openstack_auth::ApiVersion::new(2, 15))));
+        assert_eq!(
+            (d.http.path.as_str(), d.needs),
+            ("/v2/info/stores/detail", Some(openstack_auth::ApiVersion::new(2, 15)))
+        );
     }
 
     #[test]
     fn location_body() {
         let b = add_location_request("i", "http://x/y", Some(&json!({"os_hash_algo": "sha512"})));
         assert_eq!(b.http.path, "/v2/images/i/locations");
-        assert_eq!(b.http.json, Some(json!({"url": "http://x/y", "validation_data": {"os_hash_algo": "sha512"}})));
+        assert_eq!(
+            b.http.json,
+            Some(json!({"url": "http://x/y", "validation_data": {"os_hash_algo": "sha512"}}))
+        );
     }
 }

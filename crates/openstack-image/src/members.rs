@@ -102,7 +102,9 @@ impl ImageProxy {
     pub fn find_member(&self, image: impl IdRef, member: impl IdRef) -> Call<Member> {
         let find = self.find_member_opt(image, &member);
         let name = member.id_ref().to_string();
-        Call::new(async move { find.await?.ok_or(Error::ResourceNotFound { kind: "member", name }) })
+        Call::new(
+            async move { find.await?.ok_or(Error::ResourceNotFound { kind: "member", name }) },
+        )
     }
 
     /// `find_member(name_or_id, image, ignore_missing=True)`: `None` when not a member.
@@ -153,7 +155,10 @@ impl ImageProxy {
         member: impl IdRef,
         status: MemberStatus,
     ) -> Call<Member> {
-        self.call(Ok(update_request(image.id_ref(), member.id_ref(), &status)), json("update_member"))
+        self.call(
+            Ok(update_request(image.id_ref(), member.id_ref(), &status)),
+            json("update_member"),
+        )
     }
 }
 

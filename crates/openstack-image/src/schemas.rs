@@ -323,7 +323,6 @@ impl ImageProxy {
     pub fn get_metadef_tags_schema(&self) -> Call<Schema> {
         self.get_schema(SchemaName::MetadefTags)
     }
-
 }
 
 #[cfg(test)]
@@ -332,7 +331,13 @@ mod tests {
 
     #[test]
     fn schema_paths() {
-        assert_eq!(schema_request(&SchemaName::MetadefResourceTypes).http.path, "/v2/schemas/metadefs/resource_types");
-        assert_eq!(schema_request(&SchemaName::Other("x y/z".into())).http.path, "/v2/schemas/x%20y/z");
+        assert_eq!(
+            schema_request(&SchemaName::MetadefResourceTypes).http.path,
+            "/v2/schemas/metadefs/resource_types"
+        );
+        assert_eq!(
+            schema_request(&SchemaName::Other("x y/z".into())).http.path,
+            "/v2/schemas/x%20y/z"
+        );
     }
 }

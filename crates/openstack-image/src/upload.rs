@@ -21,7 +21,6 @@ use crate::error::transfer_error;
 use crate::proxy::{IdRef, ImageProxy, SERVICE};
 use crate::types::Image;
 
-
 /// Image data to upload: a file path, an open file, bytes in memory, a reader or a stream.
 pub enum ImageData {
     /// A file (streamed, never read into memory; its size is announced).

@@ -82,7 +82,11 @@ impl WaitOptions {
     /// Polls every `interval` (no growth) for at most `timeout`: openstacksdk's
     /// `interval` / `wait` parameters.
     pub fn fixed(interval: Duration, timeout: Duration) -> Self {
-        WaitOptions::default().interval(interval).backoff(1.0).max_interval(interval).timeout(timeout)
+        WaitOptions::default()
+            .interval(interval)
+            .backoff(1.0)
+            .max_interval(interval)
+            .timeout(timeout)
     }
 
     /// The first interval between polls.

@@ -285,7 +285,10 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub fn delete_all_metadef_tags(&self, namespace: impl IdRef) -> Call<()> {
-        self.call(Ok(delete_all_request("delete_all_metadef_tags", namespace.id_ref(), "tags")), unit)
+        self.call(
+            Ok(delete_all_request("delete_all_metadef_tags", namespace.id_ref(), "tags")),
+            unit,
+        )
     }
 }
 
@@ -306,10 +309,16 @@ mod tests {
             "visibility": "private", "protected": false, "owner": "o"
         }))
         .unwrap();
-        assert!(openstack_resource::request::update::<MetadefNamespace>(&(), &ns, &ns).unwrap().is_none());
+        assert!(
+            openstack_resource::request::update::<MetadefNamespace>(&(), &ns, &ns)
+                .unwrap()
+                .is_none()
+        );
         let original = ns.clone();
         ns.namespace = "new name".into();
-        let r = openstack_resource::request::update::<MetadefNamespace>(&(), &original, &ns).unwrap().unwrap();
+        let r = openstack_resource::request::update::<MetadefNamespace>(&(), &original, &ns)
+            .unwrap()
+            .unwrap();
         assert_eq!(r.path, "/v2/metadefs/namespaces/old");
         assert_eq!(r.json.unwrap()["namespace"], "new name");
     }

@@ -105,7 +105,11 @@ impl ImageProxy {
     ///
     /// # Errors
     /// [`openstack_auth::Error::NotFound`].
-    pub fn get_metadef_object(&self, namespace: impl IdRef, object: impl IdRef) -> Call<MetadefObject> {
+    pub fn get_metadef_object(
+        &self,
+        namespace: impl IdRef,
+        object: impl IdRef,
+    ) -> Call<MetadefObject> {
         let api = self.api::<MetadefObject>(namespace.id_ref().to_string());
         let id = object.id_ref().to_string();
         Call::new(async move { api.get(&id).await })

@@ -34,7 +34,11 @@ pub struct MetadefProperty {
 
 impl MetadefProperty {
     /// A property to create: name, title and JSON type (Glance requires all three).
-    pub fn new(name: impl Into<String>, title: impl Into<String>, json_type: impl Into<String>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        json_type: impl Into<String>,
+    ) -> Self {
         MetadefProperty {
             name: name.into(),
             title: Some(title.into()),

@@ -2,8 +2,8 @@
 
 use openstack_resource::{Create, Delete, List, ListOptions, Query, Resource};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use super::ns_path;
 use crate::call::{Call, Items};

@@ -62,7 +62,10 @@ id_ref!(MetadefTag => name);
 pub(crate) fn create_request(ns: &str, name: &str) -> Built {
     Built::new(
         "create_metadef_tag",
-        PreparedRequest::new(Method::POST, format!("{}/tags/{}", ns_path(ns), encode_segment(name))),
+        PreparedRequest::new(
+            Method::POST,
+            format!("{}/tags/{}", ns_path(ns), encode_segment(name)),
+        ),
     )
 }
 
@@ -70,7 +73,8 @@ pub(crate) fn create_request(ns: &str, name: &str) -> Built {
 /// the existing ones.
 pub(crate) fn create_many_request(ns: &str, names: &[String], append: bool) -> Result<Built> {
     let body = json!({ "tags": names.iter().map(|n| json!({ "name": n })).collect::<Vec<_>>() });
-    let mut req = PreparedRequest::new(Method::POST, format!("{}/tags", ns_path(ns))).with_json(body);
+    let mut req =
+        PreparedRequest::new(Method::POST, format!("{}/tags", ns_path(ns))).with_json(body);
     if append {
         req = req.with_header("x-openstack-append", "True")?;
     }
@@ -195,7 +199,11 @@ impl ImageProxy {
     ///
     /// # Errors
     /// Errors other than not-found.
-    pub fn delete_metadef_tag_opt(&self, namespace: impl IdRef, name: impl IdRef) -> Call<Option<()>> {
+    pub fn delete_metadef_tag_opt(
+        &self,
+        namespace: impl IdRef,
+        name: impl IdRef,
+    ) -> Call<Option<()>> {
         let api = self.api::<MetadefTag>(namespace.id_ref().to_string());
         let id = name.id_ref().to_string();
         Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
