@@ -7,7 +7,7 @@ use openstack_client::prelude::*;
 async fn main() -> openstack_client::Result<()> {
     let image = Connection::from_env()?.image(); // clouds.yaml via OS_CLOUD, or OS_* variables
     let new = image.create_image("hello").data(b"hello".to_vec()).disk_format(DiskFormat::Raw);
-    let img = new.wait(WaitOptions::default()).await?; // uploaded, hashed in flight, checked against Glance
+    let img = new.wait(WaitOptions::default()).await?; // hashed in flight, checked by Glance
     let all: Vec<Image> = image.images(&ImageQuery::new()).try_collect().await?;
     let bytes = image.download_image(&img).to_bytes().await?; // verified against os_hash_value
     println!("{} images; downloaded {} verified bytes", all.len(), bytes.len());
