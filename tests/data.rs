@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use openstack_auth::CleanupOutcome;
 use openstack_image::{ContainerFormat, DiskFormat, ImageData, ImageStatus, WaitOptions};
 use openstack_resource::Error;
 use openstack_tests::{ADMIN, DEMO, data, image, unique};
@@ -252,9 +253,16 @@ async fn wrong_md5_from_the_caller_deletes_the_image() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::ChecksumMismatch { algorithm, .. } if algorithm == "md5"),
+        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if algorithm == "md5"),
         "{err}"
     );
+    // One context mechanism: the failure says what became of the half-created image, and the
+    // mismatch itself is the source.
+    let cleanup = err.cleanup().expect("a cleanup note");
+    assert!(matches!(cleanup.outcome, CleanupOutcome::Deleted), "{cleanup:?}");
+    assert!(err.to_string().contains("the half-created image"), "{err}");
+    let source = std::error::Error::source(&err).unwrap();
+    assert!(source.to_string().starts_with("checksum mismatch (md5)"), "{source}");
     assert!(
         img.find_image_opt(&name).await.unwrap().is_none(),
         "the mismatching image was deleted"
@@ -341,8 +349,14 @@ async fn disk_full_at_the_output_leaves_nothing_behind() {
     let _ = std::process::Command::new("umount").arg(dir.path()).status();
     let err = result.unwrap_err();
     assert!(
-        matches!(&err, Error::Io { message, .. } if message.contains("No space left")),
+        matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull),
         "{err:?}"
+    );
+    // The io::Error is the source, with its kind: a caller can tell "disk full" apart.
+    let source = std::error::Error::source(&err).unwrap();
+    assert_eq!(
+        source.downcast_ref::<std::io::Error>().unwrap().kind(),
+        std::io::ErrorKind::StorageFull
     );
     assert_eq!(leftovers, 0, "nothing left behind");
     img.delete_image(&up).await.unwrap();

@@ -337,7 +337,7 @@ async fn stalled_server_hits_the_idle_timeout_and_leaves_no_file() {
         .to_path(&out)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("idle read timeout"), "{err}");
+    assert!(err.report().contains("idle read timeout"), "{}", err.report());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     image(ADMIN).delete_image(&img).await.unwrap();
 }
@@ -355,8 +355,8 @@ async fn one_shot_upload_interrupted_by_503_is_never_resent() {
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::NotReplayable { .. }), "{err:?}");
-    assert!(err.to_string().contains("cannot be replayed"), "{err}");
+    assert!(matches!(err.kind(), Error::NotReplayable { .. }), "{err:?}");
+    assert!(err.report().contains("cannot be replayed"), "{}", err.report());
     assert_eq!(proxy.state.uploads.load(Ordering::SeqCst), 1, "sent once, never re-sent");
     assert!(
         image(ADMIN).find_image_opt(&name).await.unwrap().is_none(),

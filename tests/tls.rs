@@ -40,12 +40,18 @@ async fn fails_clearly_without_the_ca() {
     let mut cfg = tls_cloud();
     cfg.cacert = None;
     let err = list_images(cfg).await.unwrap_err();
-    match &err {
-        Error::Transport { message, .. } => {
-            assert!(message.to_lowercase().contains("certificate"), "{message}");
-        }
-        other => panic!("expected a transport (certificate) error, got {other:?}"),
-    }
+    assert!(matches!(err, Error::Transport { .. }), "expected a transport error, got {err:?}");
+    // The rustls error is in the source chain, as itself: it can be downcast and matched.
+    let rustls_err = openstack_tests::find_cause::<rustls::Error>(&err)
+        .unwrap_or_else(|| panic!("no rustls::Error in the chain of {}", err.report()));
+    assert!(
+        matches!(
+            rustls_err,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+        ),
+        "{rustls_err:?}"
+    );
+    assert!(err.report().to_lowercase().contains("certificate"), "{}", err.report());
 }
 
 #[tokio::test]

@@ -110,13 +110,13 @@ impl RangeSource for HttpSource {
                 .client
                 .request(req.body(Empty::new()).expect("request"))
                 .await
-                .map_err(|e| TransferError::Interrupted { message: e.to_string() })?;
+                .map_err(TransferError::interrupted)?;
             let total =
                 resp.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse().ok());
             let body = resp
                 .into_body()
                 .into_data_stream()
-                .map(|r| r.map_err(|e| TransferError::Interrupted { message: e.to_string() }));
+                .map(|r| r.map_err(TransferError::interrupted));
             Ok(Opened { partial: false, start: 0, total, identity: None, body: Box::pin(body) })
         })
     }

@@ -70,3 +70,23 @@ pub fn glance_url() -> String {
     std::env::var("OSRS_GLANCE_URL")
         .expect("OSRS_GLANCE_URL is not set: run the tests with `cargo xtask test`")
 }
+
+/// The first cause of type `T` in `err`'s `source()` chain, looking inside `std::io::Error`s
+/// that wrap another error (as hyper and rustls do).
+pub fn find_cause<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next: Option<&'a (dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            if let Some(t) = inner.downcast_ref::<T>() {
+                return Some(t);
+            }
+        }
+        next = e.source();
+    }
+    None
+}

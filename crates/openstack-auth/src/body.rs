@@ -271,7 +271,7 @@ impl Body for ResponseBody {
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 this.sleep = None;
-                Poll::Ready(frame.map(|f| f.map_err(|e| Error::transport(&*this.url, &e))))
+                Poll::Ready(frame.map(|f| f.map_err(|e| Error::transport(&*this.url, e))))
             }
             Poll::Pending => {
                 let Some(idle) = this.idle else {
@@ -280,10 +280,13 @@ impl Body for ResponseBody {
                 let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
                 ready!(sleep.as_mut().poll(cx));
                 this.sleep = None;
-                Poll::Ready(Some(Err(Error::Transport {
-                    url: this.url.to_string(),
-                    message: format!("no data received for {idle:?} (idle read timeout)"),
-                })))
+                Poll::Ready(Some(Err(Error::transport(
+                    &*this.url,
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no data received for {idle:?} (idle read timeout)"),
+                    ),
+                ))))
             }
         }
     }

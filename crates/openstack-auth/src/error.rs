@@ -2,7 +2,9 @@
 //!
 //! Every layer above (`openstack-resource`, `openstack-image`, the facade) reports
 //! [`Error`], so users match on one enum. HTTP statuses are mapped to kinds in exactly one
-//! place, [`Error::from_response_parts`].
+//! place (the session's response handling). `Display` is one line without the cause; the
+//! cause stays reachable through `std::error::Error::source` ([`Error::report`] prints the
+//! whole chain), and [`Error::kind`] looks through the context a failed call adds.
 
 use std::fmt;
 use std::time::Duration;
@@ -11,6 +13,7 @@ use http::{Method, StatusCode};
 
 /// What the server said when a request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The request's method.
     pub method: Method,
@@ -207,30 +210,128 @@ pub enum Error {
         /// Why a retry was needed.
         reason: String,
     },
-    /// Connecting, TLS, reading or writing failed.
-    #[error("transport error on {url}: {message}")]
+    /// Connecting, TLS, reading or writing failed (after the retries and resumes allowed).
+    #[error("transport error on {url}")]
     Transport {
         /// The URL involved.
         url: String,
-        /// What happened (including the underlying cause).
-        message: String,
+        /// The cause: downcast it (`hyper::Error`, `std::io::Error`, a rustls error, ...).
+        #[source]
+        source: BoxError,
     },
     /// A response could not be decoded.
-    #[error("cannot decode the response of {url}: {message}")]
+    #[error("cannot decode the response of {url}")]
     Decode {
-        /// The URL involved.
+        /// The URL (or call) involved.
         url: String,
-        /// What was wrong.
-        message: String,
+        /// What was wrong (a `serde_json::Error`, or the SDK's description).
+        #[source]
+        source: BoxError,
     },
     /// A local I/O error (reading an upload, writing a download).
-    #[error("i/o error on {path}: {message}")]
+    #[error("i/o error on {path}")]
     Io {
         /// The file involved.
         path: String,
-        /// What happened.
-        message: String,
+        /// The I/O error, with its kind (`StorageFull`, `PermissionDenied`, ...).
+        #[source]
+        source: std::io::Error,
     },
+    /// Data had another length than announced (an upload source that shrank or grew, or a
+    /// download shorter than the image's size).
+    #[error("size mismatch: expected {expected} bytes, got {actual}")]
+    SizeMismatch {
+        /// The announced length.
+        expected: u64,
+        /// The bytes actually seen.
+        actual: u64,
+    },
+    /// A broken download could not be resumed (the server answered a range request with
+    /// another object, or refused it).
+    #[error("cannot resume {url}: {reason}")]
+    Resume {
+        /// The URL.
+        url: String,
+        /// Why not.
+        reason: String,
+    },
+    /// An upload ended before its body did, so what it sent is unknown.
+    #[error("the upload to {url} did not complete: {reason}")]
+    Incomplete {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A call failed after it had created something, which was then cleaned up (or could
+    /// not be). The failure itself is [`Error::kind`] and the `source()`.
+    #[error("{operation} failed; {cleanup}")]
+    CleanedUp {
+        /// The call (`create_image`).
+        operation: &'static str,
+        /// What happened to what it had created.
+        cleanup: Box<Cleanup>,
+        /// The failure.
+        #[source]
+        error: Box<Error>,
+    },
+}
+
+/// A boxed cause, reachable through [`std::error::Error::source`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a failed call did with what it had already created.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Cleanup {
+    /// What was created (`image 5cfaff86-…`).
+    pub resource: String,
+    /// What became of it.
+    pub outcome: CleanupOutcome,
+}
+
+/// What became of a half-created resource.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CleanupOutcome {
+    /// It was deleted.
+    Deleted,
+    /// It was kept, as asked (e.g. `keep_on_mismatch`).
+    Kept,
+    /// Deleting it failed too; it is still there.
+    DeleteFailed(Box<Error>),
+}
+
+impl Cleanup {
+    /// `resource` was deleted.
+    pub fn deleted(resource: impl Into<String>) -> Cleanup {
+        Cleanup { resource: resource.into(), outcome: CleanupOutcome::Deleted }
+    }
+
+    /// `resource` was kept on purpose.
+    pub fn kept(resource: impl Into<String>) -> Cleanup {
+        Cleanup { resource: resource.into(), outcome: CleanupOutcome::Kept }
+    }
+
+    /// Deleting `resource` failed with `error`.
+    pub fn delete_failed(resource: impl Into<String>, error: Error) -> Cleanup {
+        Cleanup {
+            resource: resource.into(),
+            outcome: CleanupOutcome::DeleteFailed(Box::new(error)),
+        }
+    }
+}
+
+impl fmt::Display for Cleanup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.outcome {
+            CleanupOutcome::Deleted => write!(f, "the half-created {} was deleted", self.resource),
+            CleanupOutcome::Kept => write!(f, "the {} was kept, as asked", self.resource),
+            CleanupOutcome::DeleteFailed(e) => {
+                write!(f, "the half-created {} could not be deleted: {}", self.resource, e.report())
+            }
+        }
+    }
 }
 
 /// Shorthand for results of this SDK.
@@ -249,8 +350,65 @@ impl From<http::Error> for Error {
 }
 
 impl Error {
+    /// The error to match on: itself, or for [`Error::CleanedUp`] the failure inside it.
+    ///
+    /// ```
+    /// # use openstack_auth::{Error, error::Cleanup};
+    /// let e = Error::ChecksumMismatch { algorithm: "md5".into(), expected: "a".into(), actual: "b".into() };
+    /// let e = e.with_cleanup("create_image", Cleanup::deleted("image x"));
+    /// assert!(matches!(e.kind(), Error::ChecksumMismatch { .. }));
+    /// assert_eq!(e.to_string(), "create_image failed; the half-created image x was deleted");
+    /// assert_eq!(e.report(), "create_image failed; the half-created image x was deleted: checksum mismatch (md5): expected a, got b");
+    /// ```
+    pub fn kind(&self) -> &Error {
+        match self {
+            Error::CleanedUp { error, .. } => error.kind(),
+            other => other,
+        }
+    }
+
+    /// Wraps this failure with what `operation` did about what it had created: one context
+    /// mechanism for every kind of failure.
+    pub fn with_cleanup(self, operation: &'static str, cleanup: Cleanup) -> Error {
+        Error::CleanedUp { operation, cleanup: Box::new(cleanup), error: Box::new(self) }
+    }
+
+    /// What became of a half-created resource, when this failure cleaned one up.
+    pub fn cleanup(&self) -> Option<&Cleanup> {
+        match self {
+            Error::CleanedUp { cleanup, .. } => Some(cleanup),
+            _ => None,
+        }
+    }
+
+    /// The whole chain on one line: this error, then each `source()`, separated by `: `
+    /// (for logs and command lines; `Display` alone is this error without its causes).
+    pub fn report(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(e) = next {
+            let text = e.to_string();
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            next = e.source();
+        }
+        out
+    }
+
+    /// A transport failure on `url` caused by `source`.
+    pub fn transport(url: impl Into<String>, source: impl Into<BoxError>) -> Error {
+        Error::Transport { url: url.into(), source: source.into() }
+    }
+
+    /// A body of `url` that could not be decoded, because of `source`.
+    pub fn decode(url: impl Into<String>, source: impl Into<BoxError>) -> Error {
+        Error::Decode { url: url.into(), source: source.into() }
+    }
+
     /// Maps an HTTP error status to its kind. The one place this mapping lives.
-    pub fn from_response_parts(
+    pub(crate) fn from_response_parts(
         method: Method,
         url: String,
         status: StatusCode,
@@ -273,7 +431,7 @@ impl Error {
 
     /// The server's details when this error came from an HTTP response.
     pub fn api(&self) -> Option<&ApiError> {
-        match self {
+        match self.kind() {
             Error::BadRequest(a)
             | Error::Unauthorized(a)
             | Error::Forbidden(a)
@@ -298,41 +456,27 @@ impl Error {
 
     /// Whether the resource does not exist (HTTP 404 or a failed lookup by name).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::NotFound(_) | Error::ResourceNotFound { .. })
+        matches!(self.kind(), Error::NotFound(_) | Error::ResourceNotFound { .. })
     }
 
     /// Whether this is a 409 Conflict.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, Error::Conflict(_))
+        matches!(self.kind(), Error::Conflict(_))
     }
 
     /// Whether this is a 403 Forbidden.
     pub fn is_forbidden(&self) -> bool {
-        matches!(self, Error::Forbidden(_))
+        matches!(self.kind(), Error::Forbidden(_))
     }
 
     /// Whether this is a 401 Unauthorized.
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Error::Unauthorized(_))
+        matches!(self.kind(), Error::Unauthorized(_))
     }
 
     /// Whether this is a 400 Bad Request.
     pub fn is_bad_request(&self) -> bool {
-        matches!(self, Error::BadRequest(_))
-    }
-
-    pub(crate) fn transport(url: impl Into<String>, err: &dyn std::error::Error) -> Error {
-        let mut message = err.to_string();
-        let mut source = err.source();
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            source = s.source();
-        }
-        Error::Transport { url: url.into(), message }
+        matches!(self.kind(), Error::BadRequest(_))
     }
 }
 
@@ -340,7 +484,7 @@ impl Error {
 ///
 /// Handles `{"message": ...}`, `{"error": {"message": ...}}`, `{"<kind>": {"message": ...}}`
 /// (nova style), `{"errors": [{"detail"|"title": ...}]}`, and HTML pages (tags stripped).
-pub fn error_message(body: &[u8]) -> String {
+pub(crate) fn error_message(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     if text.is_empty() {

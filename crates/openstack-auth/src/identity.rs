@@ -321,11 +321,10 @@ impl Token {
     /// # Errors
     /// [`Error::Decode`] when the body is not a Keystone v3 token.
     pub fn parse(url: &str, subject_token: &str, body: &[u8]) -> Result<Token> {
-        let decode = |message: String| Error::Decode { url: url.into(), message };
-        let parsed: TokenBody = serde_json::from_slice(body).map_err(|e| decode(e.to_string()))?;
+        let parsed: TokenBody = serde_json::from_slice(body).map_err(|e| Error::decode(url, e))?;
         let t = parsed.token;
         let expires_at = parse_rfc3339(&t.expires_at)
-            .ok_or_else(|| decode(format!("bad expires_at {:?}", t.expires_at)))?;
+            .ok_or_else(|| Error::decode(url, format!("bad expires_at {:?}", t.expires_at)))?;
         let scope = if let Some(p) = t.project {
             Scope::Project { id: p.id, name: p.name }
         } else if let Some(d) = t.domain {

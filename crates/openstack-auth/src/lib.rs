@@ -38,7 +38,7 @@ mod transport;
 pub use body::{RequestBody, ResponseBody};
 pub use config::{AuthOptions, AuthType, CloudConfig, Interface};
 pub use discovery::ApiVersion;
-pub use error::{ApiError, ConfigError, Error, Result};
+pub use error::{ApiError, BoxError, Cleanup, CleanupOutcome, ConfigError, Error, Result};
 pub use identity::{Catalog, Scope, Token};
 pub use secret::Secret;
 pub use session::{RetryPolicy, ServiceEndpoint, Session, SessionBuilder, read_json};

@@ -243,10 +243,7 @@ impl Tokens {
             .get("x-subject-token")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
-            .ok_or_else(|| Error::Decode {
-                url: url.clone(),
-                message: "Keystone sent no X-Subject-Token header".into(),
-            })?;
+            .ok_or_else(|| Error::decode(&url, "Keystone sent no X-Subject-Token header"))?;
         let body = resp.into_body().bytes().await?;
         let token = Token::parse(&url, &subject, &body)?;
         tracing::debug!(user = %token.user_id, scope = ?token.scope, "authenticated");
@@ -260,10 +257,8 @@ impl TokenSource for Tokens {
     fn current(self: Arc<Self>) -> BoxFuture<Result<CurrentToken>> {
         Box::pin(async move {
             let Some(t) = self.get().await? else { return Ok(None) };
-            let value = HeaderValue::from_str(t.value.expose()).map_err(|_| Error::Decode {
-                url: "token".into(),
-                message: "token is not a valid header value".into(),
-            })?;
+            let value = HeaderValue::from_str(t.value.expose())
+                .map_err(|_| Error::decode("token", "the token is not a valid header value"))?;
             Ok(Some((t, value)))
         })
     }
@@ -479,11 +474,12 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(resp: Response<ResponseBo
     let body = resp.into_body();
     let url = body.url().to_string();
     let bytes = body.bytes().await?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-        url,
-        message: format!(
-            "{e} (body starts {:?})",
-            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-        ),
+    serde_json::from_slice(&bytes).map_err(|e| {
+        tracing::debug!(
+            %url,
+            body_start = %String::from_utf8_lossy(&bytes[..bytes.len().min(200)]),
+            "response is not the expected JSON"
+        );
+        Error::decode(url, e)
     })
 }

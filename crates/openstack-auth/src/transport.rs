@@ -92,10 +92,13 @@ impl HyperService {
                 Ok(r) => r,
                 Err(_) => {
                     return Err(Failure {
-                        error: Error::Transport {
-                            url: url.to_string(),
-                            message: format!("no response within {t:?}"),
-                        },
+                        error: Error::transport(
+                            &*url,
+                            std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                format!("no response within {t:?}"),
+                            ),
+                        ),
                         retryable: is_idempotent(&method),
                         retry_after: None,
                     });
@@ -107,7 +110,7 @@ impl HyperService {
             // Nothing was sent when connecting failed; otherwise only idempotent calls retry,
             // and never when the request's own body failed (the source, not the network).
             retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
-            error: Error::transport(&*url, &e),
+            error: Error::transport(&*url, e),
             retry_after: None,
         })?;
         let status = resp.status();

@@ -47,11 +47,11 @@ async fn main() -> openstack_client::Result<()> {
     // A disk image to upload: random-looking data, written once to a temp file.
     let dir = std::env::temp_dir().join(format!("openstack-rs-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::Io { path: dir.display().to_string(), message: e.to_string() })?;
+        .map_err(|e| Error::Io { path: dir.display().to_string(), source: e })?;
     let src = dir.join("quickstart.raw");
     {
         let mut f = std::fs::File::create(&src)
-            .map_err(|e| Error::Io { path: src.display().to_string(), message: e.to_string() })?;
+            .map_err(|e| Error::Io { path: src.display().to_string(), source: e })?;
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
         let mut block = vec![0u8; 1 << 20];
         for _ in 0..mib {
@@ -61,10 +61,8 @@ async fn main() -> openstack_client::Result<()> {
                 x ^= x << 17;
                 chunk.copy_from_slice(&x.to_le_bytes());
             }
-            f.write_all(&block).map_err(|e| Error::Io {
-                path: src.display().to_string(),
-                message: e.to_string(),
-            })?;
+            f.write_all(&block)
+                .map_err(|e| Error::Io { path: src.display().to_string(), source: e })?;
         }
     }
     let size = mib << 20;

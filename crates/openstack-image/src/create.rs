@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use openstack_auth::{Error, Result};
+use openstack_auth::{Cleanup, Error, Result};
 use openstack_resource::{Api, Query, WaitOptions};
 use openstack_transfer::{Algorithm, Digests, Progress, UploadOptions, digest_hex};
 use serde_json::Value;
@@ -280,21 +280,13 @@ impl CreateImage {
             }
         }
         if let Some(path) = &self.filename {
-            let meta = tokio::fs::metadata(path).await.map_err(|e| Error::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+            let io = |source| Error::Io { path: path.display().to_string(), source };
+            let meta = tokio::fs::metadata(path).await.map_err(io)?;
             if !meta.is_file() {
-                return Err(Error::Io {
-                    path: path.display().to_string(),
-                    message: "not a regular file".into(),
-                });
+                return Err(io(crate::upload::not_a_regular_file()));
             }
             // Readable? Opening now fails before the record exists.
-            tokio::fs::File::open(path).await.map_err(|e| Error::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+            tokio::fs::File::open(path).await.map_err(io)?;
         }
         if self.disk_format.is_none() {
             let by_ext = self
@@ -457,17 +449,19 @@ impl CreateImage {
         match self.upload_and_verify(&created, upload).await {
             Ok(img) => Ok(img),
             Err((err, keep)) => {
-                if keep {
-                    return Err(err);
-                }
-                let cleanup = self.proxy.delete_image_opt(&created.id).await;
-                let note = match cleanup {
-                    Ok(_) => format!("the half-created image {} was deleted", created.id),
-                    Err(e) => {
-                        format!("deleting the half-created image {} also failed: {e}", created.id)
+                let what = format!("image {}", created.id);
+                let cleanup = if keep {
+                    Cleanup::kept(what)
+                } else {
+                    match self.proxy.delete_image_opt(&created.id).await {
+                        Ok(_) => Cleanup::deleted(what),
+                        Err(e) => {
+                            tracing::warn!(image = %created.id, error = %e.report(), "could not delete the half-created image");
+                            Cleanup::delete_failed(what, e)
+                        }
                     }
                 };
-                Err(annotate(err, &note))
+                Err(err.with_cleanup("create_image", cleanup))
             }
         }
     }
@@ -581,46 +575,6 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
         )));
     }
     Ok(())
-}
-
-/// Appends a note to an error's message.
-fn annotate(err: Error, note: &str) -> Error {
-    match err {
-        Error::Transport { url, message } => {
-            Error::Transport { url, message: format!("{message}; {note}") }
-        }
-        Error::Io { path, message } => Error::Io { path, message: format!("{message}; {note}") },
-        Error::NotReplayable { method, url, reason } => {
-            Error::NotReplayable { method, url, reason: format!("{reason}; {note}") }
-        }
-        Error::Failed { what, status, message } => {
-            Error::Failed { what, status, message: format!("{message}; {note}") }
-        }
-        Error::BadRequest(mut a) => {
-            a.message = format!("{}; {note}", a.message);
-            Error::BadRequest(a)
-        }
-        Error::Conflict(mut a) => {
-            a.message = format!("{}; {note}", a.message);
-            Error::Conflict(a)
-        }
-        Error::Forbidden(mut a) => {
-            a.message = format!("{}; {note}", a.message);
-            Error::Forbidden(a)
-        }
-        Error::Http(mut a) => {
-            a.message = format!("{}; {note}", a.message);
-            Error::Http(a)
-        }
-        Error::RequestEntityTooLarge(mut a) => {
-            a.message = format!("{}; {note}", a.message);
-            Error::RequestEntityTooLarge(a)
-        }
-        other => {
-            tracing::warn!("{note}");
-            other
-        }
-    }
 }
 
 impl IntoFuture for CreateImage {

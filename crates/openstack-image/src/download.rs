@@ -222,7 +222,7 @@ async fn open_file(
     let resp = match proxy.session.request(SERVICE, req).await {
         Ok(r) => r,
         Err(e @ Error::Transport { .. }) => {
-            return Err(OpenError::Transfer(TransferError::Interrupted { message: e.to_string() }));
+            return Err(OpenError::Transfer(TransferError::interrupted(e)));
         }
         Err(e) => return Err(OpenError::Api(e)),
     };
@@ -249,10 +249,8 @@ async fn open_file(
     // Glance sends the MD5 of the whole image with every answer, ranged or not.
     let identity = header("content-md5").or_else(|| header("etag"));
     let body: ResponseBody = resp.into_body();
-    let stream: ByteStream = Box::pin(
-        body.into_data_stream()
-            .map(|r| r.map_err(|e| TransferError::Interrupted { message: e.to_string() })),
-    );
+    let stream: ByteStream =
+        Box::pin(body.into_data_stream().map(|r| r.map_err(TransferError::interrupted)));
     Ok(Opened { partial, start, total, identity, body: stream })
 }
 
@@ -281,7 +279,7 @@ impl RangeSource for GlanceFile {
             open_file(&self.proxy, &self.path, offset).await.map_err(|e| match e {
                 OpenError::Transfer(t) => t,
                 OpenError::Api(e @ (Error::ServiceUnavailable(_) | Error::Http(_))) => {
-                    TransferError::Interrupted { message: e.to_string() }
+                    TransferError::interrupted(e)
                 }
                 OpenError::Api(e) => TransferError::Resume { message: e.to_string() },
             })

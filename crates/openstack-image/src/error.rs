@@ -1,22 +1,68 @@
-//! How the image layer reports errors: transfer failures mapped to the SDK's kinds, decode
-//! errors naming the call.
+//! How the image layer reports errors: every transfer failure kind mapped to its own
+//! variant of the SDK's error, causes kept reachable through `source()`.
 
 use openstack_auth::Error;
 use openstack_transfer::TransferError;
 
-/// Maps a transfer error to the SDK's error kinds.
+/// Maps a transfer error on `url` to the SDK's error kinds.
 pub(crate) fn transfer_error(e: TransferError, url: &str) -> Error {
     match e {
         TransferError::ChecksumMismatch { algorithm, expected, actual } => {
             Error::ChecksumMismatch { algorithm, expected, actual }
         }
-        TransferError::Io { path, message } => Error::Io { path, message },
+        TransferError::Io { path, source } => Error::Io { path, source },
         TransferError::InvalidArgument(m) => Error::InvalidArgument(m),
-        other => Error::Transport { url: url.into(), message: other.to_string() },
+        TransferError::SizeMismatch { expected, actual } => {
+            Error::SizeMismatch { expected, actual }
+        }
+        TransferError::Resume { message } => Error::Resume { url: url.into(), reason: message },
+        TransferError::Incomplete { message } => {
+            Error::Incomplete { url: url.into(), reason: message }
+        }
+        TransferError::Interrupted { source } => match source.downcast::<Error>() {
+            // The session's own error (a transport failure, an idle timeout) as it was.
+            Ok(e) => *e,
+            Err(source) => Error::Transport { url: url.into(), source },
+        },
+        other => Error::transport(url, other),
     }
 }
 
 /// A response of `what` that is not what Glance documents.
 pub(crate) fn decode(what: &str, e: serde_json::Error) -> Error {
-    Error::Decode { url: what.into(), message: e.to_string() }
+    Error::decode(what, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn every_transfer_kind_has_its_own_variant_and_keeps_its_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");
+        let e = transfer_error(TransferError::Io { path: "/x".into(), source: io }, "u");
+        assert!(
+            matches!(&e, Error::Io { path, source } if path == "/x" && source.kind() == std::io::ErrorKind::StorageFull)
+        );
+        assert_eq!(e.to_string(), "i/o error on /x");
+        assert_eq!(e.source().unwrap().to_string(), "disk full");
+        let e = transfer_error(TransferError::SizeMismatch { expected: 2, actual: 1 }, "u");
+        assert!(matches!(e, Error::SizeMismatch { expected: 2, actual: 1 }));
+        let e = transfer_error(TransferError::Resume { message: "etag changed".into() }, "u");
+        assert!(matches!(&e, Error::Resume { url, .. } if url == "u"));
+        let e = transfer_error(TransferError::Incomplete { message: "dropped".into() }, "u");
+        assert!(matches!(e, Error::Incomplete { .. }));
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let e = transfer_error(TransferError::interrupted(cause), "u");
+        let Error::Transport { source, .. } = &e else { panic!("{e:?}") };
+        assert_eq!(
+            source.downcast_ref::<std::io::Error>().unwrap().kind(),
+            std::io::ErrorKind::ConnectionReset
+        );
+        // The session's own error comes back as it was.
+        let inner = Error::decode("x", "y");
+        let e = transfer_error(TransferError::interrupted(inner), "u");
+        assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    }
 }

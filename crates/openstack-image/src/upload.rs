@@ -115,14 +115,19 @@ impl From<PathBuf> for ImageData {
     }
 }
 
+/// Uploads read regular files only (a directory or a pipe has no length to announce).
+pub(crate) fn not_a_regular_file() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")
+}
+
 /// Where an open file's upload starts (its cursor) and how many bytes follow; refuses
 /// anything but a regular file, before any request.
 pub(crate) fn open_file_span(file: &std::fs::File) -> Result<(u64, u64)> {
     use std::io::Seek;
-    let io = |e: std::io::Error| Error::Io { path: "open file".into(), message: e.to_string() };
+    let io = |source| Error::Io { path: "open file".into(), source };
     let meta = file.metadata().map_err(io)?;
     if !meta.is_file() {
-        return Err(Error::Io { path: "open file".into(), message: "not a regular file".into() });
+        return Err(io(not_a_regular_file()));
     }
     let offset = { file }.stream_position().map_err(io)?;
     Ok((offset, meta.len().saturating_sub(offset)))
@@ -181,17 +186,11 @@ impl ImageProxy {
     ) -> Result<PreparedUpload> {
         let (body, digests) = match data {
             ImageData::Path(path) => {
-                let io = |e: std::io::Error| Error::Io {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                };
+                let io = |source| Error::Io { path: path.display().to_string(), source };
                 let meta =
                     tokio::fs::File::open(&path).await.map_err(io)?.metadata().await.map_err(io)?;
                 if !meta.is_file() {
-                    return Err(Error::Io {
-                        path: path.display().to_string(),
-                        message: "not a regular file".into(),
-                    });
+                    return Err(io(not_a_regular_file()));
                 }
                 return Ok(PreparedUpload::File {
                     source: FileSource::Path(path),
@@ -256,8 +255,12 @@ impl ImageProxy {
                     *attempts.lock().expect("digest slot") = Some(digests);
                     Ok(body.map_err(Into::into).boxed_unsync())
                 });
-                let body = RequestBody::replayable(factory)
-                    .map_err(|e| Error::Io { path: path.clone(), message: e.to_string() })?;
+                let body = RequestBody::replayable(factory).map_err(|e| {
+                    match e.downcast::<TransferError>() {
+                        Ok(t) => transfer_error(*t, &path),
+                        Err(e) => Error::transport(&path, e),
+                    }
+                })?;
                 (body, Digested::Slot(slot))
             }
             PreparedUpload::OneShot { body, digests } => {
@@ -270,7 +273,7 @@ impl ImageProxy {
         let results = match digests {
             Digested::Once(r) => r,
             Digested::Slot(slot) => slot.lock().expect("digest slot").take().ok_or_else(|| {
-                Error::Io { path: path.clone(), message: "no upload attempt was made".into() }
+                Error::Incomplete { url: path.clone(), reason: "no upload attempt was made".into() }
             })?,
         };
         results.wait().await.map_err(|e| transfer_error(e, &path))

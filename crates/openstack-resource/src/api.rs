@@ -158,8 +158,7 @@ pub async fn send_json(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok((headers, Value::Null));
     }
-    let v = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Decode { url, message: e.to_string() })?;
+    let v = serde_json::from_slice(&bytes).map_err(|e| Error::decode(url, e))?;
     Ok((headers, v))
 }
 
@@ -175,10 +174,7 @@ pub fn decode<R: Resource>(v: Value) -> Result<R> {
         },
         None => v,
     };
-    serde_json::from_value(inner).map_err(|e| Error::Decode {
-        url: R::KIND.into(),
-        message: format!("not a {}: {e}", R::KIND),
-    })
+    serde_json::from_value(inner).map_err(|e| Error::decode(format!("a {}", R::KIND), e))
 }
 
 /// The next-page link of a list response: Glance's top-level `next`, Keystone's
@@ -430,13 +426,10 @@ impl<R: List> Api<R> {
                                 Some(a) => a,
                                 None => {
                                     return Some((
-                                        Err(Error::Decode {
-                                            url: base_path.clone(),
-                                            message: format!(
-                                                "no {:?} list in the response",
-                                                R::LIST_KEY
-                                            ),
-                                        }),
+                                        Err(Error::decode(
+                                            base_path.clone(),
+                                            format!("no {:?} list in the response", R::LIST_KEY),
+                                        )),
                                         None,
                                     ));
                                 }
@@ -446,10 +439,10 @@ impl<R: List> Api<R> {
                             if let Some(link) = next_link(&body, R::LIST_KEY, &headers) {
                                 if !pager.seen_links.insert(link.clone()) {
                                     // Items of this page first, then the error; never a loop.
-                                    pager.pending = Some(Error::Decode {
-                                        url: link,
-                                        message: "pagination loop: the server sent the same next link twice".into(),
-                                    });
+                                    pager.pending = Some(Error::decode(
+                                        link,
+                                        "pagination loop: the server sent the same next link twice",
+                                    ));
                                 } else if !empty {
                                     pager.next = Some(next_request(&link, &base_path));
                                 }

@@ -385,9 +385,9 @@ impl Download {
         writer: &mut W,
     ) -> Result<DownloadReport, TransferError> {
         while let Some(chunk) = self.next_chunk().await? {
-            writer.write_all(&chunk).await.map_err(|e| TransferError::io("writer", &e))?;
+            writer.write_all(&chunk).await.map_err(|e| TransferError::io("writer", e))?;
         }
-        writer.flush().await.map_err(|e| TransferError::io("writer", &e))?;
+        writer.flush().await.map_err(|e| TransferError::io("writer", e))?;
         self.verify().await
     }
 
@@ -414,7 +414,7 @@ impl Download {
             .create_new(true)
             .open(tmp)
             .await
-            .map_err(|e| TransferError::io(tmp.display(), &e))?
+            .map_err(|e| TransferError::io(tmp.display(), e))?
             .into_std()
             .await;
         // Frames go to a writer thread as they are (no copy into a buffer) and are flushed
@@ -457,7 +457,7 @@ async fn replace(tmp: &Path, path: &Path) -> Result<(), TransferError> {
             Ok(m) if m.is_file() => std::fs::File::open(&path).ok(),
             _ => None,
         };
-        std::fs::rename(&tmp, &path).map_err(|e| TransferError::io(path.display(), &e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| TransferError::io(path.display(), e))?;
         if let Some(old) = old {
             let _ = std::thread::Builder::new().name("close-replaced".into()).spawn(|| drop(old));
         }
@@ -465,7 +465,7 @@ async fn replace(tmp: &Path, path: &Path) -> Result<(), TransferError> {
     })
     .await;
     result.unwrap_or_else(|e| {
-        Err(TransferError::Io { path: "rename".into(), message: e.to_string() })
+        Err(TransferError::Io { path: "rename".into(), source: std::io::Error::other(e) })
     })
 }
 
@@ -526,7 +526,7 @@ mod tests {
                         let keep = (cut - here) as usize;
                         vec![
                             Ok(c.slice(..keep)),
-                            Err(TransferError::Interrupted { message: "connection reset".into() }),
+                            Err(TransferError::interrupted("connection reset")),
                         ]
                     }
                     Some(cut) if here > cut => vec![],

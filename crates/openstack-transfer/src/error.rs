@@ -1,16 +1,22 @@
 //! Errors of the transfer engine.
 
-/// What went wrong in a transfer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A boxed cause, reachable through [`std::error::Error::source`] (downcast it to the
+/// concrete type, e.g. a `hyper::Error` or a `std::io::Error`).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong in a transfer. `Display` is one line without the cause; the cause is
+/// [`std::error::Error::source`].
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransferError {
     /// Reading or writing a local file failed.
-    #[error("i/o error on {path}: {message}")]
+    #[error("i/o error on {path}")]
     Io {
         /// The file (or `reader` / `writer`).
         path: String,
-        /// What happened.
-        message: String,
+        /// The I/O error, with its kind (e.g. `StorageFull`).
+        #[source]
+        source: std::io::Error,
     },
     /// The data does not match the expected digest.
     #[error("checksum mismatch ({algorithm}): expected {expected}, got {actual}")]
@@ -31,10 +37,11 @@ pub enum TransferError {
         actual: u64,
     },
     /// The connection failed (resumable when it broke mid-body).
-    #[error("transfer interrupted: {message}")]
+    #[error("transfer interrupted")]
     Interrupted {
-        /// What happened.
-        message: String,
+        /// What broke it (a hyper, rustls or I/O error, or the SDK's own).
+        #[source]
+        source: BoxError,
     },
     /// A resumed download did not continue the same object.
     #[error("cannot resume: {message}")]
@@ -54,8 +61,13 @@ pub enum TransferError {
 }
 
 impl TransferError {
-    pub(crate) fn io(path: impl std::fmt::Display, e: &std::io::Error) -> TransferError {
-        TransferError::Io { path: path.to_string(), message: e.to_string() }
+    pub(crate) fn io(path: impl std::fmt::Display, e: std::io::Error) -> TransferError {
+        TransferError::Io { path: path.to_string(), source: e }
+    }
+
+    /// A broken connection, caused by `source`.
+    pub fn interrupted(source: impl Into<BoxError>) -> TransferError {
+        TransferError::Interrupted { source: source.into() }
     }
 
     /// Whether resuming the transfer may help (the connection broke mid-body).

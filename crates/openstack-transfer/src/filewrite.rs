@@ -85,7 +85,7 @@ impl FileWriter {
         };
         match result {
             Ok(()) => Ok(()),
-            Err(e) => Err(TransferError::io(self.path.display(), &e)),
+            Err(e) => Err(TransferError::io(self.path.display(), e)),
         }
     }
 }

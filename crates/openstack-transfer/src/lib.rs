@@ -34,7 +34,7 @@ pub mod progress;
 pub mod upload;
 
 pub use download::{Download, DownloadOptions, DownloadReport, Expected, Opened, RangeSource};
-pub use error::TransferError;
+pub use error::{BoxError, TransferError};
 pub use hash::{Algorithm, Digests, HashMode, HashResults, digest_hex};
 pub use progress::{Progress, ProgressUpdate};
 pub use upload::{UploadBody, UploadOptions};

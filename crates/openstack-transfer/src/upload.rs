@@ -272,8 +272,8 @@ impl UploadBody {
         .await;
         let (path, file, meta) = match opened {
             Ok(Ok(opened)) => opened,
-            Ok(Err(e)) => return Err(TransferError::io(name, &e)),
-            Err(e) => return Err(TransferError::Io { path: name, message: e.to_string() }),
+            Ok(Err(e)) => return Err(TransferError::io(name, e)),
+            Err(e) => return Err(TransferError::io(name, io::Error::other(e))),
         };
         Self::from_open_file(&path, file, &meta, options)
     }
@@ -288,8 +288,8 @@ impl UploadBody {
         options: &UploadOptions,
     ) -> Result<(UploadBody, HashResults), TransferError> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| TransferError::io(path.display(), &e))?;
-        let meta = file.metadata().map_err(|e| TransferError::io(path.display(), &e))?;
+        let file = std::fs::File::open(path).map_err(|e| TransferError::io(path.display(), e))?;
+        let meta = file.metadata().map_err(|e| TransferError::io(path.display(), e))?;
         Self::from_open_file(path, file, &meta, options)
     }
 
@@ -300,10 +300,7 @@ impl UploadBody {
         options: &UploadOptions,
     ) -> Result<(UploadBody, HashResults), TransferError> {
         if !meta.is_file() {
-            return Err(TransferError::Io {
-                path: path.display().to_string(),
-                message: "not a regular file".into(),
-            });
+            return Err(TransferError::io(path.display(), not_a_regular_file()));
         }
         let source = Source::File {
             file: Some(FileRead::Own(file)),
@@ -325,7 +322,7 @@ impl UploadBody {
         options: &UploadOptions,
     ) -> Result<(UploadBody, HashResults), TransferError> {
         use std::io::Seek;
-        let offset = (&file).stream_position().map_err(|e| TransferError::io("open file", &e))?;
+        let offset = (&file).stream_position().map_err(|e| TransferError::io("open file", e))?;
         Self::from_file_at(Arc::new(file), offset, options)
     }
 
@@ -339,12 +336,9 @@ impl UploadBody {
         offset: u64,
         options: &UploadOptions,
     ) -> Result<(UploadBody, HashResults), TransferError> {
-        let meta = file.metadata().map_err(|e| TransferError::io("open file", &e))?;
+        let meta = file.metadata().map_err(|e| TransferError::io("open file", e))?;
         if !meta.is_file() {
-            return Err(TransferError::Io {
-                path: "open file".into(),
-                message: "not a regular file".into(),
-            });
+            return Err(TransferError::io("open file", not_a_regular_file()));
         }
         let end = meta.len();
         if offset > end {
@@ -453,14 +447,14 @@ impl UploadBody {
                                 read_file_at(&file, offset, end, chunk, tx)
                             }
                         })
-                        .map_err(|e| TransferError::io(&*name, &e))?;
+                        .map_err(|e| TransferError::io(&*name, e))?;
                     *frames = Some(rx);
                 }
                 let Some(rx) = frames.as_mut() else { return Poll::Ready(None) };
                 match ready!(rx.poll_recv(cx)) {
                     None => Poll::Ready(None),
                     Some(Ok(b)) => Poll::Ready(Some(Ok(b))),
-                    Some(Err(e)) => Poll::Ready(Some(Err(TransferError::io(&*name, &e)))),
+                    Some(Err(e)) => Poll::Ready(Some(Err(TransferError::io(&*name, e)))),
                 }
             }
             Source::Reader { reader, buf, chunk, name } => {
@@ -471,13 +465,13 @@ impl UploadBody {
                 match ready!(tokio_util::io::poll_read_buf(reader.as_mut(), cx, buf)) {
                     Ok(0) => Poll::Ready(None),
                     Ok(_) => Poll::Ready(Some(Ok(buf.split().freeze()))),
-                    Err(e) => Poll::Ready(Some(Err(TransferError::io(&*name, &e)))),
+                    Err(e) => Poll::Ready(Some(Err(TransferError::io(&*name, e)))),
                 }
             }
             Source::Stream(s) => match ready!(s.as_mut().poll_next(cx)) {
                 None => Poll::Ready(None),
                 Some(Ok(b)) => Poll::Ready(Some(Ok(b))),
-                Some(Err(e)) => Poll::Ready(Some(Err(TransferError::io("stream", &e)))),
+                Some(Err(e)) => Poll::Ready(Some(Err(TransferError::io("stream", e)))),
             },
             Source::Done => Poll::Ready(None),
         }
@@ -561,6 +555,11 @@ impl Body for UploadBody {
     }
 }
 
+/// Uploads read regular files only (a directory or a pipe has no length to announce).
+pub(crate) fn not_a_regular_file() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -642,7 +641,10 @@ mod tests {
         let (body, results) = UploadBody::from_file_at(file, 0, &UploadOptions::default()).unwrap();
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(100_000).unwrap();
         let err = drain(body).await.unwrap_err();
-        assert_eq!(err, TransferError::SizeMismatch { expected: 500_000, actual: 100_000 });
+        assert!(
+            matches!(err, TransferError::SizeMismatch { expected: 500_000, actual: 100_000 }),
+            "{err:?}"
+        );
         assert!(matches!(results.wait().await, Err(TransferError::Incomplete { .. })));
     }
 
@@ -670,7 +672,7 @@ mod tests {
         assert!(!body.is_replayable());
         assert!(body.reopen().await.is_none());
         let err = drain(body).await.unwrap_err();
-        assert_eq!(err, TransferError::SizeMismatch { expected: 20, actual: 10 });
+        assert!(matches!(err, TransferError::SizeMismatch { expected: 20, actual: 10 }), "{err:?}");
         assert!(matches!(results.wait().await, Err(TransferError::Incomplete { .. })));
     }
 
