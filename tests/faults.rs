@@ -391,7 +391,7 @@ async fn a_repeated_next_link_ends_the_list_with_an_error_not_a_loop() {
     assert_eq!(items.len(), 3, "two pages of one image, then the error: {items:?}");
     assert!(items[0].is_ok() && items[1].is_ok());
     let err = items[2].as_ref().unwrap_err();
-    assert!(err.to_string().contains("pagination loop"), "{err}");
+    assert!(err.report().contains("pagination loop"), "{}", err.report());
 }
 
 #[tokio::test]

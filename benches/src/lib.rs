@@ -113,10 +113,8 @@ impl RangeSource for HttpSource {
                 .map_err(TransferError::interrupted)?;
             let total =
                 resp.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse().ok());
-            let body = resp
-                .into_body()
-                .into_data_stream()
-                .map(|r| r.map_err(TransferError::interrupted));
+            let body =
+                resp.into_body().into_data_stream().map(|r| r.map_err(TransferError::interrupted));
             Ok(Opened { partial: false, start: 0, total, identity: None, body: Box::pin(body) })
         })
     }

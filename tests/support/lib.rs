@@ -72,7 +72,8 @@ pub fn glance_url() -> String {
 }
 
 /// The first cause of type `T` in `err`'s `source()` chain, looking inside `std::io::Error`s
-/// that wrap another error (as hyper and rustls do).
+/// that wrap another error (as hyper and rustls do: `io::Error::source` skips the error it
+/// wraps, `get_ref` reaches it).
 pub fn find_cause<'a, T: std::error::Error + 'static>(
     err: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a T> {
@@ -81,12 +82,10 @@ pub fn find_cause<'a, T: std::error::Error + 'static>(
         if let Some(t) = e.downcast_ref::<T>() {
             return Some(t);
         }
-        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
-            if let Some(t) = inner.downcast_ref::<T>() {
-                return Some(t);
-            }
-        }
-        next = e.source();
+        next = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     None
 }

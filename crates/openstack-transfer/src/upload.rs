@@ -660,9 +660,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = UploadBody::from_path(dir.path(), &UploadOptions::default()).await.unwrap_err();
         assert!(
-            err.to_string().contains("not a regular file") || err.to_string().contains("directory"),
-            "{err}"
+            matches!(&err, TransferError::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidInput),
+            "{err:?}"
         );
+        assert_eq!(std::error::Error::source(&err).unwrap().to_string(), "not a regular file");
     }
 
     #[tokio::test]
