@@ -184,7 +184,7 @@ async fn reader_upload_with_known_length() {
     let reader = std::io::Cursor::new(bytes.clone());
     let up = img
         .create_image(unique("reader"))
-        .data(ImageData::reader(reader, Some(bytes.len() as u64)))
+        .data(ImageData::sized_reader(reader, bytes.len() as u64))
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap();
@@ -280,7 +280,7 @@ async fn upload_killed_midway_cleans_up_the_queued_image() {
     ];
     let err = img
         .create_image(&name)
-        .data(ImageData::stream(futures_util::stream::iter(chunks), Some(1_000_000)))
+        .data(ImageData::sized_stream(futures_util::stream::iter(chunks), 1_000_000))
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap_err();

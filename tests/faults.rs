@@ -351,7 +351,7 @@ async fn one_shot_upload_interrupted_by_503_is_never_resent() {
         (0..16).map(|i| Ok(Bytes::from(data(64 * 1024, 60 + i)))).collect();
     let err = img
         .create_image(&name)
-        .data(ImageData::stream(futures_util::stream::iter(chunks), Some(16 * 64 * 1024)))
+        .data(ImageData::sized_stream(futures_util::stream::iter(chunks), 16 * 64 * 1024))
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap_err();

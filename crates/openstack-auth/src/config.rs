@@ -15,7 +15,7 @@
 //! let env = StaticEnvironment::default()
 //!     .var("OS_CLIENT_CONFIG_FILE", "/c/clouds.yaml")
 //!     .file("/c/clouds.yaml", "clouds:\n  mine:\n    auth:\n      auth_url: https://keystone.example/v3\n      username: u\n      password: p\n      project_name: demo\n");
-//! let cloud = ConfigLoader::new(env).load(Some("mine")).unwrap();
+//! let cloud = ConfigLoader::new(env).load_cloud("mine").unwrap();
 //! assert_eq!(cloud.auth.username.as_deref(), Some("u"));
 //! ```
 
@@ -283,7 +283,7 @@ impl CloudConfig {
     /// # Errors
     /// [`ConfigError`] (inside [`crate::Error::Config`]) naming the cloud, file and key.
     pub fn from_cloud(name: &str) -> Result<CloudConfig, ConfigError> {
-        ConfigLoader::new(SystemEnvironment).load(Some(name))
+        ConfigLoader::new(SystemEnvironment).load_cloud(name)
     }
 
     /// Loads `OS_CLOUD`'s cloud, or the cloud made of `OS_*` variables.
@@ -291,7 +291,7 @@ impl CloudConfig {
     /// # Errors
     /// As [`CloudConfig::from_cloud`].
     pub fn from_env() -> Result<CloudConfig, ConfigError> {
-        ConfigLoader::new(SystemEnvironment).load(None)
+        ConfigLoader::new(SystemEnvironment).load_default()
     }
 
     fn missing(&self, key: &str) -> ConfigError {
@@ -421,11 +421,23 @@ impl<E: Environment> ConfigLoader<E> {
         Ok(None)
     }
 
-    /// Loads the named cloud; with `None`, `OS_CLOUD`'s cloud or else the `OS_*` cloud.
+    /// Loads the named cloud.
     ///
     /// # Errors
     /// [`ConfigError`] naming the cloud, the file and the key at fault.
-    pub fn load(&self, cloud: Option<&str>) -> Result<CloudConfig, ConfigError> {
+    pub fn load_cloud(&self, cloud: &str) -> Result<CloudConfig, ConfigError> {
+        self.load(Some(cloud))
+    }
+
+    /// Loads `OS_CLOUD`'s cloud, or else the cloud made of the `OS_*` variables.
+    ///
+    /// # Errors
+    /// As [`ConfigLoader::load_cloud`].
+    pub fn load_default(&self) -> Result<CloudConfig, ConfigError> {
+        self.load(None)
+    }
+
+    fn load(&self, cloud: Option<&str>) -> Result<CloudConfig, ConfigError> {
         let name = cloud.map(str::to_string).or_else(|| self.env.var("OS_CLOUD"));
         let Some(name) = name else {
             return self.os_vars_cloud();
@@ -724,7 +736,7 @@ mod tests {
 
     #[test]
     fn named_cloud_from_search_path_with_secure_merge() {
-        let c = ConfigLoader::new(env()).load(Some("a")).unwrap();
+        let c = ConfigLoader::new(env()).load_cloud("a").unwrap();
         assert_eq!(c.name, "a");
         assert_eq!(c.source, "/home/u/.config/openstack/clouds.yaml");
         assert_eq!(c.auth_type, AuthType::Password);
@@ -745,7 +757,7 @@ mod tests {
         let e = env()
             .file("/work/clouds.yml", "clouds:\n  here:\n    auth_type: token\n    auth:\n      auth_url: http://x/v3\n      token: tok\n")
             .var("OS_CLOUD", "here");
-        let c = ConfigLoader::new(e).load(None).unwrap();
+        let c = ConfigLoader::new(e).load_default().unwrap();
         assert_eq!(c.name, "here");
         assert_eq!(c.source, "/work/clouds.yml");
         assert_eq!(c.auth_type, AuthType::Token);
@@ -758,21 +770,21 @@ mod tests {
             .var("OS_CLIENT_SECURE_FILE", "/x/s.json")
             .file("/x/c.json", r#"{"clouds": {"j": {"auth": {"auth_url": "http://k/v3", "username": "u", "project_id": 42}}}}"#)
             .file("/x/s.json", r#"{"clouds": {"j": {"auth": {"password": "pw"}}}}"#);
-        let c = ConfigLoader::new(e).load(Some("j")).unwrap();
+        let c = ConfigLoader::new(e).load_cloud("j").unwrap();
         assert_eq!(c.auth.project_id.as_deref(), Some("42"));
         assert_eq!(c.auth.password.as_ref().map(Secret::expose), Some("pw"));
     }
 
     #[test]
     fn application_credential_cloud() {
-        let c = ConfigLoader::new(env()).load(Some("b")).unwrap();
+        let c = ConfigLoader::new(env()).load_cloud("b").unwrap();
         assert_eq!(c.auth_type, AuthType::ApplicationCredential);
         assert_eq!(c.auth.application_credential_id.as_deref(), Some("ac1"));
     }
 
     #[test]
     fn missing_cloud_names_file_and_what_exists() {
-        let err = ConfigLoader::new(env()).load(Some("nope")).unwrap_err();
+        let err = ConfigLoader::new(env()).load_cloud("nope").unwrap_err();
         assert_eq!(
             err,
             ConfigError::CloudNotFound {
@@ -789,7 +801,7 @@ mod tests {
             "/c.yaml",
             "clouds:\n  a:\n    auth:\n      auth_url: http://k/v3\n      username: u\n",
         );
-        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        let err = ConfigLoader::new(e).load_cloud("a").unwrap_err();
         assert_eq!(
             err,
             ConfigError::MissingKey {
@@ -806,21 +818,21 @@ mod tests {
         let e = StaticEnvironment::default()
             .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
             .file("/c.yaml", "clouds: [unclosed\n");
-        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        let err = ConfigLoader::new(e).load_cloud("a").unwrap_err();
         assert!(matches!(&err, ConfigError::Malformed { file, .. } if file == "/c.yaml"), "{err}");
     }
 
     #[test]
     fn named_config_file_that_does_not_exist_is_an_error() {
         let e = StaticEnvironment::default().var("OS_CLIENT_CONFIG_FILE", "/nope.yaml");
-        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        let err = ConfigLoader::new(e).load_cloud("a").unwrap_err();
         assert!(matches!(&err, ConfigError::Malformed { file, .. } if file == "/nope.yaml"));
     }
 
     #[test]
     fn no_file_anywhere() {
         let e = StaticEnvironment::default().home("/h").cwd("/w");
-        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        let err = ConfigLoader::new(e).load_cloud("a").unwrap_err();
         assert!(matches!(err, ConfigError::NoConfigFile { .. }));
         assert!(err.to_string().contains("/h/.config/openstack/clouds.yaml"));
     }
@@ -830,7 +842,7 @@ mod tests {
         let e = StaticEnvironment::default()
             .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
             .file("/c.yaml", "clouds:\n  a:\n    interface: sideways\n    auth:\n      auth_url: http://k/v3\n      username: u\n      password: p\n");
-        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        let err = ConfigLoader::new(e).load_cloud("a").unwrap_err();
         assert!(
             matches!(&err, ConfigError::InvalidValue { key, .. } if key == "interface"),
             "{err}"
@@ -838,7 +850,7 @@ mod tests {
         let e = StaticEnvironment::default()
             .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
             .file("/c.yaml", "clouds:\n  a:\n    auth_type: kerberos\n    auth: {}\n");
-        let err = ConfigLoader::new(e).load(Some("a")).unwrap_err();
+        let err = ConfigLoader::new(e).load_cloud("a").unwrap_err();
         assert!(
             matches!(&err, ConfigError::InvalidValue { key, .. } if key == "auth_type"),
             "{err}"
@@ -857,7 +869,7 @@ mod tests {
             .var("OS_INTERFACE", "admin")
             .var("OS_INSECURE", "true")
             .var("OS_CACERT", "/ca.pem");
-        let c = ConfigLoader::new(e).load(None).unwrap();
+        let c = ConfigLoader::new(e).load_default().unwrap();
         assert_eq!(c.name, "envvars");
         assert_eq!(c.source, "environment");
         assert_eq!(c.auth.project_name.as_deref(), Some("demo"));
@@ -870,7 +882,7 @@ mod tests {
     #[test]
     fn os_variables_missing_auth_url() {
         let e = StaticEnvironment::default().var("OS_USERNAME", "u").var("OS_PASSWORD", "p");
-        let err = ConfigLoader::new(e).load(None).unwrap_err();
+        let err = ConfigLoader::new(e).load_default().unwrap_err();
         assert_eq!(
             err,
             ConfigError::MissingKey {
@@ -886,15 +898,15 @@ mod tests {
         let e = StaticEnvironment::default()
             .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
             .file("/c.yaml", "clouds:\n  n:\n    auth_type: none\n    image_endpoint_override: http://g:9292\n  m:\n    auth_type: none\n");
-        let c = ConfigLoader::new(e.clone()).load(Some("n")).unwrap();
+        let c = ConfigLoader::new(e.clone()).load_cloud("n").unwrap();
         assert_eq!(c.auth_type, AuthType::None);
-        let err = ConfigLoader::new(e).load(Some("m")).unwrap_err();
+        let err = ConfigLoader::new(e).load_cloud("m").unwrap_err();
         assert!(matches!(err, ConfigError::MissingKey { .. }));
     }
 
     #[test]
     fn debug_output_never_shows_secrets() {
-        let c = ConfigLoader::new(env()).load(Some("a")).unwrap();
+        let c = ConfigLoader::new(env()).load_cloud("a").unwrap();
         let text = format!("{c:?}");
         assert!(!text.contains("from-secure"), "{text}");
     }

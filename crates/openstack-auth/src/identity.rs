@@ -175,12 +175,30 @@ fn aliases(service_type: &str) -> &'static [&'static str] {
 }
 
 impl Catalog {
-    /// The URL for a service type, interface and (optional) region.
+    /// The URL for a service type and interface, in any region (several regions with
+    /// different URLs are [`Error::Ambiguous`]).
     ///
     /// # Errors
     /// [`Error::EndpointNotFound`] listing what the catalog has when nothing matches,
     /// [`Error::Ambiguous`] when several endpoints match equally.
-    pub fn endpoint(
+    pub fn endpoint(&self, service_type: &str, interface: Interface) -> Result<String> {
+        self.find_endpoint(service_type, interface, None)
+    }
+
+    /// The URL for a service type and interface in one region.
+    ///
+    /// # Errors
+    /// As [`Catalog::endpoint`].
+    pub fn endpoint_in(
+        &self,
+        service_type: &str,
+        interface: Interface,
+        region: &str,
+    ) -> Result<String> {
+        self.find_endpoint(service_type, interface, Some(region))
+    }
+
+    pub(crate) fn find_endpoint(
         &self,
         service_type: &str,
         interface: Interface,
@@ -532,17 +550,17 @@ mod tests {
     #[test]
     fn catalog_picks_by_interface_region_and_alias() {
         let c = catalog();
-        assert_eq!(c.endpoint("image", Interface::Public, Some("RegionTwo")).unwrap(), "http://g2");
-        assert_eq!(c.endpoint("image", Interface::Internal, None).unwrap(), "http://gi");
-        assert_eq!(c.endpoint("block-storage", Interface::Public, None).unwrap(), "http://c");
+        assert_eq!(c.endpoint_in("image", Interface::Public, "RegionTwo").unwrap(), "http://g2");
+        assert_eq!(c.endpoint("image", Interface::Internal).unwrap(), "http://gi");
+        assert_eq!(c.endpoint("block-storage", Interface::Public).unwrap(), "http://c");
     }
 
     #[test]
     fn catalog_errors_list_what_exists() {
         let c = catalog();
-        let err = c.endpoint("image", Interface::Public, None).unwrap_err();
+        let err = c.endpoint("image", Interface::Public).unwrap_err();
         assert!(matches!(&err, Error::Ambiguous { matches, .. } if matches.len() == 2), "{err}");
-        let err = c.endpoint("image", Interface::Admin, Some("RegionOne")).unwrap_err();
+        let err = c.endpoint_in("image", Interface::Admin, "RegionOne").unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, Error::EndpointNotFound { .. }));
         assert!(text.contains("internal@RegionOne http://gi"), "{text}");

@@ -385,7 +385,7 @@ impl Session {
                 region: cfg.region_name.clone().unwrap_or_else(|| "any".into()),
                 available: "no catalog (auth type none): set <service>_endpoint_override".into(),
             })?;
-            token.catalog.endpoint(service_type, cfg.interface, cfg.region_name.as_deref())?
+            token.catalog.find_endpoint(service_type, cfg.interface, cfg.region_name.as_deref())?
         };
         let root = strip_version_suffix(&catalog_url);
         let major = cfg

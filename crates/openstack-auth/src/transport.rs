@@ -224,7 +224,7 @@ impl tower::retry::Policy<Request<RequestBody>, Response<ResponseBody>, Failure>
 
 impl RetryPolicy {
     /// The wait before retry number `attempt` (1-based), honouring `Retry-After` seconds.
-    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(ra) = retry_after {
             return ra.min(self.max_backoff);
         }

@@ -131,13 +131,15 @@ impl ImageQuery {
     }
 
     /// `protected=`.
-    pub fn protected(self, protected: bool) -> Self {
-        self.param("protected", protected)
+    pub fn protected(mut self, protected: bool) -> Self {
+        self.filters = self.filters.param("protected", protected);
+        self
     }
 
     /// `os_hidden=`: `true` lists only hidden images.
-    pub fn hidden(self, hidden: bool) -> Self {
-        self.param("os_hidden", hidden)
+    pub fn hidden(mut self, hidden: bool) -> Self {
+        self.filters = self.filters.param("os_hidden", hidden);
+        self
     }
 
     /// `disk_format=`.

@@ -60,17 +60,28 @@ impl std::fmt::Debug for ImageData {
 }
 
 impl ImageData {
-    /// Data from a reader.
-    pub fn reader(reader: impl AsyncRead + Send + 'static, length: Option<u64>) -> Self {
-        ImageData::Reader { reader: Box::pin(reader), length }
+    /// Data from a reader of unknown length (sent chunked).
+    pub fn reader(reader: impl AsyncRead + Send + 'static) -> Self {
+        ImageData::Reader { reader: Box::pin(reader), length: None }
     }
 
-    /// Data from a stream of chunks.
-    pub fn stream(
+    /// Data from a reader of `length` bytes: announced, and enforced (a reader that ends
+    /// early or runs long fails the upload with [`openstack_auth::Error::SizeMismatch`]).
+    pub fn sized_reader(reader: impl AsyncRead + Send + 'static, length: u64) -> Self {
+        ImageData::Reader { reader: Box::pin(reader), length: Some(length) }
+    }
+
+    /// Data from a stream of chunks of unknown length (sent chunked).
+    pub fn stream(stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static) -> Self {
+        ImageData::Stream { stream: Box::pin(stream), length: None }
+    }
+
+    /// Data from a stream of `length` bytes: announced and enforced.
+    pub fn sized_stream(
         stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static,
-        length: Option<u64>,
+        length: u64,
     ) -> Self {
-        ImageData::Stream { stream: Box::pin(stream), length }
+        ImageData::Stream { stream: Box::pin(stream), length: Some(length) }
     }
 }
 
@@ -207,12 +218,14 @@ impl ImageProxy {
                 });
             }
             ImageData::Bytes(b) => UploadBody::from_bytes(b, options),
-            ImageData::Reader { reader, length } => {
-                UploadBody::from_reader(reader, length, options)
-            }
-            ImageData::Stream { stream, length } => {
-                UploadBody::from_stream(stream, length, options)
-            }
+            ImageData::Reader { reader, length } => match length {
+                Some(n) => UploadBody::from_sized_reader(reader, n, options),
+                None => UploadBody::from_reader(reader, options),
+            },
+            ImageData::Stream { stream, length } => match length {
+                Some(n) => UploadBody::from_sized_stream(stream, n, options),
+                None => UploadBody::from_stream(stream, options),
+            },
         };
         Ok(PreparedUpload::OneShot { body: Box::new(body), digests })
     }

@@ -38,11 +38,11 @@ impl Query {
 
     /// Adds `key=value` when `value` is `Some`.
     #[must_use]
-    pub fn opt(self, key: &str, value: Option<impl ToString>) -> Self {
-        match value {
-            Some(v) => self.param(key, v),
-            None => self,
+    pub fn opt(mut self, key: &str, value: Option<impl ToString>) -> Self {
+        if let Some(v) = value {
+            self.pairs.push((key.into(), v.to_string()));
         }
+        self
     }
 
     /// Sets the page size (`limit`).

@@ -368,8 +368,25 @@ impl UploadBody {
         &self.options
     }
 
-    /// A body from any reader (one-shot). `length`, when given, is announced and enforced.
+    /// A body from any reader (one-shot), of unknown length (sent chunked).
     pub fn from_reader(
+        reader: impl AsyncRead + Send + 'static,
+        options: &UploadOptions,
+    ) -> (UploadBody, HashResults) {
+        Self::reader_body(reader, None, options)
+    }
+
+    /// A body from a reader of `length` bytes (one-shot): announced, and enforced (fewer or
+    /// more bytes end the body with [`TransferError::SizeMismatch`]).
+    pub fn from_sized_reader(
+        reader: impl AsyncRead + Send + 'static,
+        length: u64,
+        options: &UploadOptions,
+    ) -> (UploadBody, HashResults) {
+        Self::reader_body(reader, Some(length), options)
+    }
+
+    fn reader_body(
         reader: impl AsyncRead + Send + 'static,
         length: Option<u64>,
         options: &UploadOptions,
@@ -383,13 +400,21 @@ impl UploadBody {
         Self::build(source, Origin::OneShot, length, options)
     }
 
-    /// A body from a stream of `Bytes` (one-shot).
+    /// A body from a stream of `Bytes` (one-shot), of unknown length (sent chunked).
     pub fn from_stream(
         stream: impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static,
-        length: Option<u64>,
         options: &UploadOptions,
     ) -> (UploadBody, HashResults) {
-        Self::build(Source::Stream(Box::pin(stream)), Origin::OneShot, length, options)
+        Self::build(Source::Stream(Box::pin(stream)), Origin::OneShot, None, options)
+    }
+
+    /// A body from a stream of `length` bytes (one-shot): announced and enforced.
+    pub fn from_sized_stream(
+        stream: impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static,
+        length: u64,
+        options: &UploadOptions,
+    ) -> (UploadBody, HashResults) {
+        Self::build(Source::Stream(Box::pin(stream)), Origin::OneShot, Some(length), options)
     }
 
     /// Whether [`UploadBody::reopen`] can make a fresh copy (files and memory: yes; readers
@@ -669,7 +694,7 @@ mod tests {
     #[tokio::test]
     async fn short_reader_is_an_error_not_a_truncated_upload() {
         let (body, results) =
-            UploadBody::from_reader(&b"only ten b"[..], Some(20), &UploadOptions::default());
+            UploadBody::from_sized_reader(&b"only ten b"[..], 20, &UploadOptions::default());
         assert!(!body.is_replayable());
         assert!(body.reopen().await.is_none());
         let err = drain(body).await.unwrap_err();
