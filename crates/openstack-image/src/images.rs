@@ -77,9 +77,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::NotFound`] when it does not exist.
     pub fn get_image(&self, image: impl IdRef) -> Call<Image> {
-        let api = self.api::<Image>(());
-        let id = image.id_ref().to_string();
-        Call::new(async move { api.get(&id).await })
+        self.get_one::<Image>((), image)
     }
 
     /// As [`ImageProxy::get_image`], `None` when it does not exist.
@@ -183,9 +181,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::InvalidArgument`] when a read-only field was changed; server errors.
     pub fn update_image(&self, original: &Image, changed: &Image) -> Call<Image> {
-        let api = self.api::<Image>(());
-        let (original, changed) = (original.clone(), changed.clone());
-        Call::new(async move { api.update(&original, &changed).await })
+        self.update_one::<Image>((), original, changed)
     }
 
     /// `update_image(image, key=value, ...)`: fetch, apply `edit`, send the difference.

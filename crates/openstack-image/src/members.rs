@@ -1,10 +1,9 @@
 //! Image members: sharing an image with other projects. Every call takes the image first,
 //! then the member.
 
-use futures_util::StreamExt;
 use http::Method;
 use openstack_auth::Error;
-use openstack_resource::{ListOptions, PreparedRequest, Query, encode_segment};
+use openstack_resource::{PreparedRequest, Query, encode_segment};
 use serde_json::json;
 
 use crate::call::{Built, Call, Items, json};
@@ -35,9 +34,7 @@ impl ImageProxy {
     /// # Errors
     /// Server errors (e.g. 403 for a public image, 409 when already a member).
     pub fn add_member(&self, image: impl IdRef, member: impl IdRef) -> Call<Member> {
-        let api = self.api::<Member>(image.id_ref().to_string());
-        let body = json!({ "member": member.id_ref() });
-        Call::new(async move { api.create(&body).await })
+        self.create_one::<Member>(image.id_ref().to_string(), json!({ "member": member.id_ref() }))
     }
 
     /// `remove_member(member, image, ignore_missing=False)`, image first.
@@ -51,9 +48,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::NotFound`] when the project is not a member.
     pub fn remove_member(&self, image: impl IdRef, member: impl IdRef) -> Call<()> {
-        let api = self.api::<Member>(image.id_ref().to_string());
-        let member = member.id_ref().to_string();
-        Call::new(async move { api.delete(&member).await })
+        self.delete_one::<Member>(image.id_ref().to_string(), member)
     }
 
     /// `remove_member(member, image, ignore_missing=True)`: `None` when it was no member.
@@ -67,9 +62,7 @@ impl ImageProxy {
     /// # Errors
     /// Errors other than not-found.
     pub fn remove_member_opt(&self, image: impl IdRef, member: impl IdRef) -> Call<Option<()>> {
-        let api = self.api::<Member>(image.id_ref().to_string());
-        let member = member.id_ref().to_string();
-        Call::new(async move { Ok(api.delete_opt(&member).await?.then_some(())) })
+        self.delete_one_opt::<Member>(image.id_ref().to_string(), member)
     }
 
     /// `get_member(member, image)`, image first.
@@ -83,9 +76,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::NotFound`].
     pub fn get_member(&self, image: impl IdRef, member: impl IdRef) -> Call<Member> {
-        let api = self.api::<Member>(image.id_ref().to_string());
-        let member = member.id_ref().to_string();
-        Call::new(async move { api.get(&member).await })
+        self.get_one::<Member>(image.id_ref().to_string(), member)
     }
 
     /// `find_member(name_or_id, image, ignore_missing=False)`, image first: members have no
@@ -132,9 +123,7 @@ impl ImageProxy {
     /// # let _ = members; Ok(()) }
     /// ```
     pub fn members(&self, image: impl IdRef) -> Items<Member> {
-        self.api::<Member>(image.id_ref().to_string())
-            .list(&Query::new(), &ListOptions::default())
-            .boxed()
+        self.list_all::<Member>(image.id_ref().to_string(), &Query::new())
     }
 
     /// `update_member(member, image, status=...)`, image first: the member project accepts

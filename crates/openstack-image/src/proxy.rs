@@ -6,10 +6,14 @@
 use std::sync::Arc;
 
 use openstack_auth::{ApiVersion, Result, ServiceEndpoint, Session};
-use openstack_resource::{Api, PreparedRequest, Resource, send_json};
+use openstack_resource::{
+    Api, Create, Delete, Get, List, ListOptions, PreparedRequest, Query, Resource, Update,
+    send_json,
+};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use crate::call::{Call, Items};
 use crate::types::{ImportInfo, Schema, Store};
 
 /// Something that names a resource: an id string, or the resource itself.
@@ -110,6 +114,56 @@ impl ImageProxy {
     /// A typed handle on one of Glance's collections.
     pub(crate) fn api<R: Resource>(&self, parent: R::Parent) -> Api<R> {
         Api::new(self.session.clone(), parent)
+    }
+
+    // ---- the resource framework's verbs as `'static` calls ------------------------------
+
+    /// `GET {base}/{id}`.
+    pub(crate) fn get_one<R: Get>(&self, parent: R::Parent, id: impl IdRef) -> Call<R> {
+        let (api, id) = (self.api::<R>(parent), id.id_ref().to_string());
+        Call::new(async move { api.get(&id).await })
+    }
+
+    /// `DELETE {base}/{id}`.
+    pub(crate) fn delete_one<R: Delete>(&self, parent: R::Parent, id: impl IdRef) -> Call<()> {
+        let (api, id) = (self.api::<R>(parent), id.id_ref().to_string());
+        Call::new(async move { api.delete(&id).await })
+    }
+
+    /// `DELETE {base}/{id}`, `None` when it did not exist.
+    pub(crate) fn delete_one_opt<R: Delete>(
+        &self,
+        parent: R::Parent,
+        id: impl IdRef,
+    ) -> Call<Option<()>> {
+        let (api, id) = (self.api::<R>(parent), id.id_ref().to_string());
+        Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
+    }
+
+    /// `POST {base}`.
+    pub(crate) fn create_one<R: Create>(&self, parent: R::Parent, body: R::Create) -> Call<R>
+    where
+        R::Create: 'static,
+    {
+        let api = self.api::<R>(parent);
+        Call::new(async move { api.create(&body).await })
+    }
+
+    /// The update from `original` to `changed`, per the resource's strategy.
+    pub(crate) fn update_one<R: Update + Get>(
+        &self,
+        parent: R::Parent,
+        original: &R,
+        changed: &R,
+    ) -> Call<R> {
+        let api = self.api::<R>(parent);
+        let (original, changed) = (original.clone(), changed.clone());
+        Call::new(async move { api.update(&original, &changed).await })
+    }
+
+    /// The collection as a lazy stream.
+    pub(crate) fn list_all<R: List>(&self, parent: R::Parent, query: &Query) -> Items<R> {
+        Box::pin(self.api::<R>(parent).list(query, &ListOptions::default()))
     }
 
     pub(crate) async fn send(&self, req: PreparedRequest) -> Result<Value> {

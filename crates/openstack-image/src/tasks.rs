@@ -1,8 +1,7 @@
 //! Tasks: the legacy tasks API and the tasks of an image's imports.
 
-use futures_util::StreamExt;
 use http::Method;
-use openstack_resource::{ListOptions, PreparedRequest, Query, encode_segment};
+use openstack_resource::{PreparedRequest, Query, encode_segment};
 use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items};
@@ -30,7 +29,7 @@ impl ImageProxy {
     /// # let _ = failed; Ok(()) }
     /// ```
     pub fn tasks(&self, query: &Query) -> Items<Task> {
-        self.api::<Task>(()).list(query, &ListOptions::default()).boxed()
+        self.list_all::<Task>((), query)
     }
 
     /// `get_task(task)`.
@@ -44,9 +43,7 @@ impl ImageProxy {
     /// # Errors
     /// [`openstack_auth::Error::NotFound`].
     pub fn get_task(&self, task: impl IdRef) -> Call<Task> {
-        let api = self.api::<Task>(());
-        let id = task.id_ref().to_string();
-        Call::new(async move { api.get(&id).await })
+        self.get_one::<Task>((), task)
     }
 
     /// `create_task(type=..., input=...)` (the legacy tasks API; `import` is the one type).
@@ -62,9 +59,7 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub fn create_task(&self, task_type: &str, input: Value) -> Call<Task> {
-        let api = self.api::<Task>(());
-        let body = json!({ "type": task_type, "input": input });
-        Call::new(async move { api.create(&body).await })
+        self.create_one::<Task>((), json!({ "type": task_type, "input": input }))
     }
 
     /// The tasks of one image (`GET /v2/images/{id}/tasks`, API 2.12), as a stream.

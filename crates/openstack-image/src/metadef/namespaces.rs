@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use http::Method;
 use openstack_auth::Error;
 use openstack_resource::{
-    Create, Delete, Get, List, ListOptions, PreparedRequest, Query, Resource, Update,
-    UpdateStrategy,
+    Create, Delete, Get, List, PreparedRequest, Query, Resource, Update, UpdateStrategy,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -149,9 +148,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::NotFound`].
     pub fn delete_metadef_namespace(&self, namespace: impl IdRef) -> Call<()> {
-        let api = self.api::<MetadefNamespace>(());
-        let id = namespace.id_ref().to_string();
-        Call::new(async move { api.delete(&id).await })
+        self.delete_one::<MetadefNamespace>((), namespace)
     }
 
     /// `delete_metadef_namespace(metadef_namespace, ignore_missing=True)`.
@@ -165,9 +162,7 @@ impl ImageProxy {
     /// # Errors
     /// Errors other than not-found.
     pub fn delete_metadef_namespace_opt(&self, namespace: impl IdRef) -> Call<Option<()>> {
-        let api = self.api::<MetadefNamespace>(());
-        let id = namespace.id_ref().to_string();
-        Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
+        self.delete_one_opt::<MetadefNamespace>((), namespace)
     }
 
     /// `get_metadef_namespace(metadef_namespace)`.
@@ -181,9 +176,7 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::NotFound`].
     pub fn get_metadef_namespace(&self, namespace: impl IdRef) -> Call<MetadefNamespace> {
-        let api = self.api::<MetadefNamespace>(());
-        let id = namespace.id_ref().to_string();
-        Call::new(async move { api.get(&id).await })
+        self.get_one::<MetadefNamespace>((), namespace)
     }
 
     /// `metadef_namespaces(**query)` (filters `visibility`, `resource_types`, sorting): a
@@ -198,7 +191,7 @@ impl ImageProxy {
     /// # let _ = all; Ok(()) }
     /// ```
     pub fn metadef_namespaces(&self, query: &Query) -> Items<MetadefNamespace> {
-        Box::pin(self.api::<MetadefNamespace>(()).list(query, &ListOptions::default()))
+        self.list_all::<MetadefNamespace>((), query)
     }
 
     /// `update_metadef_namespace(metadef_namespace, **attrs)`: sends `changed` (a modified
@@ -221,9 +214,7 @@ impl ImageProxy {
         original: &MetadefNamespace,
         changed: &MetadefNamespace,
     ) -> Call<MetadefNamespace> {
-        let api = self.api::<MetadefNamespace>(());
-        let (original, changed) = (original.clone(), changed.clone());
-        Call::new(async move { api.update(&original, &changed).await })
+        self.update_one::<MetadefNamespace>((), original, changed)
     }
 
     /// `wait_for_delete(res)` for a metadef namespace.

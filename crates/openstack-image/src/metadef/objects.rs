@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use openstack_resource::{
-    Create, Delete, Get, List, ListOptions, Query, Resource, Update, UpdateStrategy,
-};
+use openstack_resource::{Create, Delete, Get, List, Query, Resource, Update, UpdateStrategy};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -90,9 +88,7 @@ impl ImageProxy {
         namespace: impl IdRef,
         object: &MetadefObject,
     ) -> Call<MetadefObject> {
-        let api = self.api::<MetadefObject>(namespace.id_ref().to_string());
-        let object = object.clone();
-        Call::new(async move { api.create(&object).await })
+        self.create_one::<MetadefObject>(namespace.id_ref().to_string(), object.clone())
     }
 
     /// `get_metadef_object(metadef_object, namespace)`, namespace first.
@@ -110,9 +106,7 @@ impl ImageProxy {
         namespace: impl IdRef,
         object: impl IdRef,
     ) -> Call<MetadefObject> {
-        let api = self.api::<MetadefObject>(namespace.id_ref().to_string());
-        let id = object.id_ref().to_string();
-        Call::new(async move { api.get(&id).await })
+        self.get_one::<MetadefObject>(namespace.id_ref().to_string(), object)
     }
 
     /// `metadef_objects(namespace)`: a stream.
@@ -124,10 +118,7 @@ impl ImageProxy {
     /// # let _ = objects; Ok(()) }
     /// ```
     pub fn metadef_objects(&self, namespace: impl IdRef) -> Items<MetadefObject> {
-        Box::pin(
-            self.api::<MetadefObject>(namespace.id_ref().to_string())
-                .list(&Query::new(), &ListOptions::default()),
-        )
+        self.list_all::<MetadefObject>(namespace.id_ref().to_string(), &Query::new())
     }
 
     /// `update_metadef_object(metadef_object, namespace, **attrs)`, namespace first: PUT of
@@ -150,9 +141,7 @@ impl ImageProxy {
         original: &MetadefObject,
         changed: &MetadefObject,
     ) -> Call<MetadefObject> {
-        let api = self.api::<MetadefObject>(namespace.id_ref().to_string());
-        let (original, changed) = (original.clone(), changed.clone());
-        Call::new(async move { api.update(&original, &changed).await })
+        self.update_one::<MetadefObject>(namespace.id_ref().to_string(), original, changed)
     }
 
     /// `delete_metadef_object(metadef_object, namespace)`, namespace first.
@@ -166,9 +155,7 @@ impl ImageProxy {
     /// # Errors
     /// [`openstack_auth::Error::NotFound`].
     pub fn delete_metadef_object(&self, namespace: impl IdRef, object: impl IdRef) -> Call<()> {
-        let api = self.api::<MetadefObject>(namespace.id_ref().to_string());
-        let id = object.id_ref().to_string();
-        Call::new(async move { api.delete(&id).await })
+        self.delete_one::<MetadefObject>(namespace.id_ref().to_string(), object)
     }
 
     /// As [`ImageProxy::delete_metadef_object`], `None` when it did not exist.
@@ -186,8 +173,6 @@ impl ImageProxy {
         namespace: impl IdRef,
         object: impl IdRef,
     ) -> Call<Option<()>> {
-        let api = self.api::<MetadefObject>(namespace.id_ref().to_string());
-        let id = object.id_ref().to_string();
-        Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
+        self.delete_one_opt::<MetadefObject>(namespace.id_ref().to_string(), object)
     }
 }

@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use openstack_resource::{
-    Create, Delete, Get, List, ListOptions, Query, Resource, Update, UpdateStrategy,
-};
+use openstack_resource::{Create, Delete, Get, List, Query, Resource, Update, UpdateStrategy};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -108,9 +106,7 @@ impl ImageProxy {
         namespace: impl IdRef,
         property: &MetadefProperty,
     ) -> Call<MetadefProperty> {
-        let api = self.api::<MetadefProperty>(namespace.id_ref().to_string());
-        let property = property.clone();
-        Call::new(async move { api.create(&property).await })
+        self.create_one::<MetadefProperty>(namespace.id_ref().to_string(), property.clone())
     }
 
     /// `update_metadef_property(metadef_property, metadef_namespace, **attrs)`, namespace
@@ -133,9 +129,7 @@ impl ImageProxy {
         original: &MetadefProperty,
         changed: &MetadefProperty,
     ) -> Call<MetadefProperty> {
-        let api = self.api::<MetadefProperty>(namespace.id_ref().to_string());
-        let (original, changed) = (original.clone(), changed.clone());
-        Call::new(async move { api.update(&original, &changed).await })
+        self.update_one::<MetadefProperty>(namespace.id_ref().to_string(), original, changed)
     }
 
     /// `delete_metadef_property(metadef_property, metadef_namespace, ignore_missing=False)`,
@@ -150,9 +144,7 @@ impl ImageProxy {
     /// # Errors
     /// [`openstack_auth::Error::NotFound`].
     pub fn delete_metadef_property(&self, namespace: impl IdRef, property: impl IdRef) -> Call<()> {
-        let api = self.api::<MetadefProperty>(namespace.id_ref().to_string());
-        let id = property.id_ref().to_string();
-        Call::new(async move { api.delete(&id).await })
+        self.delete_one::<MetadefProperty>(namespace.id_ref().to_string(), property)
     }
 
     /// `delete_metadef_property(.., ignore_missing=True)`: `None` when it did not exist.
@@ -170,9 +162,7 @@ impl ImageProxy {
         namespace: impl IdRef,
         property: impl IdRef,
     ) -> Call<Option<()>> {
-        let api = self.api::<MetadefProperty>(namespace.id_ref().to_string());
-        let id = property.id_ref().to_string();
-        Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
+        self.delete_one_opt::<MetadefProperty>(namespace.id_ref().to_string(), property)
     }
 
     /// `get_metadef_property(metadef_property, metadef_namespace)`, namespace first.
@@ -210,10 +200,7 @@ impl ImageProxy {
     /// # let _ = props; Ok(()) }
     /// ```
     pub fn metadef_properties(&self, namespace: impl IdRef) -> Items<MetadefProperty> {
-        Box::pin(
-            self.api::<MetadefProperty>(namespace.id_ref().to_string())
-                .list(&Query::new(), &ListOptions::default()),
-        )
+        self.list_all::<MetadefProperty>(namespace.id_ref().to_string(), &Query::new())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Metadef resource types and their associations with namespaces.
 
-use openstack_resource::{Create, Delete, List, ListOptions, Query, Resource};
+use openstack_resource::{Create, Delete, List, Query, Resource};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -104,7 +104,7 @@ impl ImageProxy {
     /// # let _ = types; Ok(()) }
     /// ```
     pub fn metadef_resource_types(&self) -> Items<MetadefResourceType> {
-        Box::pin(self.api::<MetadefResourceType>(()).list(&Query::new(), &ListOptions::default()))
+        self.list_all::<MetadefResourceType>((), &Query::new())
     }
 
     /// `create_metadef_resource_type_association(metadef_namespace, **attrs)`.
@@ -123,9 +123,10 @@ impl ImageProxy {
         namespace: impl IdRef,
         association: &MetadefResourceTypeAssociation,
     ) -> Call<MetadefResourceTypeAssociation> {
-        let api = self.api::<MetadefResourceTypeAssociation>(namespace.id_ref().to_string());
-        let association = association.clone();
-        Call::new(async move { api.create(&association).await })
+        self.create_one::<MetadefResourceTypeAssociation>(
+            namespace.id_ref().to_string(),
+            association.clone(),
+        )
     }
 
     /// `delete_metadef_resource_type_association(metadef_resource_type, metadef_namespace,
@@ -144,9 +145,10 @@ impl ImageProxy {
         namespace: impl IdRef,
         resource_type: impl IdRef,
     ) -> Call<()> {
-        let api = self.api::<MetadefResourceTypeAssociation>(namespace.id_ref().to_string());
-        let id = resource_type.id_ref().to_string();
-        Call::new(async move { api.delete(&id).await })
+        self.delete_one::<MetadefResourceTypeAssociation>(
+            namespace.id_ref().to_string(),
+            resource_type,
+        )
     }
 
     /// As [`ImageProxy::delete_metadef_resource_type_association`], `None` when there was
@@ -165,9 +167,10 @@ impl ImageProxy {
         namespace: impl IdRef,
         resource_type: impl IdRef,
     ) -> Call<Option<()>> {
-        let api = self.api::<MetadefResourceTypeAssociation>(namespace.id_ref().to_string());
-        let id = resource_type.id_ref().to_string();
-        Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
+        self.delete_one_opt::<MetadefResourceTypeAssociation>(
+            namespace.id_ref().to_string(),
+            resource_type,
+        )
     }
 
     /// `metadef_resource_type_associations(metadef_namespace)`: a stream.
@@ -182,9 +185,9 @@ impl ImageProxy {
         &self,
         namespace: impl IdRef,
     ) -> Items<MetadefResourceTypeAssociation> {
-        Box::pin(
-            self.api::<MetadefResourceTypeAssociation>(namespace.id_ref().to_string())
-                .list(&Query::new(), &ListOptions::default()),
+        self.list_all::<MetadefResourceTypeAssociation>(
+            namespace.id_ref().to_string(),
+            &Query::new(),
         )
     }
 }

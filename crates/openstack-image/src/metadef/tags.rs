@@ -6,8 +6,7 @@ use std::future::IntoFuture;
 use http::Method;
 use openstack_auth::Result;
 use openstack_resource::{
-    Delete, Get, List, ListOptions, PreparedRequest, Query, Resource, Update, UpdateStrategy,
-    encode_segment,
+    Delete, Get, List, PreparedRequest, Query, Resource, Update, UpdateStrategy, encode_segment,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -131,9 +130,7 @@ impl ImageProxy {
     /// # Errors
     /// [`openstack_auth::Error::NotFound`].
     pub fn get_metadef_tag(&self, namespace: impl IdRef, name: impl IdRef) -> Call<MetadefTag> {
-        let api = self.api::<MetadefTag>(namespace.id_ref().to_string());
-        let id = name.id_ref().to_string();
-        Call::new(async move { api.get(&id).await })
+        self.get_one::<MetadefTag>(namespace.id_ref().to_string(), name)
     }
 
     /// A namespace's tags, as a stream.
@@ -145,10 +142,7 @@ impl ImageProxy {
     /// # let _ = tags; Ok(()) }
     /// ```
     pub fn metadef_tags(&self, namespace: impl IdRef) -> Items<MetadefTag> {
-        Box::pin(
-            self.api::<MetadefTag>(namespace.id_ref().to_string())
-                .list(&Query::new(), &ListOptions::default()),
-        )
+        self.list_all::<MetadefTag>(namespace.id_ref().to_string(), &Query::new())
     }
 
     /// Renames a tag.
@@ -184,9 +178,7 @@ impl ImageProxy {
     /// # Errors
     /// [`openstack_auth::Error::NotFound`].
     pub fn delete_metadef_tag(&self, namespace: impl IdRef, name: impl IdRef) -> Call<()> {
-        let api = self.api::<MetadefTag>(namespace.id_ref().to_string());
-        let id = name.id_ref().to_string();
-        Call::new(async move { api.delete(&id).await })
+        self.delete_one::<MetadefTag>(namespace.id_ref().to_string(), name)
     }
 
     /// As [`ImageProxy::delete_metadef_tag`], `None` when it did not exist.
@@ -204,9 +196,7 @@ impl ImageProxy {
         namespace: impl IdRef,
         name: impl IdRef,
     ) -> Call<Option<()>> {
-        let api = self.api::<MetadefTag>(namespace.id_ref().to_string());
-        let id = name.id_ref().to_string();
-        Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
+        self.delete_one_opt::<MetadefTag>(namespace.id_ref().to_string(), name)
     }
 }
 
