@@ -230,9 +230,7 @@ fn through(proxy: &FaultProxy, read_timeout: Option<Duration>) -> ImageProxy {
     if read_timeout.is_some() {
         b = b.read_timeout(read_timeout);
     }
-    ImageProxy::new(
-        b.retry_policy(RetryPolicy { max_retries: 2, ..RetryPolicy::default() }).build().unwrap(),
-    )
+    ImageProxy::new(b.retry_policy(RetryPolicy::default().max_retries(2)).build().unwrap())
 }
 
 async fn uploaded(bytes: &[u8]) -> openstack_image::Image {

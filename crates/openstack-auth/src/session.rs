@@ -37,6 +37,7 @@ pub const REQUEST_ID: &str = "x-openstack-request-id";
 
 /// How requests are retried. Only replayable requests are ever retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (connect errors, 429, 502, 503, 504).
     pub max_retries: u32,
@@ -64,10 +65,39 @@ impl RetryPolicy {
     pub fn none() -> Self {
         RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
     }
+
+    /// Retries after the first attempt.
+    #[must_use]
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// The first backoff (doubled each time, with jitter).
+    #[must_use]
+    pub fn initial_backoff(mut self, d: Duration) -> Self {
+        self.initial_backoff = d;
+        self
+    }
+
+    /// The largest single backoff (also caps `Retry-After`).
+    #[must_use]
+    pub fn max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+
+    /// Stop retrying once this much time has passed since the first attempt.
+    #[must_use]
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
 }
 
 /// A service's resolved endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceEndpoint {
     /// The service type.
     pub service_type: String,

@@ -6,7 +6,50 @@ use openstack_resource::{PreparedRequest, encode_segment};
 
 use crate::call::{Built, Call, json, unit};
 use crate::proxy::{IdRef, ImageProxy};
-use crate::types::{CacheTarget, ImageCache};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The image cache's content (`GET /v2/cache`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ImageCache {
+    /// Cached images.
+    #[serde(default)]
+    pub cached_images: Vec<CachedImage>,
+    /// Image ids queued for caching.
+    #[serde(default)]
+    pub queued_images: Vec<String>,
+}
+
+/// One cached image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CachedImage {
+    /// The image id.
+    pub image_id: String,
+    /// Hits.
+    #[serde(default)]
+    pub hits: u64,
+    /// Size in bytes.
+    #[serde(default)]
+    pub size: u64,
+    /// Other fields (times, ...).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// What `clear_cache` clears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheTarget {
+    /// Cached images.
+    Cache,
+    /// The queue.
+    Queue,
+    /// Both.
+    Both,
+}
 
 /// `GET /v2/cache`.
 pub(crate) fn get_request() -> Built {

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::call::{Built, Call};
 use crate::proxy::{IdRef, ImageProxy};
-use crate::types::{Image, ImageStatus, Task, TaskStatus};
+use crate::tasks::Task;
+use crate::types::{Image, ImageStatus, TaskStatus};
 
 /// An import method and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -434,7 +435,7 @@ impl IntoFuture for WaitForImport {
 }
 
 /// Fails unless the cloud advertises `method`.
-fn check_method(info: &crate::types::ImportInfo, method: &str) -> Result<()> {
+fn check_method(info: &crate::info::ImportInfo, method: &str) -> Result<()> {
     if info.import_methods.iter().any(|m| m == method) {
         return Ok(());
     }
@@ -471,8 +472,9 @@ mod tests {
     #[test]
     fn a_method_the_cloud_does_not_advertise_is_refused() {
         // The local cloud advertises all four methods, so this case is checked here.
-        let info = crate::types::ImportInfo {
+        let info = crate::info::ImportInfo {
             import_methods: vec!["glance-direct".into(), "web-download".into()],
+            extra: Default::default(),
         };
         assert!(check_method(&info, "glance-direct").is_ok());
         let err = check_method(&info, "copy-image").unwrap_err().to_string();

@@ -12,7 +12,101 @@ use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items, json, unit};
 use crate::proxy::{IdRef, ImageProxy};
-use crate::types::{ImportInfo, Location, Store, Usage};
+use crate::types::Location;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+fn bool_from_any<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    })
+}
+
+/// A storage backend (`GET /v2/info/stores[/detail]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Store {
+    /// Store id.
+    pub id: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Whether it is the default store (Glance sends `"true"` as a string).
+    #[serde(default, deserialize_with = "bool_from_any")]
+    pub default: bool,
+    /// Whether it is read-only (e.g. the http store).
+    #[serde(default, rename = "read-only", deserialize_with = "bool_from_any")]
+    pub read_only: bool,
+    /// Backend type (detail only).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub store_type: Option<String>,
+    /// Weight (detail only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i64>,
+    /// Backend properties (detail only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<BTreeMap<String, Value>>,
+    /// Fields this SDK does not know yet (kept, and sent back as they came).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// What the interoperable import offers (`GET /v2/info/import`).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct ImportInfo {
+    /// Advertised import methods (`glance-direct`, `web-download`, `copy-image`, `glance-download`).
+    pub import_methods: Vec<String>,
+    /// The rest of the document as Glance sent it (kept, and serialised back).
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for ImportInfo {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut extra = BTreeMap::<String, Value>::deserialize(d)?;
+        let import_methods = extra
+            .get("import-methods")
+            .and_then(|m| m.get("value"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        extra.remove("import-methods");
+        Ok(ImportInfo { import_methods, extra })
+    }
+}
+
+impl Serialize for ImportInfo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut doc = self.extra.clone();
+        doc.insert(
+            "import-methods".into(),
+            json!({ "type": "array", "value": self.import_methods }),
+        );
+        doc.serialize(s)
+    }
+}
+
+/// Quota usage (`GET /v2/info/usage`): resource → `{usage, limit}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Usage {
+    /// Per quota: usage and limit.
+    #[serde(default)]
+    pub usage: BTreeMap<String, UsageEntry>,
+}
+
+/// One quota's usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UsageEntry {
+    /// Used.
+    pub usage: i64,
+    /// Limit.
+    pub limit: i64,
+}
+crate::proxy::id_ref!(Store => id);
 
 /// `GET /v2/info/stores` (API 2.8) or `/v2/info/stores/detail` (API 2.15).
 pub(crate) fn stores_request(details: bool) -> Built {
@@ -218,6 +312,21 @@ mod tests {
             (d.http.path.as_str(), d.needs),
             ("/v2/info/stores/detail", Some(openstack_auth::ApiVersion::new(2, 15)))
         );
+    }
+
+    #[test]
+    fn stores_info_booleans_are_strings() {
+        let s: Store =
+            serde_json::from_value(json!({"id": "web", "description": "d", "read-only": "true"}))
+                .unwrap();
+        assert!(s.read_only && !s.default);
+        let info: ImportInfo =
+            serde_json::from_value(json!({"import-methods": {"value": ["glance-direct"]}}))
+                .unwrap();
+        assert_eq!(info.import_methods, vec!["glance-direct"]);
+        let doc = json!({"import-methods": {"type": "array", "value": ["web-download"]}, "x": 1});
+        let info: ImportInfo = serde_json::from_value(doc.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&info).unwrap(), doc, "round-trips");
     }
 
     #[test]

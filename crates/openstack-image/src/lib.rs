@@ -68,10 +68,14 @@ pub use openstack_transfer::Algorithm;
 pub use proxy::{IdRef, ImageProxy};
 pub use query::{Compare, ImageQuery, SortDir};
 pub use schemas::SchemaName;
+
+pub use cache::{CacheTarget, CachedImage, ImageCache};
+pub use info::{ImportInfo, Store, Usage, UsageEntry};
+pub use members::Member;
+pub use schemas::Schema;
+pub use tasks::Task;
 pub use types::{
-    CacheTarget, CachedImage, ContainerFormat, DiskFormat, Image, ImageCache, ImageCreate,
-    ImageStatus, ImportInfo, Location, Member, MemberStatus, Schema, Store, Task, TaskStatus,
-    Usage, UsageEntry, Visibility,
+    ContainerFormat, DiskFormat, Image, ImageStatus, Location, MemberStatus, TaskStatus, Visibility,
 };
 pub use upload::ImageData;
 pub use wait::{WaitForDelete, WaitForStatus, WireStatus};

@@ -8,7 +8,59 @@ use serde_json::json;
 
 use crate::call::{Built, Call, Items, json};
 use crate::proxy::{IdRef, ImageProxy};
-use crate::types::{Member, MemberStatus};
+use crate::types::MemberStatus;
+use openstack_resource::{Create, Delete, Get, List, Resource};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A member of a shared image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Member {
+    /// The member project's id.
+    pub member_id: String,
+    /// The image.
+    pub image_id: String,
+    /// Status.
+    pub status: MemberStatus,
+    /// Creation time.
+    #[serde(default)]
+    pub created_at: String,
+    /// Last update.
+    #[serde(default)]
+    pub updated_at: String,
+    /// Its schema.
+    #[serde(default)]
+    pub schema: String,
+    /// Fields this SDK does not know yet (kept, and sent back as they came).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Resource for Member {
+    const SERVICE_TYPE: &'static str = "image";
+    const KIND: &'static str = "member";
+    const RESOURCE_KEY: Option<&'static str> = None;
+    const LIST_KEY: &'static str = "members";
+    const NAME_FILTER: Option<&'static str> = None;
+    const READ_ONLY: &'static [&'static str] =
+        &["member_id", "image_id", "created_at", "updated_at", "schema"];
+    type Parent = String;
+    fn base_path(image_id: &String) -> String {
+        format!("/v2/images/{}/members", encode_segment(image_id))
+    }
+    fn id(&self) -> &str {
+        &self.member_id
+    }
+}
+impl Get for Member {}
+impl List for Member {}
+impl Delete for Member {}
+impl Create for Member {
+    type Create = Value;
+}
+crate::proxy::id_ref!(Member => member_id);
 
 /// `PUT /v2/images/{image}/members/{member}` with the new status.
 pub(crate) fn update_request(image: &str, member: &str, status: &MemberStatus) -> Built {

@@ -14,7 +14,8 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::call::{Call, Items};
-use crate::types::{ImportInfo, Schema, Store};
+use crate::info::{ImportInfo, Store};
+use crate::schemas::Schema;
 
 /// Something that names a resource: an id string, or the resource itself.
 ///

@@ -5,7 +5,9 @@ use openstack_resource::PreparedRequest;
 
 use crate::call::{Built, Call, json};
 use crate::proxy::ImageProxy;
-use crate::types::Schema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// A schema Glance serves under `/v2/schemas/`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,6 +71,36 @@ impl SchemaName {
             SchemaName::MetadefTags => "metadefs/tags",
             SchemaName::Other(p) => p,
         }
+    }
+}
+
+/// A JSON schema served by Glance (`/v2/schemas/...`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Schema {
+    /// The schema's name (`image`, `images`, `metadef_namespace`, ...).
+    #[serde(default)]
+    pub name: String,
+    /// Its properties (JSON schema).
+    #[serde(default)]
+    pub properties: BTreeMap<String, Value>,
+    /// Its additional-properties rule, if any.
+    #[serde(default, rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
+    pub additional_properties: Option<Value>,
+    /// Everything else (links, required, definitions, ...).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Schema {
+    /// The `enum` values of a property, if it has one (nulls skipped).
+    pub fn enum_values(&self, property: &str) -> Vec<String> {
+        self.properties
+            .get(property)
+            .and_then(|p| p.get("enum"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -6,7 +6,83 @@ use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items};
 use crate::proxy::{IdRef, ImageProxy};
-use crate::types::Task;
+use crate::types::TaskStatus;
+use openstack_resource::{Create, Get, HasStatus, List, Resource};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An asynchronous Glance task (legacy `import` tasks and the interoperable-import tasks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Task {
+    /// Id.
+    pub id: String,
+    /// Type (`import`, `api_image_import`, `location_import`).
+    #[serde(rename = "type")]
+    pub task_type: String,
+    /// Status.
+    pub status: TaskStatus,
+    /// Input.
+    #[serde(default)]
+    pub input: Option<Value>,
+    /// Result.
+    #[serde(default)]
+    pub result: Option<Value>,
+    /// Owner project.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// The server's message (set on failure).
+    #[serde(default)]
+    pub message: String,
+    /// When it expires.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Creation time.
+    #[serde(default)]
+    pub created_at: String,
+    /// Last update.
+    #[serde(default)]
+    pub updated_at: String,
+    /// The image (for image tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    /// The request that started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Other fields.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Resource for Task {
+    const SERVICE_TYPE: &'static str = "image";
+    const KIND: &'static str = "task";
+    const RESOURCE_KEY: Option<&'static str> = None;
+    const LIST_KEY: &'static str = "tasks";
+    const NAME_FILTER: Option<&'static str> = None;
+    const QUERY_PARAMETERS: &'static [&'static str] = &["type", "status", "sort_key", "sort_dir"];
+    type Parent = ();
+    fn base_path(_: &()) -> String {
+        "/v2/tasks".into()
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+impl Get for Task {}
+impl List for Task {}
+impl Create for Task {
+    type Create = Value;
+}
+impl HasStatus for Task {
+    fn status(&self) -> &str {
+        self.status.as_str()
+    }
+    fn failure_message(&self) -> Option<String> {
+        (!self.message.is_empty()).then(|| self.message.clone())
+    }
+}
+crate::proxy::id_ref!(Task => id);
 
 /// `GET /v2/images/{id}/tasks` (API 2.12).
 pub(crate) fn image_tasks_request(image: &str) -> Built {

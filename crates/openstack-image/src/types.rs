@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use openstack_resource::{
-    Create, Delete, Get, HasStatus, List, Resource, Update, UpdateStrategy, encode_segment,
-};
+use openstack_resource::{Create, Delete, Get, HasStatus, List, Resource, Update, UpdateStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -212,6 +210,7 @@ fn is_false(b: &bool) -> bool {
 
 /// One location of an image's data (admin/service only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Location {
     /// The data's URL.
     pub url: String,
@@ -226,6 +225,7 @@ pub struct Location {
 /// [`Image::properties`] and round-trip; the `os_glance_*` import fields and `stores` are
 /// typed. Build a modified copy and pass both to `update_image`: only what changed is sent.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Image {
     /// Id (UUID).
     pub id: String,
@@ -449,6 +449,7 @@ impl Image {
 
 /// The body of `POST /v2/images`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct ImageCreate {
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -485,263 +486,7 @@ pub struct ImageCreate {
     pub properties: BTreeMap<String, Value>,
 }
 
-/// A member of a shared image.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Member {
-    /// The member project's id.
-    pub member_id: String,
-    /// The image.
-    pub image_id: String,
-    /// Status.
-    pub status: MemberStatus,
-    /// Creation time.
-    #[serde(default)]
-    pub created_at: String,
-    /// Last update.
-    #[serde(default)]
-    pub updated_at: String,
-    /// Its schema.
-    #[serde(default)]
-    pub schema: String,
-    /// Fields this SDK does not know yet (kept, and sent back as they came).
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-impl Resource for Member {
-    const SERVICE_TYPE: &'static str = "image";
-    const KIND: &'static str = "member";
-    const RESOURCE_KEY: Option<&'static str> = None;
-    const LIST_KEY: &'static str = "members";
-    const NAME_FILTER: Option<&'static str> = None;
-    const READ_ONLY: &'static [&'static str] =
-        &["member_id", "image_id", "created_at", "updated_at", "schema"];
-    type Parent = String;
-    fn base_path(image_id: &String) -> String {
-        format!("/v2/images/{}/members", encode_segment(image_id))
-    }
-    fn id(&self) -> &str {
-        &self.member_id
-    }
-}
-impl Get for Member {}
-impl List for Member {}
-impl Delete for Member {}
-impl Create for Member {
-    type Create = Value;
-}
-
-/// An asynchronous Glance task (legacy `import` tasks and the interoperable-import tasks).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Task {
-    /// Id.
-    pub id: String,
-    /// Type (`import`, `api_image_import`, `location_import`).
-    #[serde(rename = "type")]
-    pub task_type: String,
-    /// Status.
-    pub status: TaskStatus,
-    /// Input.
-    #[serde(default)]
-    pub input: Option<Value>,
-    /// Result.
-    #[serde(default)]
-    pub result: Option<Value>,
-    /// Owner project.
-    #[serde(default)]
-    pub owner: Option<String>,
-    /// The server's message (set on failure).
-    #[serde(default)]
-    pub message: String,
-    /// When it expires.
-    #[serde(default)]
-    pub expires_at: Option<String>,
-    /// Creation time.
-    #[serde(default)]
-    pub created_at: String,
-    /// Last update.
-    #[serde(default)]
-    pub updated_at: String,
-    /// The image (for image tasks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// The request that started it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Other fields.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-impl Resource for Task {
-    const SERVICE_TYPE: &'static str = "image";
-    const KIND: &'static str = "task";
-    const RESOURCE_KEY: Option<&'static str> = None;
-    const LIST_KEY: &'static str = "tasks";
-    const NAME_FILTER: Option<&'static str> = None;
-    const QUERY_PARAMETERS: &'static [&'static str] = &["type", "status", "sort_key", "sort_dir"];
-    type Parent = ();
-    fn base_path(_: &()) -> String {
-        "/v2/tasks".into()
-    }
-    fn id(&self) -> &str {
-        &self.id
-    }
-}
-impl Get for Task {}
-impl List for Task {}
-impl Create for Task {
-    type Create = Value;
-}
-impl HasStatus for Task {
-    fn status(&self) -> &str {
-        self.status.as_str()
-    }
-    fn failure_message(&self) -> Option<String> {
-        (!self.message.is_empty()).then(|| self.message.clone())
-    }
-}
-
-/// A JSON schema served by Glance (`/v2/schemas/...`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Schema {
-    /// The schema's name (`image`, `images`, `metadef_namespace`, ...).
-    #[serde(default)]
-    pub name: String,
-    /// Its properties (JSON schema).
-    #[serde(default)]
-    pub properties: BTreeMap<String, Value>,
-    /// Its additional-properties rule, if any.
-    #[serde(default, rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
-    pub additional_properties: Option<Value>,
-    /// Everything else (links, required, definitions, ...).
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-impl Schema {
-    /// The `enum` values of a property, if it has one (nulls skipped).
-    pub fn enum_values(&self, property: &str) -> Vec<String> {
-        self.properties
-            .get(property)
-            .and_then(|p| p.get("enum"))
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-            .unwrap_or_default()
-    }
-}
-
-fn bool_from_any<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Bool(b) => b,
-        Value::String(s) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    })
-}
-
-/// A storage backend (`GET /v2/info/stores[/detail]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Store {
-    /// Store id.
-    pub id: String,
-    /// Description.
-    #[serde(default)]
-    pub description: String,
-    /// Whether it is the default store (Glance sends `"true"` as a string).
-    #[serde(default, deserialize_with = "bool_from_any")]
-    pub default: bool,
-    /// Whether it is read-only (e.g. the http store).
-    #[serde(default, rename = "read-only", deserialize_with = "bool_from_any")]
-    pub read_only: bool,
-    /// Backend type (detail only).
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub store_type: Option<String>,
-    /// Weight (detail only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i64>,
-    /// Backend properties (detail only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<BTreeMap<String, Value>>,
-}
-
-/// What the interoperable import offers (`GET /v2/info/import`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ImportInfo {
-    /// Advertised import methods (`glance-direct`, `web-download`, `copy-image`, `glance-download`).
-    pub import_methods: Vec<String>,
-}
-
-impl<'de> Deserialize<'de> for ImportInfo {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        let import_methods = v
-            .get("import-methods")
-            .and_then(|m| m.get("value"))
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-            .unwrap_or_default();
-        Ok(ImportInfo { import_methods })
-    }
-}
-
-/// Quota usage (`GET /v2/info/usage`): resource → `{usage, limit}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Usage {
-    /// Per quota: usage and limit.
-    #[serde(default)]
-    pub usage: BTreeMap<String, UsageEntry>,
-}
-
-/// One quota's usage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageEntry {
-    /// Used.
-    pub usage: i64,
-    /// Limit.
-    pub limit: i64,
-}
-
-/// The image cache's content (`GET /v2/cache`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageCache {
-    /// Cached images.
-    #[serde(default)]
-    pub cached_images: Vec<CachedImage>,
-    /// Image ids queued for caching.
-    #[serde(default)]
-    pub queued_images: Vec<String>,
-}
-
-/// One cached image.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CachedImage {
-    /// The image id.
-    pub image_id: String,
-    /// Hits.
-    #[serde(default)]
-    pub hits: u64,
-    /// Size in bytes.
-    #[serde(default)]
-    pub size: u64,
-    /// Other fields (times, ...).
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-/// What `clear_cache` clears.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CacheTarget {
-    /// Cached images.
-    Cache,
-    /// The queue.
-    Queue,
-    /// Both.
-    Both,
-}
-
-crate::proxy::id_ref!(Image => id, Member => member_id, Task => id, Store => id);
+crate::proxy::id_ref!(Image => id);
 
 #[cfg(test)]
 mod tests {
@@ -803,17 +548,5 @@ mod tests {
                 {"op": "add", "path": "/custom_key", "value": "v"},
             ])
         );
-    }
-
-    #[test]
-    fn stores_info_booleans_are_strings() {
-        let s: Store =
-            serde_json::from_value(json!({"id": "web", "description": "d", "read-only": "true"}))
-                .unwrap();
-        assert!(s.read_only && !s.default);
-        let info: ImportInfo =
-            serde_json::from_value(json!({"import-methods": {"value": ["glance-direct"]}}))
-                .unwrap();
-        assert_eq!(info.import_methods, vec!["glance-direct"]);
     }
 }

@@ -6,7 +6,8 @@ use openstack_resource::{Api, Get, HasStatus, WaitOptions};
 
 use crate::call::Call;
 use crate::proxy::{IdRef, ImageProxy};
-use crate::types::{Image, ImageStatus, Task, TaskStatus};
+use crate::tasks::Task;
+use crate::types::{Image, ImageStatus, TaskStatus};
 
 /// `wait_for_status(image, status, ..)` being configured; `.await` it.
 #[must_use = "nothing is waited for until it is awaited"]
