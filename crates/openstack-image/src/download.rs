@@ -24,6 +24,14 @@ impl ImageProxy {
     /// [`DownloadImage::to_path`], [`DownloadImage::to_writer`], [`DownloadImage::to_bytes`] or
     /// [`DownloadImage::into_stream`]. Every form is verified against the image's
     /// `os_hash_value` (else `checksum`).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let outcome = image.download_image("5cfaff86-…").to_path("disk.qcow2").await?;
+    /// println!("{} bytes verified with {:?}", outcome.report.bytes, outcome.verified_with);
+    /// let bytes = image.download_image("5cfaff86-…").to_bytes().await?;
+    /// # let _ = bytes; Ok(()) }
+    /// ```
     pub fn download_image(&self, image: impl IdRef) -> DownloadImage {
         DownloadImage {
             proxy: self.clone(),

@@ -89,16 +89,36 @@ pub(crate) struct Cached {
 
 impl ImageProxy {
     /// A proxy over `session` (which finds the `image` endpoint in the catalog).
+    ///
+    /// ```no_run
+    /// # fn demo() -> openstack_auth::Result<()> {
+    /// use openstack_auth::{CloudConfig, Session};
+    /// let image = openstack_image::ImageProxy::new(Session::new(CloudConfig::from_cloud("mycloud")?)?);
+    /// # let _ = image; Ok(()) }
+    /// ```
     pub fn new(session: Session) -> Self {
         ImageProxy { session, cache: Arc::new(Cached::default()) }
     }
 
-    /// The session.
+    /// The session (for raw requests to Glance or other services).
+    ///
+    /// ```no_run
+    /// # fn demo(image: openstack_image::ImageProxy) {
+    /// println!("authenticated {} times", image.session().auth_count());
+    /// # }
+    /// ```
     pub fn session(&self) -> &Session {
         &self.session
     }
 
     /// The image endpoint, with the server's highest API version.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let ep = image.endpoint().await?;
+    /// println!("Glance at {} speaks up to {:?}", ep.root, ep.version);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// Catalog errors.

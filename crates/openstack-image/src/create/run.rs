@@ -1,243 +1,28 @@
-//! `create_image`: validate, create the record, stream the data with digests in flight,
-//! clean up on failure, wait, and verify the server's checksums.
+//! What an awaited `create_image` does: validate everything it can before anything
+//! exists, create the record, stream the data with digests in flight, clean up on failure,
+//! wait, and compare the server's checksums with what was sent.
 
 use std::collections::BTreeMap;
-use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use openstack_auth::{Cleanup, Error, Result};
 use openstack_resource::{Api, Query, WaitOptions};
-use openstack_transfer::{Algorithm, Digests, Progress, UploadOptions, digest_hex};
+use openstack_transfer::{Algorithm, Digests, UploadOptions, digest_hex};
 use serde_json::Value;
 
-use crate::call::Call;
+use super::CreateImage;
 use crate::error::transfer_error;
-use crate::import::{ImportMethod, StoreSelection};
-use crate::proxy::{IdRef, ImageProxy};
-use crate::types::{ContainerFormat, DiskFormat, Image, ImageCreate, ImageStatus, Visibility};
+use crate::import::ImportMethod;
+use crate::types::{ContainerFormat, DiskFormat, Image, ImageCreate, ImageStatus};
 use crate::upload::{FileSource, ImageData, PreparedUpload, open_file_span};
 
 const MD5_KEY: &str = "owner_specified.openstack.md5";
 const SHA256_KEY: &str = "owner_specified.openstack.sha256";
 const OBJECT_KEY: &str = "owner_specified.openstack.object";
 
-/// `create_image(name, ...)` being configured; `.await` it.
-///
-/// ```no_run
-/// # async fn demo(image: &openstack_image::ImageProxy) -> openstack_auth::Result<()> {
-/// use openstack_image::{ContainerFormat, DiskFormat};
-/// let img = image
-///     .create_image("cirros")
-///     .filename("cirros-0.6.2-x86_64-disk.img")
-///     .disk_format(DiskFormat::Qcow2)
-///     .container_format(ContainerFormat::Bare)
-///     .tags(["test"])
-///     .wait(openstack_image::WaitOptions::default())
-///     .await?;
-/// # let _ = img; Ok(()) }
-/// ```
-#[must_use = "nothing is created until it is awaited"]
-pub struct CreateImage {
-    proxy: ImageProxy,
-    name: String,
-    filename: Option<PathBuf>,
-    // In a Mutex only so the builder is Sync (readers and streams need not be).
-    data: std::sync::Mutex<Option<ImageData>>,
-    container: String,
-    md5: Option<String>,
-    sha256: Option<String>,
-    disk_format: Option<DiskFormat>,
-    container_format: Option<ContainerFormat>,
-    tags: Vec<String>,
-    disable_vendor_agent: bool,
-    allow_duplicates: bool,
-    meta: BTreeMap<String, Value>,
-    properties: BTreeMap<String, Value>,
-    visibility: Option<Visibility>,
-    min_disk: Option<u64>,
-    min_ram: Option<u64>,
-    protected: bool,
-    os_hidden: bool,
-    wait: Option<WaitOptions>,
-    validate_checksum: bool,
-    use_import: bool,
-    selection: StoreSelection,
-    keep_on_mismatch: bool,
-    progress: Option<Progress>,
-    digests: Vec<Algorithm>,
-}
-
-impl std::fmt::Debug for CreateImage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateImage")
-            .field("name", &self.name)
-            .field("filename", &self.filename)
-            .field("data", &self.data.lock().map(|d| format!("{d:?}")).unwrap_or_default())
-            .finish_non_exhaustive()
-    }
-}
-
 impl CreateImage {
-    /// `filename=`: the file to upload (streamed, never read into memory).
-    pub fn filename(mut self, path: impl AsRef<Path>) -> Self {
-        self.filename = Some(path.as_ref().to_path_buf());
-        self
-    }
-    /// `data=`: bytes, a reader or a stream to upload (exclusive with `filename`).
-    pub fn data(mut self, data: impl Into<ImageData>) -> Self {
-        self.data = std::sync::Mutex::new(Some(data.into()));
-        self
-    }
-    /// `container=`: the object-store container name recorded in
-    /// `owner_specified.openstack.object` (default `images`).
-    pub fn container(mut self, container: impl Into<String>) -> Self {
-        self.container = container.into();
-        self
-    }
-    /// `md5=`: the data's MD5 as the caller knows it; checked against what is uploaded.
-    pub fn md5(mut self, md5: impl Into<String>) -> Self {
-        self.md5 = Some(md5.into().to_ascii_lowercase());
-        self
-    }
-    /// `sha256=`: the data's SHA-256 as the caller knows it; checked against what is uploaded.
-    pub fn sha256(mut self, sha256: impl Into<String>) -> Self {
-        self.sha256 = Some(sha256.into().to_ascii_lowercase());
-        self
-    }
-    /// `disk_format=` (default: the file's extension when it names a format, else `qcow2`).
-    pub fn disk_format(mut self, f: impl Into<DiskFormat>) -> Self {
-        self.disk_format = Some(f.into());
-        self
-    }
-    /// `container_format=` (default `bare`).
-    pub fn container_format(mut self, f: impl Into<ContainerFormat>) -> Self {
-        self.container_format = Some(f.into());
-        self
-    }
-    /// `tags=`.
-    pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
-        self.tags = tags.into_iter().map(Into::into).collect();
-        self
-    }
-    /// `disable_vendor_agent=` (default true): adds the cloud's `disable_vendor_agent`
-    /// properties from clouds.yaml (empty for most clouds, as in openstacksdk).
-    pub fn disable_vendor_agent(mut self, disable: bool) -> Self {
-        self.disable_vendor_agent = disable;
-        self
-    }
-    /// `allow_duplicates=` (default false): when false, an image with the same name and the
-    /// same data (by `owner_specified.openstack.md5`/`sha256`) is returned instead of a new one.
-    pub fn allow_duplicates(mut self, allow: bool) -> Self {
-        self.allow_duplicates = allow;
-        self
-    }
-    /// `meta=`: properties set verbatim.
-    pub fn meta<K: Into<String>, V: Into<Value>>(
-        mut self,
-        meta: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        self.meta.extend(meta.into_iter().map(|(k, v)| (k.into(), v.into())));
-        self
-    }
-    /// `**kwargs`: one more image property (free-form).
-    pub fn property(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.properties.insert(key.into(), value.into());
-        self
-    }
-    /// Visibility.
-    pub fn visibility(mut self, v: Visibility) -> Self {
-        self.visibility = Some(v);
-        self
-    }
-    /// Minimum disk (GiB).
-    pub fn min_disk(mut self, gib: u64) -> Self {
-        self.min_disk = Some(gib);
-        self
-    }
-    /// Minimum RAM (MiB).
-    pub fn min_ram(mut self, mib: u64) -> Self {
-        self.min_ram = Some(mib);
-        self
-    }
-    /// Protected from deletion.
-    pub fn protected(mut self, p: bool) -> Self {
-        self.protected = p;
-        self
-    }
-    /// Hidden from default lists.
-    pub fn os_hidden(mut self, h: bool) -> Self {
-        self.os_hidden = h;
-        self
-    }
-    /// `wait=True, timeout=`: wait until the image is `active` (on the import path: until
-    /// the import task ended too), polling as `options` says. Without it the call returns
-    /// once the data is uploaded (or staged and the import accepted).
-    pub fn wait(mut self, options: WaitOptions) -> Self {
-        self.wait = Some(options);
-        self
-    }
-    /// `validate_checksum=`: also require the server to report a checksum and wait for
-    /// `active` so it can be compared. (Digests the server reports are always compared.)
-    pub fn validate_checksum(mut self, v: bool) -> Self {
-        self.validate_checksum = v;
-        self
-    }
-    /// Which digests to compute while the data streams (default md5, sha256 and sha512).
-    /// After the upload each one the server also reports is compared (`checksum` is md5,
-    /// `os_hash_value` is by `os_hash_algo`, sha512 unless the cloud chose otherwise), and md5 /
-    /// sha256 are recorded as `owner_specified.openstack.{md5,sha256}` for deduplication.
-    /// `&[]` hashes nothing, as openstacksdk does by default: no client CPU spent, nothing
-    /// verified (`validate_checksum(true)` then fails before anything is created). A digest
-    /// claimed with [`CreateImage::md5`] / [`CreateImage::sha256`] is always computed.
-    pub fn digests(mut self, algorithms: &[Algorithm]) -> Self {
-        self.digests = algorithms.to_vec();
-        self
-    }
-
-    /// The digests computed in flight: those asked for plus those the caller claims.
-    fn upload_digests(&self) -> Vec<Algorithm> {
-        let mut algorithms = self.digests.clone();
-        for (claimed, a) in [(&self.md5, Algorithm::Md5), (&self.sha256, Algorithm::Sha256)] {
-            if claimed.is_some() && !algorithms.contains(&a) {
-                algorithms.push(a);
-            }
-        }
-        algorithms
-    }
-
-    /// `use_import=`: upload with stage + glance-direct import instead of `PUT /file`.
-    pub fn use_import(mut self, v: bool) -> Self {
-        self.use_import = v;
-        self
-    }
-    /// `stores=`: target stores (implies `use_import`).
-    pub fn stores<S: IdRef>(mut self, stores: impl IntoIterator<Item = S>) -> Self {
-        self.selection.stores = stores.into_iter().map(|s| s.id_ref().to_string()).collect();
-        self
-    }
-    /// `all_stores=` (implies `use_import`).
-    pub fn all_stores(mut self, all: bool) -> Self {
-        self.selection.all_stores = Some(all);
-        self
-    }
-    /// `all_stores_must_succeed=` (implies `use_import`).
-    pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
-        self.selection.all_stores_must_succeed = Some(must);
-        self
-    }
-    /// Keep the image when its checksum does not match (default: delete it).
-    pub fn keep_on_mismatch(mut self, keep: bool) -> Self {
-        self.keep_on_mismatch = keep;
-        self
-    }
-    /// Reports upload progress.
-    pub fn progress(mut self, p: Progress) -> Self {
-        self.progress = Some(p);
-        self
-    }
-
     /// How to wait: as asked, else (for `validate_checksum`) up to an hour.
     fn wait_options(&self) -> Option<WaitOptions> {
         self.wait.clone().or_else(|| {
@@ -393,7 +178,7 @@ impl CreateImage {
         )))
     }
 
-    async fn run(mut self) -> Result<Image> {
+    pub(super) async fn run(mut self) -> Result<Image> {
         self.validate().await?;
         if !self.allow_duplicates {
             if let Some(existing) = self.find_duplicate().await? {
@@ -575,77 +360,4 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
         )));
     }
     Ok(())
-}
-
-impl IntoFuture for CreateImage {
-    type Output = Result<Image>;
-    type IntoFuture = Call<Image>;
-    fn into_future(self) -> Call<Image> {
-        Call::new(self.run())
-    }
-}
-
-impl ImageProxy {
-    /// `create_image(name, filename, data, container, md5, sha256, disk_format,
-    /// container_format, tags, disable_vendor_agent, allow_duplicates, meta, wait, timeout,
-    /// validate_checksum, use_import, stores, all_stores, all_stores_must_succeed, **kwargs)`.
-    ///
-    /// Returns a builder; `.await` it. Everything checkable is checked before the record is
-    /// created; the data is hashed (md5, sha256, sha512) while it streams; if anything fails
-    /// after the record exists, the record is deleted and the error says so; after upload the
-    /// server's `checksum`/`os_hash_value` are compared with what was sent.
-    pub fn create_image(&self, name: impl Into<String>) -> CreateImage {
-        CreateImage {
-            proxy: self.clone(),
-            name: name.into(),
-            filename: None,
-            data: std::sync::Mutex::new(None),
-            container: "images".into(),
-            md5: None,
-            sha256: None,
-            disk_format: None,
-            container_format: None,
-            tags: Vec::new(),
-            disable_vendor_agent: true,
-            allow_duplicates: false,
-            meta: BTreeMap::new(),
-            properties: BTreeMap::new(),
-            visibility: None,
-            min_disk: None,
-            min_ram: None,
-            protected: false,
-            os_hidden: false,
-            wait: None,
-            validate_checksum: false,
-            use_import: false,
-            selection: StoreSelection::default(),
-            keep_on_mismatch: false,
-            progress: None,
-            digests: vec![Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512],
-        }
-    }
-    /// `upload_image(container_format, disk_format, data, **attrs)`: creates an image and
-    /// uploads `data` in one call (a [`CreateImage`] with data set; the name is required
-    /// here, as `create_image`'s first argument).
-    ///
-    /// ```no_run
-    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
-    /// use openstack_image::{ContainerFormat, DiskFormat};
-    /// let img = image
-    ///     .upload_image("tiny", ContainerFormat::Bare, DiskFormat::Raw, b"0123".to_vec())
-    ///     .await?;
-    /// # let _ = img; Ok(()) }
-    /// ```
-    pub fn upload_image(
-        &self,
-        name: impl Into<String>,
-        container_format: crate::types::ContainerFormat,
-        disk_format: crate::types::DiskFormat,
-        data: impl Into<ImageData>,
-    ) -> CreateImage {
-        self.create_image(name)
-            .container_format(container_format)
-            .disk_format(disk_format)
-            .data(data)
-    }
 }
