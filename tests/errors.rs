@@ -2,7 +2,7 @@
 
 use std::error::Error as _;
 
-use openstack_auth::config::{AuthOptions, AuthType};
+use openstack_auth::{AuthOptions, AuthType};
 use openstack_auth::{CloudConfig, RetryPolicy, Session};
 use openstack_image::{ImageProxy, MetadefNamespace};
 use openstack_resource::Error;

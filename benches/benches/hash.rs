@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_main};
 use openstack_benches::MIB;
-use openstack_transfer::hash::{HashMode, pipeline};
 use openstack_transfer::{Algorithm, digest_hex};
+use openstack_transfer::{HashMode, hash_pipeline as pipeline};
 
 const SIZE: usize = 64 * MIB;
 

@@ -13,7 +13,7 @@ use hyper::body::{Frame, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use openstack_transfer::download::OpenFuture;
+use openstack_transfer::OpenFuture;
 use openstack_transfer::{Opened, RangeSource, TransferError};
 
 /// One mebibyte.
@@ -123,7 +123,7 @@ impl RangeSource for HttpSource {
 /// The sha512 of `total` bytes of the server's data, computed the plain way.
 pub fn expected_sha512(total: u64) -> String {
     let block = block();
-    let mut h = openstack_transfer::hash::Hasher::new(openstack_transfer::Algorithm::Sha512);
+    let mut h = openstack_transfer::Hasher::new(openstack_transfer::Algorithm::Sha512);
     let mut left = total;
     while left > 0 {
         let n = left.min(block.len() as u64) as usize;

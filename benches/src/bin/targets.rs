@@ -91,7 +91,7 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
     println!(
         "{mib} MiB, {rounds} interleaved rounds, {cores} cores, digests: {}; medians (and range) in MiB/s",
-        openstack_transfer::hash::backend()
+        openstack_transfer::digest_backend()
     );
     for (a, v) in all.iter().zip(&alone) {
         println!("  {a:<6} alone, one core:     {:>5.0}  ({})", median(v.clone()), range(v));

@@ -10,7 +10,7 @@
 //! both and loading is deterministic.
 //!
 //! ```
-//! use openstack_auth::config::{ConfigLoader, StaticEnvironment};
+//! use openstack_auth::{ConfigLoader, StaticEnvironment};
 //!
 //! let env = StaticEnvironment::default()
 //!     .var("OS_CLIENT_CONFIG_FILE", "/c/clouds.yaml")

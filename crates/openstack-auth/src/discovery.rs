@@ -44,7 +44,7 @@ struct VersionEntry {
 /// Picks the highest `CURRENT`/`SUPPORTED`/`stable` version with the wanted major from a
 /// versions document (`{"versions": [...]}` as Glance sends, or
 /// `{"versions": {"values": [...]}}` as Keystone sends; also `{"version": {...}}`).
-pub fn highest_version(doc: &Value, major: u32) -> Option<ApiVersion> {
+pub(crate) fn highest_version(doc: &Value, major: u32) -> Option<ApiVersion> {
     let entries: Vec<VersionEntry> = match doc.get("versions") {
         Some(Value::Array(a)) => serde_json::from_value(Value::Array(a.clone())).ok()?,
         Some(Value::Object(o)) => serde_json::from_value(o.get("values")?.clone()).ok()?,

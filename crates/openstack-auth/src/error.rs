@@ -353,7 +353,7 @@ impl Error {
     /// The error to match on: itself, or for [`Error::CleanedUp`] the failure inside it.
     ///
     /// ```
-    /// # use openstack_auth::{Error, error::Cleanup};
+    /// # use openstack_auth::{Cleanup, Error};
     /// let e = Error::ChecksumMismatch { algorithm: "md5".into(), expected: "a".into(), actual: "b".into() };
     /// let e = e.with_cleanup("create_image", Cleanup::deleted("image x"));
     /// assert!(matches!(e.kind(), Error::ChecksumMismatch { .. }));

@@ -10,12 +10,12 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// The root of a Keystone URL: `auth_url` without a trailing `/v3` (or `/v2.0`) and `/`.
-pub fn identity_root(auth_url: &str) -> String {
+pub(crate) fn identity_root(auth_url: &str) -> String {
     strip_version_suffix(auth_url)
 }
 
 /// Removes a trailing `/vN` or `/vN.M` path segment and trailing slashes.
-pub fn strip_version_suffix(url: &str) -> String {
+pub(crate) fn strip_version_suffix(url: &str) -> String {
     let trimmed = url.trim_end_matches('/');
     if let Some((head, last)) = trimmed.rsplit_once('/') {
         let is_version = last.strip_prefix('v').is_some_and(|v| {
@@ -72,7 +72,7 @@ fn scope(a: &AuthOptions) -> Option<Value> {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for auth types that do not talk to Keystone.
-pub fn token_request_body(cfg: &CloudConfig) -> Result<Value> {
+pub(crate) fn token_request_body(cfg: &CloudConfig) -> Result<Value> {
     let a = &cfg.auth;
     let secret =
         |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_string()).unwrap_or_default();
@@ -369,7 +369,7 @@ impl Token {
 }
 
 /// Parses `2026-11-27T08:17:31.000000Z` (UTC, optional fraction, `Z` or `+00:00`).
-pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let s = s.trim();
     let (date, time) = s.split_once(['T', ' '])?;
     let mut d = date.splitn(3, '-');

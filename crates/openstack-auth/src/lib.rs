@@ -1,8 +1,8 @@
 //! # openstack-auth
 //!
 //! The layer every request of this SDK goes through: cloud configuration
-//! ([`config`]: `clouds.yaml`, `secure.yaml`, `OS_*`), Keystone v3 authentication
-//! ([`identity`]), the service catalog, version discovery ([`discovery`]) and the
+//! ([`CloudConfig`], [`ConfigLoader`]: `clouds.yaml`, `secure.yaml`, `OS_*`), Keystone v3
+//! authentication ([`Token`]), the service [`Catalog`], version discovery ([`ApiVersion`]) and the
 //! authenticated HTTP [`Session`] (hyper + rustls, retries, token refresh, error mapping).
 //!
 //! It depends on no other crate of this workspace; `openstack-resource`,
@@ -25,20 +25,23 @@
 //! Secrets ([`Secret`]) never appear in `Debug` output or logs; the token header is marked
 //! sensitive.
 
-pub mod body;
-pub mod config;
-pub mod discovery;
-pub mod error;
-pub mod identity;
-pub mod secret;
-pub mod session;
+mod body;
+mod config;
+mod discovery;
+mod error;
+mod identity;
+mod secret;
+mod session;
 mod tls;
 mod transport;
 
-pub use body::{RequestBody, ResponseBody};
-pub use config::{AuthOptions, AuthType, CloudConfig, Interface};
+pub use body::{BodyFactory, Replayer, RequestBody, ResponseBody, StreamBody};
+pub use config::{
+    AuthOptions, AuthType, CloudConfig, ConfigLoader, Environment, Interface, StaticEnvironment,
+    SystemEnvironment,
+};
 pub use discovery::ApiVersion;
 pub use error::{ApiError, BoxError, Cleanup, CleanupOutcome, ConfigError, Error, Result};
-pub use identity::{Catalog, Scope, Token};
+pub use identity::{Catalog, CatalogEndpoint, CatalogService, Scope, Token};
 pub use secret::Secret;
 pub use session::{RetryPolicy, ServiceEndpoint, Session, SessionBuilder, read_json};

@@ -25,15 +25,14 @@ use crate::discovery::{ApiVersion, highest_version};
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
 use crate::tls;
-pub use crate::transport::is_idempotent;
 use crate::transport::{
     self, AuthService, CurrentToken, HyperService, RetryBudget, TokenSource, Transport,
 };
 
 /// Header carrying the token.
-pub const AUTH_TOKEN: &str = "x-auth-token";
+pub(crate) const AUTH_TOKEN: &str = "x-auth-token";
 /// Header carrying the request id in responses.
-pub const REQUEST_ID: &str = "x-openstack-request-id";
+pub(crate) const REQUEST_ID: &str = "x-openstack-request-id";
 
 /// How requests are retried. Only replayable requests are ever retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -340,7 +340,7 @@ fn is_retryable_status(status: StatusCode) -> bool {
 }
 
 /// `true` for methods whose requests are safe to send twice.
-pub fn is_idempotent(method: &Method) -> bool {
+pub(crate) fn is_idempotent(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
 }
 

@@ -9,11 +9,11 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use openstack_auth::{Error, RequestBody, ResponseBody, Result};
 use openstack_resource::encode_segment;
-use openstack_transfer::download::{ByteStream, OpenFuture};
 use openstack_transfer::{
     Algorithm, Download, DownloadOptions, DownloadReport, Expected, Opened, Progress, RangeSource,
     TransferError,
 };
+use openstack_transfer::{ByteStream, OpenFuture};
 
 use crate::error::transfer_error;
 use crate::proxy::{IdRef, ImageProxy, SERVICE};

@@ -217,7 +217,7 @@ impl ImageProxy {
 #[cfg(test)]
 pub(crate) fn test_proxy() -> ImageProxy {
     use openstack_auth::CloudConfig;
-    use openstack_auth::config::{AuthOptions, AuthType};
+    use openstack_auth::{AuthOptions, AuthType};
     let auth = AuthOptions { endpoint: Some("http://127.0.0.1:9".into()), ..Default::default() };
     let mut cfg = CloudConfig::new("offline", AuthType::None, auth);
     cfg.endpoint_overrides.insert("image".into(), "http://127.0.0.1:9".into());

@@ -536,7 +536,7 @@ mod tests {
         changed.properties.remove("hw_disk_bus");
         changed.tags.push("b".into());
         let req =
-            openstack_resource::request::update::<Image>(&(), &img, &changed).unwrap().unwrap();
+            openstack_resource::requests::update::<Image>(&(), &img, &changed).unwrap().unwrap();
         assert_eq!(req.method, http::Method::PATCH);
         assert_eq!(req.headers["content-type"], "application/openstack-images-v2.1-json-patch");
         assert_eq!(

@@ -10,7 +10,7 @@ use futures_util::Stream;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Request};
 use http_body_util::BodyExt;
-use openstack_auth::body::BodyFactory;
+use openstack_auth::BodyFactory;
 use openstack_auth::{Error, RequestBody, Result};
 use openstack_resource::encode_segment;
 use openstack_transfer::{Algorithm, Digests, TransferError, UploadBody, UploadOptions};

@@ -13,7 +13,7 @@
 //! * `update` (an RFC 6902 JSON patch of only what changed, a merge PATCH or a PUT),
 //! * `wait_for_status` / `wait_for_delete` (backoff, progress callback, transient errors).
 //!
-//! Requests are built without I/O in [`request`], so URL, query and body logic is unit
+//! Requests are built without I/O in [`requests`], so URL, query and body logic is unit
 //! tested without a server. Depends only on `openstack-auth`.
 //!
 //! ## How to add a service
@@ -67,12 +67,18 @@
 //! # let _ = (demo, all); Ok(()) }
 //! ```
 
-pub mod api;
-pub mod patch;
-pub mod request;
-pub mod resource;
+mod api;
+mod patch;
+mod request;
+mod resource;
 
 pub use api::{Api, ListOptions, PollCallback, WaitOptions, decode, send_json};
 pub use openstack_auth::{Error, Result};
 pub use request::{PreparedRequest, Query, encode_segment};
 pub use resource::{Create, Delete, Get, HasStatus, List, Resource, Update, UpdateStrategy};
+
+/// The requests of [`Api`], built without I/O: what a verb would send, to inspect in tests or
+/// to send yourself with [`send_json`].
+pub mod requests {
+    pub use crate::request::{create, delete, get, list, update};
+}

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use openstack_auth::{Error, Result};
 
 /// Escapes a key for a JSON pointer (`~` → `~0`, `/` → `~1`).
-pub fn escape_pointer(key: &str) -> String {
+pub(crate) fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
@@ -18,7 +18,7 @@ pub fn escape_pointer(key: &str) -> String {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] naming a read-only field the caller changed.
-pub fn diff(old: &Value, new: &Value, read_only: &[&str]) -> Result<Vec<Value>> {
+pub(crate) fn diff(old: &Value, new: &Value, read_only: &[&str]) -> Result<Vec<Value>> {
     let mut ops = Vec::new();
     match (old, new) {
         (Value::Object(o), Value::Object(n)) => {
@@ -75,7 +75,11 @@ fn diff_objects(
 ///
 /// # Errors
 /// As [`diff`].
-pub fn merge_changes(old: &Value, new: &Value, read_only: &[&str]) -> Result<Map<String, Value>> {
+pub(crate) fn merge_changes(
+    old: &Value,
+    new: &Value,
+    read_only: &[&str],
+) -> Result<Map<String, Value>> {
     let (Value::Object(o), Value::Object(n)) = (old, new) else {
         return Err(Error::InvalidArgument("resources must serialise to JSON objects".into()));
     };

@@ -9,7 +9,7 @@
 //! * [`Download`]: pulls from a [`RangeSource`], verifies size and digest, resumes a broken
 //!   connection with a range request, and writes to a path atomically (temp file + fsync +
 //!   rename only after verification), to a writer, or yields a verified stream.
-//! * [`hash`]: the digest pipeline, hashing threads (at most one per core) with bounded
+//! * [`hash_pipeline`] / [`HashMode`]: the digest pipeline, hashing threads (at most one per core) with bounded
 //!   queues, so two hashes cost the time of the slower one, not their sum.
 //! * [`Progress`]: throttled progress callbacks (bytes, total, rate, ETA).
 //!
@@ -26,15 +26,21 @@
 //! # Ok(()) }
 //! ```
 
-pub mod download;
-pub mod error;
+mod download;
+mod error;
 mod filewrite;
-pub mod hash;
-pub mod progress;
-pub mod upload;
+mod hash;
+mod progress;
+mod upload;
 
-pub use download::{Download, DownloadOptions, DownloadReport, Expected, Opened, RangeSource};
+pub use download::{
+    ByteStream, Download, DownloadOptions, DownloadReport, Expected, OpenFuture, Opened,
+    RangeSource,
+};
 pub use error::{BoxError, TransferError};
-pub use hash::{Algorithm, Digests, HashMode, HashResults, digest_hex};
+pub use hash::{
+    Algorithm, Digests, HashFeeder, HashMode, HashResults, Hasher, backend as digest_backend,
+    digest_hex, pipeline as hash_pipeline,
+};
 pub use progress::{Progress, ProgressUpdate};
-pub use upload::{UploadBody, UploadOptions};
+pub use upload::{DEFAULT_CHUNK_SIZE, UploadBody, UploadOptions};

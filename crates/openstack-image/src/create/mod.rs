@@ -19,7 +19,6 @@ use crate::proxy::{IdRef, ImageProxy};
 use crate::types::{ContainerFormat, DiskFormat, Image, Visibility};
 use crate::upload::ImageData;
 
-
 /// `create_image(name, ...)` being configured; `.await` it.
 ///
 /// ```no_run

@@ -301,13 +301,13 @@ mod tests {
         }))
         .unwrap();
         assert!(
-            openstack_resource::request::update::<MetadefNamespace>(&(), &ns, &ns)
+            openstack_resource::requests::update::<MetadefNamespace>(&(), &ns, &ns)
                 .unwrap()
                 .is_none()
         );
         let original = ns.clone();
         ns.namespace = "new name".into();
-        let r = openstack_resource::request::update::<MetadefNamespace>(&(), &original, &ns)
+        let r = openstack_resource::requests::update::<MetadefNamespace>(&(), &original, &ns)
             .unwrap()
             .unwrap();
         assert_eq!(r.path, "/v2/metadefs/namespaces/old");
