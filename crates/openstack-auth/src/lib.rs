@@ -30,6 +30,7 @@ mod config;
 mod discovery;
 mod error;
 mod identity;
+mod retry;
 mod secret;
 mod session;
 mod tls;
@@ -43,5 +44,6 @@ pub use config::{
 pub use discovery::ApiVersion;
 pub use error::{ApiError, BoxError, Cleanup, CleanupOutcome, ConfigError, Error, Result};
 pub use identity::{Catalog, CatalogEndpoint, CatalogService, Scope, Token};
+pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use session::{RetryPolicy, ServiceEndpoint, Session, SessionBuilder, read_json};
+pub use session::{ServiceEndpoint, Session, SessionBuilder, read_json};

@@ -24,6 +24,7 @@ use crate::config::{AuthType, CloudConfig, Interface};
 use crate::discovery::{ApiVersion, highest_version};
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
+use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{
     self, AuthService, CurrentToken, HyperService, RetryBudget, TokenSource, Transport,
@@ -31,68 +32,6 @@ use crate::transport::{
 
 /// Header carrying the token.
 pub(crate) const AUTH_TOKEN: &str = "x-auth-token";
-/// Header carrying the request id in responses.
-pub(crate) const REQUEST_ID: &str = "x-openstack-request-id";
-
-/// How requests are retried. Only replayable requests are ever retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (connect errors, 429, 502, 503, 504).
-    pub max_retries: u32,
-    /// First backoff; doubled each time, with jitter.
-    pub initial_backoff: Duration,
-    /// Largest single backoff (also caps `Retry-After`).
-    pub max_backoff: Duration,
-    /// Stop retrying once this much time has passed since the first attempt.
-    pub max_elapsed: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(10),
-            max_elapsed: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries.
-    pub fn none() -> Self {
-        RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
-    }
-
-    /// Retries after the first attempt.
-    #[must_use]
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
-        self
-    }
-
-    /// The first backoff (doubled each time, with jitter).
-    #[must_use]
-    pub fn initial_backoff(mut self, d: Duration) -> Self {
-        self.initial_backoff = d;
-        self
-    }
-
-    /// The largest single backoff (also caps `Retry-After`).
-    #[must_use]
-    pub fn max_backoff(mut self, d: Duration) -> Self {
-        self.max_backoff = d;
-        self
-    }
-
-    /// Stop retrying once this much time has passed since the first attempt.
-    #[must_use]
-    pub fn max_elapsed(mut self, d: Duration) -> Self {
-        self.max_elapsed = d;
-        self
-    }
-}
 
 /// A service's resolved endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

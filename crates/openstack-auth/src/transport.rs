@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, HeaderValue, RETRY_AFTER, USER_AGENT};
@@ -26,7 +26,10 @@ use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::body::{RequestBody, ResponseBody};
 use crate::error::Error;
-use crate::session::{REQUEST_ID, RetryPolicy};
+use crate::retry::RetryPolicy;
+
+/// Header carrying the request id in responses.
+pub(crate) const REQUEST_ID: &str = "x-openstack-request-id";
 
 pub(crate) type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, RequestBody>;
 
@@ -222,25 +225,6 @@ impl tower::retry::Policy<Request<RequestBody>, Response<ResponseBody>, Failure>
     }
 }
 
-impl RetryPolicy {
-    /// The wait before retry number `attempt` (1-based), honouring `Retry-After` seconds.
-    pub(crate) fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(ra) = retry_after {
-            return ra.min(self.max_backoff);
-        }
-        let base = self
-            .initial_backoff
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.max_backoff);
-        // Jitter: 50–100 % of the base, from the clock's low bits (no RNG dependency needed).
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let factor = 0.5 + f64::from(nanos % 1000) / 2000.0;
-        base.mul_f64(factor)
-    }
-}
-
 /// A token and its header value.
 pub(crate) type CurrentToken = Option<(Arc<crate::identity::Token>, HeaderValue)>;
 
@@ -361,19 +345,6 @@ async fn read_limited(mut body: ResponseBody, limit: usize) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_and_honours_retry_after() {
-        let p = RetryPolicy::default();
-        for attempt in 1..=4 {
-            let base = p.initial_backoff * (1 << (attempt - 1));
-            let w = p.backoff(attempt, None);
-            assert!(w >= base / 2 && w <= base, "attempt {attempt}: {w:?} vs {base:?}");
-        }
-        assert_eq!(p.backoff(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        assert_eq!(p.backoff(1, Some(Duration::from_secs(3600))), p.max_backoff);
-        assert!(p.backoff(30, None) <= p.max_backoff);
-    }
 
     #[test]
     fn idempotent_methods() {

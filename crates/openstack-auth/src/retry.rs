@@ -1,0 +1,101 @@
+//! How requests are retried: the policy and its backoff (exponential, with jitter,
+//! honouring `Retry-After`). Only replayable requests are ever retried.
+
+use std::time::{Duration, SystemTime};
+
+/// How requests are retried. Only replayable requests are ever retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (connect errors, 429, 502, 503, 504).
+    pub max_retries: u32,
+    /// First backoff; doubled each time, with jitter.
+    pub initial_backoff: Duration,
+    /// Largest single backoff (also caps `Retry-After`).
+    pub max_backoff: Duration,
+    /// Stop retrying once this much time has passed since the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
+    }
+
+    /// Retries after the first attempt.
+    #[must_use]
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// The first backoff (doubled each time, with jitter).
+    #[must_use]
+    pub fn initial_backoff(mut self, d: Duration) -> Self {
+        self.initial_backoff = d;
+        self
+    }
+
+    /// The largest single backoff (also caps `Retry-After`).
+    #[must_use]
+    pub fn max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+
+    /// Stop retrying once this much time has passed since the first attempt.
+    #[must_use]
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt` (1-based), honouring `Retry-After` seconds.
+    pub(crate) fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(ra) = retry_after {
+            return ra.min(self.max_backoff);
+        }
+        let base = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.max_backoff);
+        // Jitter: 50–100 % of the base, from the clock's low bits (no RNG dependency needed).
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let factor = 0.5 + f64::from(nanos % 1000) / 2000.0;
+        base.mul_f64(factor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_honours_retry_after() {
+        let p = RetryPolicy::default();
+        for attempt in 1..=4 {
+            let base = p.initial_backoff * (1 << (attempt - 1));
+            let w = p.backoff(attempt, None);
+            assert!(w >= base / 2 && w <= base, "attempt {attempt}: {w:?} vs {base:?}");
+        }
+        assert_eq!(p.backoff(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
+        assert_eq!(p.backoff(1, Some(Duration::from_secs(3600))), p.max_backoff);
+        assert!(p.backoff(30, None) <= p.max_backoff);
+    }
+}
