@@ -47,3 +47,8 @@ pub use identity::{Catalog, CatalogEndpoint, CatalogService, Scope, Token};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use session::{ServiceEndpoint, Session, SessionBuilder, read_json};
+
+/// The README's examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

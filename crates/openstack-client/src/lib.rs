@@ -283,3 +283,8 @@ mod tests {
         assert!(err.to_string().contains("auth.auth_url"), "{err}");
     }
 }
+
+/// The README's examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

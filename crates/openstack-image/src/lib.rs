@@ -82,3 +82,8 @@ pub use wait::{WaitForDelete, WaitForStatus, WireStatus};
 
 #[cfg(test)]
 pub(crate) use proxy::test_proxy;
+
+/// The README's examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -82,3 +82,8 @@ pub use resource::{Create, Delete, Get, HasStatus, List, Resource, Update, Updat
 pub mod requests {
     pub use crate::request::{create, delete, get, list, update};
 }
+
+/// The README's examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

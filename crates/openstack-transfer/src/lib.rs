@@ -44,3 +44,8 @@ pub use hash::{
 };
 pub use progress::{Progress, ProgressUpdate};
 pub use upload::{DEFAULT_CHUNK_SIZE, UploadBody, UploadOptions};
+
+/// The README's examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

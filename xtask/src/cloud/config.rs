@@ -1,0 +1,266 @@
+//! Configuration files (from the templates in `xtask/cloud/templates/`), database
+//! initialisation and the service catalog.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use super::{ADMIN_PASSWORD, Cloud, DEMO_PASSWORD, GLANCE_PASSWORD, tail};
+use crate::{Result, run, workspace_root};
+
+/// A template of `xtask/cloud/templates/`, compiled in.
+pub(super) fn template(name: &str) -> &'static str {
+    match name {
+        "keystone.conf" => include_str!("../../cloud/templates/keystone.conf"),
+        "glance-api.conf" => include_str!("../../cloud/templates/glance-api.conf"),
+        "sqlite_immediate_shim.py" => {
+            include_str!("../../cloud/templates/sqlite_immediate_shim.py")
+        }
+        "keystone_wsgi_shim.py" => include_str!("../../cloud/templates/keystone_wsgi_shim.py"),
+        "glance_wsgi_shim.py" => include_str!("../../cloud/templates/glance_wsgi_shim.py"),
+        "nginx.conf" => include_str!("../../cloud/templates/nginx.conf"),
+        "nginx-server.conf" => include_str!("../../cloud/templates/nginx-server.conf"),
+        "clouds.yaml" => include_str!("../../cloud/templates/clouds.yaml"),
+        "openrc" => include_str!("../../cloud/templates/openrc"),
+        other => panic!("no template {other}"),
+    }
+}
+
+/// Fills `{{name}}` placeholders; a placeholder left unfilled is an error.
+pub(super) fn render(template: &str, vars: &[(&str, &str)]) -> Result<String> {
+    let mut out = template.to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    match out.find("{{") {
+        Some(i) => {
+            Err(format!("template placeholder left unfilled: {}", &out[i..(i + 40).min(out.len())]))
+        }
+        None => Ok(out),
+    }
+}
+
+impl Cloud {
+    /// Writes Keystone's and Glance's configuration and the WSGI shims from the templates in
+    /// `xtask/cloud/templates/`.
+    pub(super) fn write_configs(&self) -> Result {
+        let d = self.dir.display().to_string();
+        let keystone = render(template("keystone.conf"), &[("dir", &d)])?;
+        write(&self.path("etc/keystone/keystone.conf"), &keystone)?;
+        let glance = render(
+            template("glance-api.conf"),
+            &[
+                ("dir", &d),
+                ("glance_url", &self.glance_url()),
+                ("keystone_url", &self.keystone_url()),
+                ("web_port", &self.web_port.to_string()),
+                ("glance_port", &self.glance_port.to_string()),
+                ("glance_password", GLANCE_PASSWORD),
+            ],
+        )?;
+        write(&self.path("etc/glance/glance-api.conf"), &glance)?;
+
+        // Glance's paste pipeline, with the healthcheck's disable file moved into our state dir.
+        let shipped = self.path("venv/etc/glance/glance-api-paste.ini");
+        let paste = fs::read_to_string(&shipped)
+            .map_err(|e| format!("reading {}: {e}", shipped.display()))?;
+        let paste =
+            paste_with_healthcheck_file(&paste, &format!("{d}/run/glance-healthcheck-disable"));
+        write(&self.path("etc/glance/glance-api-paste.ini"), &paste)?;
+
+        for shim in ["sqlite_immediate_shim.py", "keystone_wsgi_shim.py", "glance_wsgi_shim.py"] {
+            write(&self.path(&format!("lib/{shim}")), template(shim))?;
+        }
+        write(
+            &self.path("www/index.html"),
+            "<html><body>openstack-rs local web-download source</body></html>\n",
+        )
+    }
+
+    pub(super) fn manage(&self, tool: &str, conf: &str, args: &[&str]) -> Result {
+        let log = self.path(&format!("log/{tool}.log"));
+        let out = Command::new(self.venv_bin(tool))
+            .arg("--config-file")
+            .arg(self.path(conf))
+            .args(args)
+            .env("PYTHONWARNINGS", "ignore")
+            .output()
+            .map_err(|e| format!("cannot run {tool}: {e}"))?;
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        let _ = fs::write(&log, &text);
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{tool} {} failed:\n{}", args.join(" "), tail(&text, 25)))
+        }
+    }
+
+    pub(super) fn init_keystone(&self) -> Result {
+        let conf = "etc/keystone/keystone.conf";
+        let marker = self.path("data/keystone/.initialised");
+        if !marker.exists() {
+            eprintln!("xtask: initialising keystone");
+            self.manage("keystone-manage", conf, &["db_sync"])?;
+            self.manage(
+                "keystone-manage",
+                conf,
+                &["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
+            )?;
+            self.manage(
+                "keystone-manage",
+                conf,
+                &["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
+            )?;
+            sqlite_wal(&self.path("data/keystone/keystone.sqlite"), &self.venv_bin("python"))?;
+        }
+        // bootstrap is idempotent and corrects the identity endpoint when the port changed.
+        let url = format!("{}/v3", self.keystone_url());
+        let marker_text = format!("{url}\n");
+        if fs::read_to_string(&marker).ok().as_deref() != Some(marker_text.as_str()) {
+            self.manage(
+                "keystone-manage",
+                conf,
+                &[
+                    "bootstrap",
+                    "--bootstrap-username",
+                    "admin",
+                    "--bootstrap-password",
+                    ADMIN_PASSWORD,
+                    "--bootstrap-project-name",
+                    "admin",
+                    "--bootstrap-role-name",
+                    "admin",
+                    "--bootstrap-service-name",
+                    "keystone",
+                    "--bootstrap-region-id",
+                    "RegionOne",
+                    "--bootstrap-admin-url",
+                    &url,
+                    "--bootstrap-public-url",
+                    &url,
+                    "--bootstrap-internal-url",
+                    &url,
+                ],
+            )?;
+            write(&marker, &marker_text)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn init_glance(&self) -> Result {
+        let conf = "etc/glance/glance-api.conf";
+        let marker = self.path("data/glance/.initialised");
+        if marker.exists() {
+            return Ok(());
+        }
+        eprintln!("xtask: initialising glance (database + standard metadefs)");
+        self.manage("glance-manage", conf, &["db_sync"])?;
+        let metadefs = self.path("venv/etc/glance/metadefs");
+        self.manage("glance-manage", conf, &["db_load_metadefs", &metadefs.display().to_string()])?;
+        sqlite_wal(&self.path("data/glance/glance.sqlite"), &self.venv_bin("python"))?;
+        write(&marker, "ok\n")
+    }
+
+    pub(super) fn bootstrap_catalog(&self) -> Result {
+        let script = workspace_root().join("xtask/cloud/bootstrap_catalog.py");
+        let out = Command::new(self.venv_bin("python"))
+            .arg(&script)
+            .args([
+                &self.keystone_url(),
+                &self.glance_url(),
+                ADMIN_PASSWORD,
+                GLANCE_PASSWORD,
+                DEMO_PASSWORD,
+            ])
+            .env("PYTHONWARNINGS", "ignore")
+            .output()
+            .map_err(|e| format!("cannot run the catalog bootstrap: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "creating the Keystone catalog failed:\n{}{}",
+                tail(&String::from_utf8_lossy(&out.stdout), 10),
+                tail(&String::from_utf8_lossy(&out.stderr), 20)
+            ))
+        }
+    }
+
+    /// `clouds.yaml` (`local`, `local-demo`, `local-tls`) and two openrc files.
+    pub(super) fn write_clouds_yaml(&self) -> Result {
+        let k = self.keystone_url();
+        let text = render(
+            template("clouds.yaml"),
+            &[
+                ("keystone_url", &k),
+                ("admin_password", ADMIN_PASSWORD),
+                ("demo_password", DEMO_PASSWORD),
+                ("keystone_tls_port", &self.keystone_tls_port.to_string()),
+                ("glance_tls_port", &self.glance_tls_port.to_string()),
+                ("ca", &self.path("tls/ca.pem").display().to_string()),
+            ],
+        )?;
+        write(&self.path("clouds.yaml"), &text)?;
+        for (file, user, password) in
+            [("admin-openrc", "admin", ADMIN_PASSWORD), ("demo-openrc", "demo", DEMO_PASSWORD)]
+        {
+            let vars = [
+                ("keystone_url", k.as_str()),
+                ("user", user),
+                ("password", password),
+                ("project", user),
+            ];
+            write(&self.path(file), &render(template("openrc"), &vars)?)?;
+        }
+        Ok(())
+    }
+}
+
+fn paste_with_healthcheck_file(paste: &str, disable_file: &str) -> String {
+    let mut out = String::new();
+    let mut in_health = false;
+    for line in paste.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_health = trimmed == "[app:healthcheck]";
+        }
+        if in_health && trimmed.starts_with("disable_by_file_path") {
+            let _ = writeln!(out, "disable_by_file_path = {disable_file}");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn sqlite_wal(db: &Path, python: &Path) -> Result {
+    run(
+        "sqlite journal_mode=WAL",
+        Command::new(python).args([
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); c.close()",
+            &db.display().to_string(),
+        ]),
+    )
+}
+
+pub(super) fn write(path: &Path, text: &str) -> Result {
+    if fs::read_to_string(path).ok().as_deref() == Some(text) {
+        return Ok(());
+    }
+    fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_fills_every_placeholder_or_fails() {
+        assert_eq!(render("a {{x}} b {{x}}", &[("x", "1")]).unwrap(), "a 1 b 1");
+        assert!(render("a {{y}}", &[("x", "1")]).is_err());
+    }
+}

@@ -1,0 +1,102 @@
+//! The server venv (Glance, Keystone, gunicorn from PyPI, pinned) and the openstacksdk venv
+//! the comparison benchmark uses.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::{Cloud, SERVER_PINS, tail, write};
+use crate::{Result, run, workspace_root};
+
+impl Cloud {
+    pub(super) fn ensure_venv(&self) -> Result {
+        let constraints = workspace_root().join("xtask/cloud/constraints.txt");
+        let pins = fs::read_to_string(&constraints)
+            .map_err(|e| format!("reading {}: {e}", constraints.display()))?;
+        let stamp_wanted = format!("{}\n{pins}", SERVER_PINS.join(" "));
+        let stamp = self.path("venv/.osrs-installed");
+        if fs::read_to_string(&stamp).ok().as_deref() == Some(stamp_wanted.as_str()) {
+            return Ok(());
+        }
+        let python = std::env::var("OSRS_PYTHON").unwrap_or_else(|_| "python3".into());
+        let version = Command::new(&python)
+            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+            .output()
+            .map_err(|e| {
+                format!("cannot run {python} ({e}); install Python >= 3.11 or set OSRS_PYTHON")
+            })?;
+        let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+        let minor: u32 = version.strip_prefix("3.").and_then(|m| m.parse().ok()).unwrap_or(0);
+        if minor < 11 {
+            return Err(format!(
+                "{python} is Python {version:?}; Glance 33 needs >= 3.11 (set OSRS_PYTHON)"
+            ));
+        }
+        let venv = self.path("venv");
+        if venv.exists() {
+            fs::remove_dir_all(&venv).map_err(|e| format!("removing stale venv: {e}"))?;
+        }
+        eprintln!("xtask: creating the server venv with {python} {version} (about a minute)");
+        let out = Command::new(&python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "`{python} -m venv` failed (on Debian: apt-get install python3-venv):\n{}",
+                tail(&String::from_utf8_lossy(&out.stderr), 20)
+            ));
+        }
+        let log = self.path("log/pip.log");
+        let log_file = fs::File::create(&log).map_err(|e| e.to_string())?;
+        let status = Command::new(self.venv_bin("pip"))
+            .args(["install", "--no-input", "--progress-bar", "off", "-c"])
+            .arg(&constraints)
+            .args(SERVER_PINS)
+            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log_file)
+            .status()
+            .map_err(|e| format!("cannot run pip: {e}"))?;
+        if !status.success() {
+            let text = fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!(
+                "pip install failed ({status}); last lines of {}:\n{}",
+                log.display(),
+                tail(&text, 30)
+            ));
+        }
+        fs::write(&stamp, stamp_wanted).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// A second venv with openstacksdk (for the comparison benchmark only), from the same
+    /// constraints. Returns its Python.
+    pub(crate) fn ensure_sdk_venv(&self) -> Result<PathBuf> {
+        let venv = self.path("sdk-venv");
+        let python = venv.join("bin").join("python");
+        let stamp = venv.join(".osrs-installed");
+        if stamp.exists() {
+            return Ok(python);
+        }
+        eprintln!("xtask: creating the openstacksdk venv for the comparison (about 20 s)");
+        let _ = fs::remove_dir_all(&venv);
+        let base = std::env::var("OSRS_PYTHON").unwrap_or_else(|_| "python3".into());
+        run("python -m venv (openstacksdk)", Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
+        let constraints = workspace_root().join("xtask/cloud/constraints.txt");
+        let out = Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--no-input", "--progress-bar", "off", "-c"])
+            .arg(&constraints)
+            .arg("openstacksdk==4.22.0")
+            .output()
+            .map_err(|e| format!("cannot run pip: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "pip install openstacksdk failed:\n{}",
+                tail(&String::from_utf8_lossy(&out.stderr), 30)
+            ));
+        }
+        write(&stamp, "openstacksdk==4.22.0\n")?;
+        Ok(python)
+    }
+}

@@ -1,0 +1,312 @@
+//! `cargo xtask cloud ...`: a real Keystone 30 + Glance 33 on 127.0.0.1, from PyPI.
+//!
+//! Everything lives in one state dir (`OSRS_CLOUD_DIR`, default `~/.cache/openstack-rs/cloud`):
+//! `venv/`, `etc/{keystone,glance}/`, `lib/` (WSGI shims), `data/`, `www/`, `log/`, `run/`,
+//! `clouds.yaml`. Each step is idempotent: `up` on a healthy cloud only re-checks health.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::Result;
+
+mod config;
+mod install;
+mod process;
+mod tls;
+
+use config::write;
+use process::tail;
+
+const ADMIN_PASSWORD: &str = "admin-secret";
+const DEMO_PASSWORD: &str = "demo-secret";
+const GLANCE_PASSWORD: &str = "glance-service-secret";
+const SERVER_PINS: &[&str] = &[
+    "glance==33.0.0",
+    "glance-store==5.7.0",
+    "keystone==30.0.0",
+    "keystonemiddleware==13.0.1",
+    "gunicorn==27.0.1",
+];
+
+/// One server process of the local cloud.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Keystone,
+    Glance,
+    Web,
+    /// nginx terminating TLS in front of Keystone and Glance.
+    Tls,
+}
+
+impl Service {
+    const ALL: [Service; 4] = [Service::Keystone, Service::Glance, Service::Web, Service::Tls];
+
+    fn name(self) -> &'static str {
+        match self {
+            Service::Keystone => "keystone",
+            Service::Glance => "glance",
+            Service::Web => "web",
+            Service::Tls => "nginx",
+        }
+    }
+
+    fn port_var(self) -> &'static str {
+        match self {
+            Service::Keystone => "OSRS_KEYSTONE_PORT",
+            Service::Glance => "OSRS_GLANCE_PORT",
+            Service::Web => "OSRS_WEB_PORT",
+            Service::Tls => "OSRS_KEYSTONE_TLS_PORT",
+        }
+    }
+
+    fn health_path(self) -> &'static str {
+        match self {
+            Service::Keystone => "/v3",
+            Service::Glance => "/healthcheck",
+            Service::Web | Service::Tls => "/",
+        }
+    }
+}
+
+/// The local cloud's layout and ports.
+pub(crate) struct Cloud {
+    dir: PathBuf,
+    keystone_port: u16,
+    glance_port: u16,
+    web_port: u16,
+    keystone_tls_port: u16,
+    glance_tls_port: u16,
+}
+
+fn port_from_env(var: &str, default: u16) -> Result<u16> {
+    match std::env::var(var) {
+        Ok(v) => v.parse().map_err(|_| format!("{var}={v:?} is not a port number (1-65535)")),
+        Err(_) => Ok(default),
+    }
+}
+
+impl Cloud {
+    /// Reads the state dir and ports from the environment.
+    pub(crate) fn from_env() -> Result<Cloud> {
+        let dir = match std::env::var_os("OSRS_CLOUD_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => {
+                let cache = std::env::var_os("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                    .ok_or("neither OSRS_CLOUD_DIR, XDG_CACHE_HOME nor HOME is set")?;
+                cache.join("openstack-rs").join("cloud")
+            }
+        };
+        let dir = if dir.is_absolute() {
+            dir
+        } else {
+            std::env::current_dir().map_err(|e| e.to_string())?.join(dir)
+        };
+        Ok(Cloud {
+            dir,
+            keystone_port: port_from_env("OSRS_KEYSTONE_PORT", 5000)?,
+            glance_port: port_from_env("OSRS_GLANCE_PORT", 9292)?,
+            web_port: port_from_env("OSRS_WEB_PORT", 8089)?,
+            keystone_tls_port: port_from_env("OSRS_KEYSTONE_TLS_PORT", 5443)?,
+            glance_tls_port: port_from_env("OSRS_GLANCE_TLS_PORT", 9443)?,
+        })
+    }
+
+    fn port(&self, s: Service) -> u16 {
+        match s {
+            Service::Keystone => self.keystone_port,
+            Service::Glance => self.glance_port,
+            Service::Web => self.web_port,
+            Service::Tls => self.keystone_tls_port,
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// The server venv's Python (has `requests`), for reference measurements.
+    pub(crate) fn venv_python(&self) -> PathBuf {
+        self.venv_bin("python")
+    }
+
+    fn venv_bin(&self, name: &str) -> PathBuf {
+        self.dir.join("venv").join("bin").join(name)
+    }
+
+    fn pid_file(&self, s: Service) -> PathBuf {
+        self.dir.join("run").join(format!("{}.pid", s.name()))
+    }
+
+    fn server_log(&self, s: Service) -> PathBuf {
+        self.dir.join("log").join(format!("{}-server.log", s.name()))
+    }
+
+    fn keystone_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.keystone_port)
+    }
+
+    fn glance_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.glance_port)
+    }
+
+    /// Environment variables that point the SDK and the integration tests at this cloud.
+    pub(crate) fn env_vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("OS_CLIENT_CONFIG_FILE", self.path("clouds.yaml").display().to_string()),
+            ("OS_CLOUD", "local".into()),
+            ("OSRS_CLOUD_WWW_DIR", self.path("www").display().to_string()),
+            ("OSRS_CLOUD_WWW_URL", format!("http://127.0.0.1:{}", self.web_port)),
+            ("OSRS_GLANCE_URL", self.glance_url()),
+            ("OSRS_CLOUD_TLS_DIR", self.path("tls").display().to_string()),
+            ("OSRS_KEYSTONE_TLS_URL", format!("https://127.0.0.1:{}", self.keystone_tls_port)),
+            ("OSRS_GLANCE_TLS_URL", format!("https://127.0.0.1:{}", self.glance_tls_port)),
+        ]
+    }
+
+    /// `export K=V` lines for a shell.
+    pub(crate) fn env_exports(&self) -> String {
+        let mut out = String::new();
+        for (k, v) in self.env_vars() {
+            let _ = writeln!(out, "export {k}='{v}'");
+        }
+        out
+    }
+
+    /// `cloud up`: install, configure, initialise and start whatever is missing.
+    pub(crate) fn up(&self) -> Result {
+        let started = Instant::now();
+        if Service::ALL.iter().all(|&s| self.running_pid(s).is_some() && self.healthy(s)) {
+            self.write_clouds_yaml()?;
+            eprintln!(
+                "xtask: local cloud already up ({:.1?}); state in {}",
+                started.elapsed(),
+                self.dir.display()
+            );
+            return Ok(());
+        }
+        for sub in [
+            "etc/keystone",
+            "etc/glance",
+            "lib",
+            "data/keystone",
+            "data/glance/stores/fast",
+            "data/glance/stores/slow",
+            "data/glance/stores/cold",
+            "data/glance/staging",
+            "data/glance/tasks",
+            "data/glance/cache",
+            "data/glance/locks",
+            "www",
+            "log",
+            "run",
+            "run/nginx",
+            "tls",
+            "etc/nginx",
+        ] {
+            fs::create_dir_all(self.path(sub)).map_err(|e| format!("creating {sub}: {e}"))?;
+        }
+        self.ensure_venv()?;
+        self.write_configs()?;
+        self.init_keystone()?;
+        self.init_glance()?;
+        self.start(Service::Keystone)?;
+        self.bootstrap_catalog()?;
+        self.start(Service::Glance)?;
+        self.start(Service::Web)?;
+        self.ensure_tls()?;
+        self.start(Service::Tls)?;
+        self.write_clouds_yaml()?;
+        eprintln!(
+            "xtask: local cloud up in {:.1?}: keystone {}/v3, glance {}, web {}; state in {}",
+            started.elapsed(),
+            self.keystone_url(),
+            self.glance_url(),
+            self.web_port,
+            self.dir.display()
+        );
+        Ok(())
+    }
+
+    /// `cloud down`: stops our own processes (by saved pid, checked against the state dir).
+    pub(crate) fn down(&self) -> Result {
+        for s in [Service::Tls, Service::Web, Service::Glance, Service::Keystone] {
+            self.stop(s)?;
+        }
+        Ok(())
+    }
+
+    /// `cloud status`.
+    pub(crate) fn status(&self) -> Result {
+        println!("state dir: {}", self.dir.display());
+        let mut all = true;
+        for s in Service::ALL {
+            let pid = self.running_pid(s);
+            let healthy = self.healthy(s);
+            all &= pid.is_some() && healthy;
+            println!(
+                "{:<9} 127.0.0.1:{:<5} {:<14} {}",
+                s.name(),
+                self.port(s),
+                pid.map_or("not running".to_string(), |p| format!("pid {p}")),
+                if healthy { "answers" } else { "no answer" }
+            );
+        }
+        println!("clouds.yaml: {}", self.path("clouds.yaml").display());
+        if all {
+            Ok(())
+        } else {
+            Err("the local cloud is not (fully) up; run `cargo xtask cloud up`".into())
+        }
+    }
+
+    /// `cloud purge`: deletes the images and metadef namespaces that tests and benchmarks
+    /// left behind (names starting with `osrs-`/`osrs_`), through the venv's openstacksdk.
+    pub(crate) fn purge(&self) -> Result {
+        let python = self.venv_python();
+        if !python.exists() {
+            return Err(format!(
+                "no venv at {}: run `cargo xtask cloud up` first",
+                python.display()
+            ));
+        }
+        let script = crate::workspace_root().join("xtask/cloud/purge.py");
+        let status = Command::new(&python)
+            .arg(&script)
+            .envs(self.env_vars())
+            .status()
+            .map_err(|e| format!("running {}: {e}", python.display()))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} failed ({status}); is the cloud up? (`cargo xtask cloud status`)",
+                script.display()
+            ))
+        }
+    }
+
+    /// `cloud logs [name]`.
+    pub(crate) fn logs(&self, which: Option<&str>) -> Result {
+        let mut files: Vec<PathBuf> = fs::read_dir(self.path("log"))
+            .map_err(|e| format!("no logs in {}: {e}", self.path("log").display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                which.is_none_or(|w| p.file_name().is_some_and(|n| n.to_string_lossy().contains(w)))
+            })
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(format!("no log matches {which:?}"));
+        }
+        for f in files {
+            let text = fs::read_to_string(&f).unwrap_or_default();
+            println!("==> {} <==\n{}", f.display(), tail(&text, 40));
+        }
+        Ok(())
+    }
+}
