@@ -149,10 +149,7 @@ impl DownloadImage {
         let verified_with = digest.as_ref().map(|(a, _)| *a).filter(|_| self.verify);
         let expected =
             Expected { size: image.size, digest: if self.verify { digest } else { None } };
-        let mut path = format!("/v2/images/{}/file", encode_segment(&image.id));
-        if let Some(p) = &self.prefer {
-            path.push_str(&format!("?prefer={}", encode_segment(p)));
-        }
+        let path = file_path(&image.id, self.prefer.as_deref());
         // The first request is made here so its errors keep their kind (403, 404, ...).
         let first = open_file(&self.proxy, &path, 0).await.map_err(|e| match e {
             OpenError::Api(e) => e,
@@ -222,11 +219,7 @@ async fn open_file(
     path: &str,
     offset: u64,
 ) -> std::result::Result<Opened, OpenError> {
-    let mut req = Request::get(path);
-    if offset > 0 {
-        req = req.header(RANGE, format!("bytes={offset}-"));
-    }
-    let req = req.body(RequestBody::empty()).map_err(|e| OpenError::Api(e.into()))?;
+    let req = file_request(path, offset).map_err(|e| OpenError::Api(e.into()))?;
     let resp = match proxy.session.request(SERVICE, req).await {
         Ok(r) => r,
         Err(e @ Error::Transport { .. }) => {
@@ -260,6 +253,24 @@ async fn open_file(
     let stream: ByteStream =
         Box::pin(body.into_data_stream().map(|r| r.map_err(TransferError::interrupted)));
     Ok(Opened { partial, start, total, identity, body: stream })
+}
+
+/// `/v2/images/{id}/file`, with `?prefer=<store>` to read from that store first.
+pub(crate) fn file_path(image_id: &str, prefer: Option<&str>) -> String {
+    let mut path = format!("/v2/images/{}/file", encode_segment(image_id));
+    if let Some(p) = prefer {
+        path.push_str(&format!("?prefer={}", encode_segment(p)));
+    }
+    path
+}
+
+/// `GET` of the image data from `offset` (a `Range` request after a broken connection).
+pub(crate) fn file_request(path: &str, offset: u64) -> http::Result<Request<RequestBody>> {
+    let mut req = Request::get(path);
+    if offset > 0 {
+        req = req.header(RANGE, format!("bytes={offset}-"));
+    }
+    req.body(RequestBody::empty())
 }
 
 /// `bytes 100-199/1000` → (100, Some(1000)).
@@ -298,6 +309,18 @@ impl RangeSource for GlanceFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_requests_prefer_a_store_and_resume_by_range() {
+        assert_eq!(
+            file_path("i/d", Some("fast store")),
+            "/v2/images/i%2Fd/file?prefer=fast%20store"
+        );
+        let r = file_request("/v2/images/i/file", 0).unwrap();
+        assert!(!r.headers().contains_key(RANGE));
+        let r = file_request("/v2/images/i/file", 1024).unwrap();
+        assert_eq!(r.headers()[RANGE], "bytes=1024-");
+    }
 
     #[test]
     fn content_range() {

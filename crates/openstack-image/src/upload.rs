@@ -179,6 +179,30 @@ impl FileSource {
     }
 }
 
+/// `PUT /v2/images/{id}/{file|stage}` without its body: the length announced when known
+/// (and for `stage` also as `X-OpenStack-Image-Size`), the target store when given.
+pub(crate) fn data_request(
+    image_id: &str,
+    target: &str,
+    length: Option<u64>,
+    store: Option<&str>,
+) -> http::request::Builder {
+    let mut req = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("/v2/images/{}/{target}", encode_segment(image_id)))
+        .header(CONTENT_TYPE, "application/octet-stream");
+    if let Some(len) = length {
+        req = req.header(CONTENT_LENGTH, len);
+        if target == "stage" {
+            req = req.header("x-openstack-image-size", len);
+        }
+    }
+    if let Some(s) = store {
+        req = req.header("x-image-meta-store", s);
+    }
+    req
+}
+
 /// Upload data checked and ready to send.
 pub(crate) enum PreparedUpload {
     /// A readable regular file: read (with fresh hashers) only when a request sends it, so a
@@ -238,24 +262,12 @@ impl ImageProxy {
         upload: PreparedUpload,
         store: Option<&str>,
     ) -> Result<Digests> {
-        let path = format!("/v2/images/{}/{target}", encode_segment(image_id));
         let length = match &upload {
             PreparedUpload::File { length, .. } => Some(*length),
             PreparedUpload::OneShot { body, .. } => body.length(),
         };
-        let mut req = Request::builder()
-            .method(Method::PUT)
-            .uri(&path)
-            .header(CONTENT_TYPE, "application/octet-stream");
-        if let Some(len) = length {
-            req = req.header(CONTENT_LENGTH, len);
-            if target == "stage" {
-                req = req.header("x-openstack-image-size", len);
-            }
-        }
-        if let Some(s) = store {
-            req = req.header("x-image-meta-store", s);
-        }
+        let req = data_request(image_id, target, length, store);
+        let path = req.uri_ref().map(ToString::to_string).unwrap_or_default();
         // A file can be reopened, so its upload may be retried (each attempt with fresh
         // hashers; the digests of the attempt that succeeded count). Any other source is sent
         // once: a consumed stream is never replayed.
@@ -318,5 +330,24 @@ impl ImageProxy {
             proxy.put_data(&id, "stage", upload, None).await?;
             proxy.get_image(&id).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_requests_announce_length_and_store() {
+        let r = data_request("a b", "stage", Some(5), Some("fast")).body(()).unwrap();
+        assert_eq!(r.method(), Method::PUT);
+        assert_eq!(r.uri(), "/v2/images/a%20b/stage");
+        assert_eq!(r.headers()[CONTENT_LENGTH], "5");
+        assert_eq!(r.headers()["x-openstack-image-size"], "5");
+        assert_eq!(r.headers()["x-image-meta-store"], "fast");
+        let r = data_request("i", "file", None, None).body(()).unwrap();
+        assert!(!r.headers().contains_key(CONTENT_LENGTH), "unknown length: chunked");
+        assert!(!r.headers().contains_key("x-openstack-image-size"));
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/octet-stream");
     }
 }
