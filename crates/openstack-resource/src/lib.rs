@@ -68,14 +68,17 @@
 //! ```
 
 mod api;
+mod list;
 mod patch;
 mod request;
 mod resource;
+mod wait;
 
-pub use api::{Api, ListOptions, PollCallback, WaitOptions, decode, send_json};
+pub use api::{Api, ListOptions, decode, send_json};
 pub use openstack_auth::{Error, Result};
 pub use request::{PreparedRequest, Query, encode_segment};
 pub use resource::{Create, Delete, Get, HasStatus, List, Resource, Update, UpdateStrategy};
+pub use wait::{PollCallback, WaitOptions};
 
 /// The requests of [`Api`], built without I/O: what a verb would send, to inspect in tests or
 /// to send yourself with [`send_json`].
