@@ -39,6 +39,7 @@ mod cache;
 mod call;
 mod create;
 mod download;
+mod enums;
 mod error;
 mod images;
 mod import;
@@ -53,12 +54,15 @@ mod types;
 mod upload;
 mod wait;
 
+pub use cache::{CacheTarget, CachedImage, ImageCache};
 pub use call::{Call, Items};
 pub use create::CreateImage;
 pub use download::{DownloadImage, DownloadOutcome};
+pub use enums::{ContainerFormat, DiskFormat, ImageStatus, MemberStatus, TaskStatus, Visibility};
 pub use images::DeleteImage;
 pub use import::{Accepted, ImportImage, ImportMethod, ImportOutcome, WaitForImport, Waited};
-pub use info::{AddImageLocation, ListStores};
+pub use info::{AddImageLocation, ImportInfo, ListStores, Store, Usage, UsageEntry};
+pub use members::Member;
 pub use metadef::{
     CreateMetadefTags, MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,
     MetadefResourceTypeAssociation, MetadefTag,
@@ -67,16 +71,9 @@ pub use openstack_resource::WaitOptions;
 pub use openstack_transfer::Algorithm;
 pub use proxy::{IdRef, ImageProxy};
 pub use query::{Compare, ImageQuery, SortDir};
-pub use schemas::SchemaName;
-
-pub use cache::{CacheTarget, CachedImage, ImageCache};
-pub use info::{ImportInfo, Store, Usage, UsageEntry};
-pub use members::Member;
-pub use schemas::Schema;
+pub use schemas::{Schema, SchemaName};
 pub use tasks::Task;
-pub use types::{
-    ContainerFormat, DiskFormat, Image, ImageStatus, Location, MemberStatus, TaskStatus, Visibility,
-};
+pub use types::{Image, ImageCreate, Location};
 pub use upload::ImageData;
 pub use wait::{WaitForDelete, WaitForStatus, WireStatus};
 

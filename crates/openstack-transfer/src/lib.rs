@@ -28,6 +28,7 @@
 
 mod download;
 mod error;
+mod fileread;
 mod filewrite;
 mod hash;
 mod progress;

@@ -12,6 +12,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::AsyncRead;
 
 use crate::error::TransferError;
+use crate::fileread::{READ_AHEAD, not_a_regular_file, read_file, read_file_at};
 use crate::hash::{Algorithm, HashFeeder, HashMode, HashResults, pipeline};
 use crate::progress::{Progress, Tracker};
 
@@ -69,88 +70,6 @@ impl UploadOptions {
 
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
 type FrameQueue = tokio::sync::mpsc::Receiver<io::Result<Bytes>>;
-
-/// Chunks read ahead of the network by a file's reader thread.
-const READ_AHEAD: usize = 4;
-
-/// Reads `file` in `chunk`-sized frames until its end, each into a fresh buffer that becomes
-/// the frame (no copy); stops when the body is dropped.
-fn read_file(
-    mut file: std::fs::File,
-    chunk: usize,
-    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
-) {
-    use std::io::Read;
-    loop {
-        let mut buf = Vec::with_capacity(chunk);
-        match (&mut file).take(chunk as u64).read_to_end(&mut buf) {
-            Ok(0) => return,
-            Ok(_) => {
-                if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                let _ = tx.blocking_send(Err(e));
-                return;
-            }
-        }
-    }
-}
-
-/// Reads `[offset, end)` of `file` by position (never moving a cursor the caller may share)
-/// in `chunk`-sized frames; stops early, without error, if the file is shorter (the body then
-/// reports the shortfall against the announced length).
-fn read_file_at(
-    file: &std::fs::File,
-    mut offset: u64,
-    end: u64,
-    chunk: usize,
-    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
-) {
-    while offset < end {
-        let want = (end - offset).min(chunk as u64) as usize;
-        let mut buf = vec![0u8; want];
-        let mut filled = 0;
-        while filled < want {
-            match read_at(file, &mut buf[filled..], offset + filled as u64) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
-                }
-            }
-        }
-        if filled == 0 {
-            return;
-        }
-        buf.truncate(filled);
-        offset += filled as u64;
-        if tx.blocking_send(Ok(Bytes::from(buf))).is_err() || filled < want {
-            return;
-        }
-    }
-}
-
-#[cfg(unix)]
-fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
-}
-
-#[cfg(not(any(unix, windows)))]
-fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> io::Result<usize> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "reading a file by offset is not supported here",
-    ))
-}
 
 /// How a file source is read.
 enum FileRead {
@@ -578,11 +497,6 @@ impl Body for UploadBody {
             None => SizeHint::default(),
         }
     }
-}
-
-/// Uploads read regular files only (a directory or a pipe has no length to announce).
-pub(crate) fn not_a_regular_file() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")
 }
 
 #[cfg(test)]
