@@ -6,93 +6,18 @@
 //! cause stays reachable through `std::error::Error::source` ([`Error::report`] prints the
 //! whole chain), and [`Error::kind`] looks through the context a failed call adds.
 
-use std::fmt;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
 
-/// What the server said when a request failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ApiError {
-    /// The request's method.
-    pub method: Method,
-    /// The request's URL (without query secrets; OpenStack puts none there).
-    pub url: String,
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The server's message, parsed from its JSON or HTML error body.
-    pub message: String,
-    /// The `x-openstack-request-id` (or `x-compute-request-id`) header, if any.
-    pub request_id: Option<String>,
-}
+mod api;
+mod cleanup;
+mod config;
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} returned {}", self.method, self.url, self.status.as_u16())?;
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
-        }
-        Ok(())
-    }
-}
-
-/// A configuration problem: which cloud, which file, which key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// No clouds.yaml was found and none was named.
-    #[error(
-        "no clouds.yaml found (searched {searched}); set OS_CLIENT_CONFIG_FILE or use OS_* variables"
-    )]
-    NoConfigFile {
-        /// The places that were searched.
-        searched: String,
-    },
-    /// A file could not be read or parsed.
-    #[error("cannot read {file}: {message}")]
-    Malformed {
-        /// The file.
-        file: String,
-        /// What was wrong.
-        message: String,
-    },
-    /// The named cloud is not in the file.
-    #[error("cloud {cloud:?} not found in {file} (it has: {available})")]
-    CloudNotFound {
-        /// The cloud asked for.
-        cloud: String,
-        /// The file searched.
-        file: String,
-        /// The clouds the file has.
-        available: String,
-    },
-    /// A required key is missing.
-    #[error("cloud {cloud:?} in {file}: missing {key}")]
-    MissingKey {
-        /// The cloud.
-        cloud: String,
-        /// Where the cloud came from (a file, or `environment`).
-        file: String,
-        /// The missing key (e.g. `auth.auth_url`).
-        key: String,
-    },
-    /// A key has a value that cannot be used.
-    #[error("cloud {cloud:?} in {file}: {key}: {message}")]
-    InvalidValue {
-        /// The cloud.
-        cloud: String,
-        /// Where the cloud came from.
-        file: String,
-        /// The key.
-        key: String,
-        /// What is wrong with it.
-        message: String,
-    },
-}
+pub use api::ApiError;
+pub(crate) use api::error_message;
+pub use cleanup::{Cleanup, CleanupOutcome};
+pub use config::ConfigError;
 
 /// The SDK's error, by kind. Match on the variant; [`Error::api`] gives the server's details.
 #[derive(Debug, thiserror::Error)]
@@ -280,60 +205,6 @@ pub enum Error {
 /// A boxed cause, reachable through [`std::error::Error::source`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// What a failed call did with what it had already created.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Cleanup {
-    /// What was created (`image 5cfaff86-…`).
-    pub resource: String,
-    /// What became of it.
-    pub outcome: CleanupOutcome,
-}
-
-/// What became of a half-created resource.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum CleanupOutcome {
-    /// It was deleted.
-    Deleted,
-    /// It was kept, as asked (e.g. `keep_on_mismatch`).
-    Kept,
-    /// Deleting it failed too; it is still there.
-    DeleteFailed(Box<Error>),
-}
-
-impl Cleanup {
-    /// `resource` was deleted.
-    pub fn deleted(resource: impl Into<String>) -> Cleanup {
-        Cleanup { resource: resource.into(), outcome: CleanupOutcome::Deleted }
-    }
-
-    /// `resource` was kept on purpose.
-    pub fn kept(resource: impl Into<String>) -> Cleanup {
-        Cleanup { resource: resource.into(), outcome: CleanupOutcome::Kept }
-    }
-
-    /// Deleting `resource` failed with `error`.
-    pub fn delete_failed(resource: impl Into<String>, error: Error) -> Cleanup {
-        Cleanup {
-            resource: resource.into(),
-            outcome: CleanupOutcome::DeleteFailed(Box::new(error)),
-        }
-    }
-}
-
-impl fmt::Display for Cleanup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.outcome {
-            CleanupOutcome::Deleted => write!(f, "the half-created {} was deleted", self.resource),
-            CleanupOutcome::Kept => write!(f, "the {} was kept, as asked", self.resource),
-            CleanupOutcome::DeleteFailed(e) => {
-                write!(f, "the half-created {} could not be deleted: {}", self.resource, e.report())
-            }
-        }
-    }
-}
-
 /// Shorthand for results of this SDK.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -480,92 +351,9 @@ impl Error {
     }
 }
 
-/// Extracts the human message from an OpenStack error body.
-///
-/// Handles `{"message": ...}`, `{"error": {"message": ...}}`, `{"<kind>": {"message": ...}}`
-/// (nova style), `{"errors": [{"detail"|"title": ...}]}`, and HTML pages (tags stripped).
-pub(crate) fn error_message(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return String::new();
-    }
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-        if let Some(m) = json_message(&value) {
-            return clean(&m);
-        }
-    }
-    if text.starts_with('<') || text.contains("</") {
-        return clean(&strip_html(text));
-    }
-    clean(text)
-}
-
-fn json_message(value: &serde_json::Value) -> Option<String> {
-    let obj = value.as_object()?;
-    for key in ["message", "detail", "title", "faultstring"] {
-        if let Some(s) = obj.get(key).and_then(|v| v.as_str()) {
-            return Some(s.to_string());
-        }
-    }
-    if let Some(errors) = obj.get("errors").and_then(|v| v.as_array()) {
-        let msgs: Vec<String> = errors.iter().filter_map(json_message).collect();
-        if !msgs.is_empty() {
-            return Some(msgs.join("; "));
-        }
-    }
-    obj.values().find_map(|v| v.is_object().then(|| json_message(v)).flatten())
-}
-
-fn strip_html(text: &str) -> String {
-    // Prefer the body: titles repeat the status line.
-    let lower = text.to_ascii_lowercase();
-    let body = match (lower.find("<body"), lower.rfind("</body>")) {
-        (Some(start), Some(end)) if start < end => &text[start..end],
-        _ => text,
-    };
-    let mut out = String::with_capacity(body.len());
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                out.push(' ');
-            }
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn clean(text: &str) -> String {
-    let text = text.replace("<br />", " ").replace("<br/>", " ").replace("<br>", " ");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glance_json_error_message_loses_its_html_breaks() {
-        let body = br#"{"message": "Image with identifier x already exists!<br /><br />", "code": "409 Conflict", "title": "Conflict"}"#;
-        assert_eq!(error_message(body), "Image with identifier x already exists!");
-    }
-
-    #[test]
-    fn keystone_nested_error_message() {
-        let body = br#"{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}"#;
-        assert_eq!(error_message(body), "The request you have made requires authentication.");
-    }
-
-    #[test]
-    fn html_error_page_is_reduced_to_its_text() {
-        let body = b"<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID abc<br /><br />\n\n\n </body>\n</html>";
-        assert_eq!(error_message(body), "404 Not Found No image found with ID abc");
-    }
 
     #[test]
     fn status_maps_to_kind_and_display_is_one_line() {
