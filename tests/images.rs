@@ -33,9 +33,19 @@ async fn create_record_get_find_update_tags_delete() {
 
     assert_eq!(img.get_image(&created.id).await.unwrap().id, created.id);
     assert_eq!(img.get_image(&created).await.unwrap().id, created.id);
+    // Every call is a 'static future: it can be spawned (it owns a clone of the proxy).
+    let spawned = tokio::spawn(img.get_image(&created));
+    assert_eq!(spawned.await.unwrap().unwrap().id, created.id);
+    let listed = tokio::spawn(img.images(&ImageQuery::new().name(&name)).try_collect::<Vec<_>>());
+    assert_eq!(listed.await.unwrap().unwrap().len(), 1);
     assert_eq!(img.find_image(&name).await.unwrap().id, created.id);
     assert_eq!(img.find_image(&created.id).await.unwrap().id, created.id);
     assert!(img.find_image_opt(&unique("nothing")).await.unwrap().is_none());
+    assert_eq!(img.get_image_opt(&created).await.unwrap().map(|i| i.id), Some(created.id.clone()));
+    assert!(
+        img.get_image_opt("00000000-0000-0000-0000-000000000000").await.unwrap().is_none(),
+        "a missing image is None, not an error"
+    );
     assert!(img.find_image(&unique("nothing")).await.unwrap_err().is_not_found());
 
     // Update: only what changed is sent; read-only fields are refused locally.
