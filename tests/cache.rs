@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use openstack_image::{CacheTarget, DiskFormat, ImageCache};
+use futures_util::TryStreamExt;
+use openstack_image::{CacheTarget, CachedImage, DiskFormat, ImageCache};
 use openstack_tests::{ADMIN, DEMO, data, image, unique};
 
 async fn wait_cached(img: &openstack_image::ImageProxy, id: &str) -> ImageCache {
@@ -33,6 +34,11 @@ async fn queue_cache_delete_and_clear() {
     let cache = wait_cached(&img, &a.id).await;
     let entry = cache.cached_images.iter().find(|c| c.image_id == a.id).unwrap();
     assert_eq!(entry.size, 50_000);
+    // The same entries as a stream.
+    let cached: Vec<CachedImage> = img.cached_images().try_collect().await.unwrap();
+    assert!(cached.iter().any(|c| c.image_id == a.id && c.size == 50_000), "{cached:?}");
+    let queued: Vec<String> = img.queued_images().try_collect().await.unwrap();
+    assert!(!queued.contains(&a.id), "cached, so no longer queued: {queued:?}");
     // cache_delete_image takes the Image itself (its id goes into the URL).
     img.cache_delete_image(&a).await.unwrap();
     assert!(!img.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == a.id));

@@ -4,7 +4,7 @@ use http::Method;
 use openstack_auth::Result;
 use openstack_resource::{PreparedRequest, encode_segment};
 
-use crate::call::{Built, Call, json, unit};
+use crate::call::{Built, Call, Items, json, unit};
 use crate::proxy::{IdRef, ImageProxy};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +20,9 @@ pub struct ImageCache {
     /// Image ids queued for caching.
     #[serde(default)]
     pub queued_images: Vec<String>,
+    /// Fields this SDK does not know yet (kept, and sent back as they came).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// One cached image.
@@ -87,6 +90,31 @@ impl ImageProxy {
     /// [`openstack_auth::Error::Unsupported`] below API 2.14; 403 for non-admins.
     pub fn get_image_cache(&self) -> Call<ImageCache> {
         self.call(Ok(get_request()), json("get_image_cache"))
+    }
+
+    /// The cached images, as a stream (from the same `GET /v2/cache` as
+    /// [`ImageProxy::get_image_cache`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let cached: Vec<_> = image.cached_images().try_collect().await?;
+    /// # let _ = cached; Ok(()) }
+    /// ```
+    pub fn cached_images(&self) -> Items<CachedImage> {
+        self.one_page(Ok(get_request()), "cached_images")
+    }
+
+    /// The ids of the images queued for caching, as a stream.
+    ///
+    /// ```no_run
+    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let queued: Vec<String> = image.queued_images().try_collect().await?;
+    /// # let _ = queued; Ok(()) }
+    /// ```
+    pub fn queued_images(&self) -> Items<String> {
+        self.one_page(Ok(get_request()), "queued_images")
     }
 
     /// `queue_image(image_id)`: queue an image for caching.

@@ -95,16 +95,22 @@ pub struct Usage {
     /// Per quota: usage and limit.
     #[serde(default)]
     pub usage: BTreeMap<String, UsageEntry>,
+    /// Fields this SDK does not know yet (kept, and sent back as they came).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// One quota's usage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UsageEntry {
     /// Used.
     pub usage: i64,
     /// Limit.
     pub limit: i64,
+    /// Fields this SDK does not know yet (kept, and sent back as they came).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 crate::proxy::id_ref!(Store => id);
 
@@ -129,6 +135,17 @@ pub(crate) fn add_location_request(image: &str, url: &str, validation: Option<&V
         PreparedRequest::new(Method::POST, locations_path(image)).with_json(body),
     )
     .needs(17)
+}
+
+/// `GET` of a document under `/v2/info/`, gated on `2.minor`.
+pub(crate) fn info_request(what: &'static str, path: &str, minor: u32) -> Built {
+    Built::new(what, PreparedRequest::new(Method::GET, path)).needs(minor)
+}
+
+/// `GET /v2/images/{id}/locations` (API 2.17; admin/service).
+pub(crate) fn locations_request(image: &str) -> Built {
+    Built::new("image_locations", PreparedRequest::new(Method::GET, locations_path(image)))
+        .needs(17)
 }
 
 fn locations_path(image: &str) -> String {
@@ -162,9 +179,10 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub fn get_import_info(&self) -> Call<ImportInfo> {
-        let b = Built::new("get_import_info", PreparedRequest::new(Method::GET, "/v2/info/import"))
-            .needs(6);
-        self.call(Ok(b), json("get_import_info"))
+        self.call(
+            Ok(info_request("get_import_info", "/v2/info/import", 6)),
+            json("get_import_info"),
+        )
     }
 
     /// Quota usage (`GET /v2/info/usage`, API 2.13); empty without unified limits.
@@ -178,9 +196,7 @@ impl ImageProxy {
     /// # Errors
     /// Server errors.
     pub fn get_usage(&self) -> Call<Usage> {
-        let b =
-            Built::new("get_usage", PreparedRequest::new(Method::GET, "/v2/info/usage")).needs(13);
-        self.call(Ok(b), json("get_usage"))
+        self.call(Ok(info_request("get_usage", "/v2/info/usage", 13)), json("get_usage"))
     }
 
     /// Adds a location to a queued image (`POST /v2/images/{id}/locations`, API 2.17).
@@ -213,11 +229,7 @@ impl ImageProxy {
     /// ```
     pub fn image_locations(&self, image: impl IdRef) -> Items<Location> {
         let proxy = self.clone();
-        let b = Built::new(
-            "image_locations",
-            PreparedRequest::new(Method::GET, locations_path(image.id_ref())),
-        )
-        .needs(17);
+        let b = locations_request(image.id_ref());
         // Glance answers a bare array.
         let page = async move {
             let v = proxy.exec(b).await?;

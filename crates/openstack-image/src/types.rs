@@ -40,6 +40,9 @@ pub struct Location {
     /// Store-specific metadata (e.g. `store`).
     #[serde(default)]
     pub metadata: BTreeMap<String, Value>,
+    /// Fields this SDK does not know yet (kept, and sent back as they came).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// A Glance image: every field of the v2 image schema, plus free-form properties.
