@@ -40,6 +40,10 @@ enum Fault {
     /// Answer `PUT .../file` with 503 (after reading the whole upload, so the answer is
     /// deterministic rather than a race with a broken pipe).
     Upload503,
+    /// Stop reading an upload after this many bytes (keep the connection open, answer never).
+    UploadStopReading(u64),
+    /// Read a whole upload, then never answer.
+    UploadNoAnswer,
 }
 
 struct State {
@@ -96,6 +100,26 @@ async fn handle(
     let is_file = req.uri().path().ends_with("/file");
     if is_file && req.method() == http::Method::PUT {
         st.uploads.fetch_add(1, Ordering::SeqCst);
+        let limit = match st.fault {
+            Fault::UploadStopReading(after) => Some(after),
+            Fault::UploadNoAnswer => Some(u64::MAX),
+            _ => None,
+        };
+        if let Some(limit) = limit {
+            let mut body = req.into_body();
+            let mut read = 0u64;
+            while read < limit {
+                match body.frame().await {
+                    Some(Ok(f)) => read += f.data_ref().map_or(0, |d| d.len() as u64),
+                    _ => break,
+                }
+            }
+            // Hold the connection (and any unread body) open; never answer.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            drop(body);
+            let late = Full::new(Bytes::from_static(b"too late")).map_err(io_err).boxed();
+            return Ok(Response::builder().status(504).body(late).unwrap());
+        }
         if let Fault::Upload503 = st.fault {
             let mut body = req.into_body();
             while let Some(Ok(_)) = body.frame().await {}
@@ -224,11 +248,27 @@ async fn handle(
 
 /// An image proxy that reaches Glance through the fault proxy (Keystone directly).
 fn through(proxy: &FaultProxy, read_timeout: Option<Duration>) -> ImageProxy {
+    through_with(proxy, read_timeout, None, None)
+}
+
+/// As [`through`], with the upload's idle timeout and its bound on the wait for a response.
+fn through_with(
+    proxy: &FaultProxy,
+    read_timeout: Option<Duration>,
+    send_timeout: Option<Duration>,
+    response_timeout: Option<Duration>,
+) -> ImageProxy {
     let mut cfg = cloud(ADMIN);
     cfg.endpoint_overrides.insert("image".into(), proxy.url.clone());
     let mut b = Session::builder(cfg);
     if read_timeout.is_some() {
         b = b.read_timeout(read_timeout);
+    }
+    if let Some(t) = send_timeout {
+        b = b.send_timeout(t);
+    }
+    if let Some(t) = response_timeout {
+        b = b.response_timeout(t);
     }
     ImageProxy::new(b.retry_policy(RetryPolicy::default().max_retries(2)).build().unwrap())
 }
@@ -416,4 +456,66 @@ async fn a_long_upload_is_never_cut_by_the_read_timeout() {
     );
     assert_eq!(up.size, Some(bytes.len() as u64));
     image(ADMIN).delete_image(&up).await.unwrap();
+}
+
+/// Awaits a `create_image` whose upload the proxy never finishes: it must end in a typed
+/// `Timeout` within the limit plus slack, and delete the record it made.
+async fn hung_upload_is_bounded(fault: Fault, send: Duration, response: Option<Duration>) {
+    let proxy = start(fault).await;
+    let img = through_with(&proxy, None, Some(send), response);
+    // Warm the token and the endpoint so the timing below is the upload's.
+    img.get_image_opt("00000000-0000-0000-0000-000000000000").await.unwrap();
+    let name = unique("hung");
+    let started = std::time::Instant::now();
+    let err = img
+        .create_image(&name)
+        .data(data(64 << 20, 91))
+        .disk_format(DiskFormat::Raw)
+        .allow_duplicates(true)
+        .digests(&[])
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    let limit = response.unwrap_or(send);
+    assert!(matches!(err.kind(), Error::Timeout { .. }), "{}", err.report());
+    assert!(took >= limit, "not before the limit: {took:?}");
+    assert!(took < limit + Duration::from_secs(10), "bounded: {took:?} ({})", err.report());
+    assert!(
+        matches!(err.cleanup().map(|c| &c.outcome), Some(openstack_auth::CleanupOutcome::Deleted)),
+        "{}",
+        err.report()
+    );
+    assert!(image(ADMIN).find_image_opt(&name).await.unwrap().is_none(), "record deleted");
+}
+
+#[tokio::test]
+async fn a_server_that_stops_reading_an_upload_ends_in_a_timeout() {
+    hung_upload_is_bounded(Fault::UploadStopReading(1 << 20), Duration::from_secs(2), None).await;
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_an_upload_ends_in_a_timeout() {
+    hung_upload_is_bounded(
+        Fault::UploadNoAnswer,
+        Duration::from_secs(2),
+        Some(Duration::from_secs(3)),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn headers_then_a_stall_ends_in_a_timeout() {
+    let bytes = data(600_000, 56);
+    let img = uploaded(&bytes).await;
+    let proxy = start(Fault::Stall(100_000)).await;
+    let started = std::time::Instant::now();
+    let err = through(&proxy, Some(Duration::from_secs(1)))
+        .download_image(&img)
+        .max_resumes(0)
+        .to_bytes()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{}", err.report());
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    image(ADMIN).delete_image(&img).await.unwrap();
 }

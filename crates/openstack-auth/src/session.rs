@@ -75,6 +75,8 @@ pub struct SessionBuilder {
     retry: Option<RetryPolicy>,
     connect_timeout: Duration,
     read_timeout: Option<Duration>,
+    send_timeout: Duration,
+    response_timeout: Duration,
 }
 
 impl SessionBuilder {
@@ -100,6 +102,24 @@ impl SessionBuilder {
     /// `api_timeout`, else 120 s). It is never a deadline on a whole transfer.
     pub fn read_timeout(mut self, t: Option<Duration>) -> Self {
         self.read_timeout = t;
+        self
+    }
+
+    /// Sets the idle timeout of uploads: a server that takes no bytes of a streamed request
+    /// body for this long ends the request with [`Error::Timeout`] (default: the cloud's
+    /// `api_timeout`, else 120 s). Counted from when the connection's buffers are full, so a
+    /// server that still reads, however slowly, is not cut; a slow *source* (a reader that
+    /// has nothing yet) is not counted either.
+    pub fn send_timeout(mut self, t: Duration) -> Self {
+        self.send_timeout = t;
+        self
+    }
+
+    /// Sets the longest wait for the response head once a streamed request body (an upload)
+    /// has been sent completely (default 300 s: Glance may still be writing the data to its
+    /// store). Ends with [`Error::Timeout`].
+    pub fn response_timeout(mut self, t: Duration) -> Self {
+        self.response_timeout = t;
         self
     }
 
@@ -129,7 +149,12 @@ impl SessionBuilder {
                 self.user_agent
             ))
         })?;
-        let hyper = HyperService { client, read_timeout: self.read_timeout };
+        let hyper = HyperService {
+            client,
+            read_timeout: self.read_timeout,
+            send_timeout: self.send_timeout,
+            response_timeout: self.response_timeout,
+        };
         let base = transport::transport(hyper, user_agent, self.retry.unwrap_or_default());
         let tokens = Arc::new(Tokens {
             config: self.config.clone(),
@@ -284,6 +309,8 @@ impl Session {
             retry: None,
             connect_timeout: timeout.unwrap_or(Duration::from_secs(30)),
             read_timeout: Some(timeout.unwrap_or(Duration::from_secs(120))),
+            send_timeout: timeout.unwrap_or(Duration::from_secs(120)),
+            response_timeout: Duration::from_secs(300),
         }
     }
 

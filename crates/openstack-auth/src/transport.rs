@@ -24,7 +24,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::{RequestBody, ResponseBody, SendState, SendWatch};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 
@@ -64,7 +64,14 @@ pub(crate) struct RetryBudget(pub(crate) u32);
 #[derive(Clone)]
 pub(crate) struct HyperService {
     pub(crate) client: HttpClient,
+    /// The idle timeout of responses: no response bytes for this long ends the request (for
+    /// requests with a body in memory, also the bound on the wait for the response head).
     pub(crate) read_timeout: Option<Duration>,
+    /// The idle timeout of a streamed request body: the server taking no bytes for this long
+    /// ends the request.
+    pub(crate) send_timeout: Duration,
+    /// The longest wait for the response head once a streamed request body has been sent.
+    pub(crate) response_timeout: Duration,
 }
 
 impl Service<Request<RequestBody>> for HyperService {
@@ -83,10 +90,14 @@ impl Service<Request<RequestBody>> for HyperService {
 }
 
 impl HyperService {
-    async fn send(self, req: Request<RequestBody>) -> Result<Response<ResponseBody>, Failure> {
+    async fn send(self, mut req: Request<RequestBody>) -> Result<Response<ResponseBody>, Failure> {
         let method = req.method().clone();
         let url: Arc<str> = Arc::from(req.uri().to_string());
         let in_memory = req.body().is_in_memory();
+        let watch = (!in_memory).then(|| Arc::new(SendWatch::new()));
+        if let Some(w) = &watch {
+            req.body_mut().watch(w.clone());
+        }
         let fut = self.client.request(req);
         let sent = match (in_memory, self.read_timeout) {
             // A bounded wait for the response only where the body is in memory: a streamed
@@ -95,18 +106,39 @@ impl HyperService {
                 Ok(r) => r,
                 Err(_) => {
                     return Err(Failure {
-                        error: Error::transport(
-                            &*url,
-                            std::io::Error::new(
-                                std::io::ErrorKind::TimedOut,
-                                format!("no response within {t:?}"),
-                            ),
-                        ),
+                        error: Error::Timeout {
+                            what: format!("{method} {url}: no response (read timeout)"),
+                            waited: t,
+                        },
                         retryable: is_idempotent(&method),
                         retry_after: None,
                     });
                 }
             },
+            (false, _) => {
+                let watch = watch.as_deref().expect("streamed bodies are watched");
+                match watchdog(fut, watch, self.send_timeout, self.response_timeout).await {
+                    Ok(r) => r,
+                    Err(timeout) => {
+                        let (what, waited) = match timeout {
+                            Stall::Sending(waited) => (
+                                format!(
+                                    "{method} {url}: the server took no request body bytes for {waited:?} (idle timeout)"
+                                ),
+                                waited,
+                            ),
+                            Stall::Answering(waited) => (
+                                format!(
+                                    "{method} {url}: no response within {waited:?} after the request body was sent"
+                                ),
+                                waited,
+                            ),
+                        };
+                        // The streamed body is spent: never retried.
+                        return Err(Error::Timeout { what, waited }.into());
+                    }
+                }
+            }
             _ => fut.await,
         };
         let resp = sent.map_err(|e| Failure {
@@ -147,6 +179,40 @@ impl HyperService {
             retryable: is_retryable_status(status),
             retry_after,
         })
+    }
+}
+
+/// Which wait of a streamed request ran out.
+enum Stall {
+    /// The server took no body bytes for this long.
+    Sending(Duration),
+    /// The body was sent this long ago and no response head came.
+    Answering(Duration),
+}
+
+/// Awaits `fut` (a request with a streamed body) unless the server stops taking the body for
+/// `idle`, or sends no response head for `response` after the body ended. A body waiting on
+/// its own source (a slow reader) is not the server's fault and is not cut.
+async fn watchdog<F: Future>(
+    fut: F,
+    watch: &SendWatch,
+    idle: Duration,
+    response: Duration,
+) -> Result<F::Output, Stall> {
+    let mut fut = std::pin::pin!(fut);
+    // Check often enough that a stall is noticed within a fraction of its limit.
+    let tick = (idle.min(response) / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    loop {
+        if let Ok(out) = tokio::time::timeout(tick, &mut fut).await {
+            return Ok(out);
+        }
+        match watch.state() {
+            SendState::Sending { idle: waited, source_pending: false } if waited >= idle => {
+                return Err(Stall::Sending(waited));
+            }
+            SendState::Sent { ago } if ago >= response => return Err(Stall::Answering(ago)),
+            _ => {}
+        }
     }
 }
 

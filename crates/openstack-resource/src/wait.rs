@@ -116,7 +116,7 @@ impl WaitOptions {
 
 fn is_transient(e: &Error) -> bool {
     match e {
-        Error::Transport { .. } | Error::ServiceUnavailable(_) => true,
+        Error::Transport { .. } | Error::Timeout { .. } | Error::ServiceUnavailable(_) => true,
         Error::Http(a) => a.status.is_server_error(),
         _ => false,
     }
