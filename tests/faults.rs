@@ -519,3 +519,28 @@ async fn headers_then_a_stall_ends_in_a_timeout() {
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
     image(ADMIN).delete_image(&img).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_create_image_dropped_mid_upload_deletes_its_record() {
+    // The proxy stops reading the upload: the future is dropped by a timeout in the middle
+    // of the body, as `tokio::time::timeout` and `select!` do.
+    let proxy = start(Fault::UploadStopReading(1 << 20)).await;
+    let img = through(&proxy, None);
+    img.get_image_opt("00000000-0000-0000-0000-000000000000").await.unwrap();
+    let name = unique("dropped");
+    let create = img
+        .create_image(&name)
+        .data(data(64 << 20, 92))
+        .disk_format(DiskFormat::Raw)
+        .allow_duplicates(true)
+        .digests(&[]);
+    let dropped = tokio::time::timeout(Duration::from_secs(2), create).await;
+    assert!(dropped.is_err(), "the upload was still hanging");
+    // The record existed (the upload had started) and is deleted by a spawned task, promptly.
+    assert_eq!(proxy.state.uploads.load(Ordering::SeqCst), 1, "the upload had started");
+    let started = std::time::Instant::now();
+    while image(ADMIN).find_image_opt(&name).await.unwrap().is_some() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the half-made image is still there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

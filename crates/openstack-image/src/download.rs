@@ -165,7 +165,8 @@ impl DownloadImage {
     }
 
     /// Downloads into `path` atomically (temp file + fsync + rename after verification);
-    /// nothing is left at `path` on any error.
+    /// nothing is left at `path` on any error. Dropping the future at any await point (a
+    /// `timeout`, a `select!`) removes the temp file too: `path` is as it was before.
     ///
     /// # Errors
     /// [`Error::ChecksumMismatch`], [`Error::Io`] (e.g. disk full), transport errors after the

@@ -401,10 +401,11 @@ impl Download {
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadReport, TransferError> {
         let path = path.as_ref();
         let tmp = temp_path(path)?;
+        // Removes the temp file on an error and when this future is dropped at any await
+        // point (a `timeout`, a `select!`): nothing is left beside the target.
+        let mut guard = TempFile { path: tmp.clone(), renamed: false };
         let result = self.write_temp(&tmp, path).await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
+        guard.renamed = result.is_ok();
         result
     }
 
@@ -467,6 +468,32 @@ async fn replace(tmp: &Path, path: &Path) -> Result<(), TransferError> {
     result.unwrap_or_else(|e| {
         Err(TransferError::Io { path: "rename".into(), source: std::io::Error::other(e) })
     })
+}
+
+/// A download's temp file, removed when dropped unless it was renamed into place. (If the
+/// future is dropped while the rename itself runs on the blocking pool, either the rename
+/// wins and the verified file is in place, or the removal wins and the target is untouched.)
+struct TempFile {
+    path: PathBuf,
+    renamed: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            // One unlink: quick enough for a destructor; the writer thread may still hold the
+            // file open, which is fine (it is closed, and freed, when the thread ends).
+            match std::fs::remove_file(&self.path) {
+                Ok(()) => {
+                    tracing::debug!(path = %self.path.display(), "removed a download's temp file")
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "could not remove a download's temp file")
+                }
+            }
+        }
+    }
 }
 
 /// `dir/.name.part-<pid>-<n>` beside the target.
@@ -556,6 +583,49 @@ mod tests {
             size: Some(data.len() as u64),
             digest: Some((Algorithm::Sha512, digest_hex(Algorithm::Sha512, data))),
         }
+    }
+
+    /// Serves `data` up to `stall_at`, then never sends another byte.
+    struct Stalling {
+        data: Bytes,
+        stall_at: usize,
+    }
+
+    impl RangeSource for Stalling {
+        fn open(&mut self, _offset: u64) -> OpenFuture<'_> {
+            let head = self.data.slice(..self.stall_at);
+            let total = self.data.len() as u64;
+            Box::pin(async move {
+                let first = futures_util::stream::iter([Ok(head)]);
+                let never = futures_util::stream::pending();
+                Ok(Opened {
+                    partial: false,
+                    start: 0,
+                    total: Some(total),
+                    identity: None,
+                    body: Box::pin(first.chain(never)),
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dropped_download_to_a_path_leaves_nothing_behind() {
+        let data = object();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("img.raw");
+        std::fs::write(&target, b"the old file").unwrap();
+        let src = Stalling { data: data.clone(), stall_at: data.len() / 2 };
+        let fut = Download::new(src, expected(&data), &DownloadOptions::default()).to_path(&target);
+        // Dropped mid-body, as `tokio::time::timeout` and `select!` do.
+        let timed_out = tokio::time::timeout(std::time::Duration::from_millis(300), fut).await;
+        assert!(timed_out.is_err(), "the stalled download is still running");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["img.raw"], "no temp file left");
+        assert_eq!(std::fs::read(&target).unwrap(), b"the old file", "the old file is as it was");
     }
 
     #[tokio::test]

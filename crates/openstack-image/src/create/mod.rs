@@ -265,6 +265,10 @@ impl ImageProxy {
     /// # let _ = img; Ok(()) }
     /// ```
     ///
+    /// Cancellation: dropping the future before the record exists leaves nothing; after it
+    /// exists (and until the image is complete), the record is deleted by a task spawned on
+    /// the current runtime, best effort, logged with `tracing` when that fails.
+    ///
     /// # Errors
     /// [`openstack_auth::Error::InvalidArgument`] / [`openstack_auth::Error::Io`] before
     /// anything is created; after the record exists, the failure wrapped in

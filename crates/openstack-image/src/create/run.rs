@@ -231,8 +231,14 @@ impl CreateImage {
         let Some(upload) = upload else {
             return Ok(created);
         };
+        // From here until the image is complete (or its fate decided), dropping this future
+        // deletes the record in a task of its own: nothing half-made is left behind.
+        let mut guard = RecordGuard { proxy: self.proxy.clone(), id: Some(created.id.clone()) };
         match self.upload_and_verify(&created, upload).await {
-            Ok(img) => Ok(img),
+            Ok(img) => {
+                guard.disarm();
+                Ok(img)
+            }
             Err((err, keep)) => {
                 let what = format!("image {}", created.id);
                 let cleanup = if keep {
@@ -246,6 +252,7 @@ impl CreateImage {
                         }
                     }
                 };
+                guard.disarm();
                 Err(err.with_cleanup("create_image", cleanup))
             }
         }
@@ -360,4 +367,35 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
         )));
     }
     Ok(())
+}
+
+/// Deletes a half-made image when dropped armed: the `create_image` future was dropped (a
+/// `timeout`, a `select!`) after the record existed. The delete runs in a task spawned on
+/// the current runtime, best effort, and is logged when it fails.
+struct RecordGuard {
+    proxy: crate::proxy::ImageProxy,
+    id: Option<String>,
+}
+
+impl RecordGuard {
+    fn disarm(&mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(image = %id, "create_image dropped outside a runtime: the half-created image is left");
+            return;
+        };
+        let delete = self.proxy.delete_image_opt(&id);
+        runtime.spawn(async move {
+            match delete.await {
+                Ok(_) => tracing::info!(image = %id, "create_image was dropped: deleted the half-created image"),
+                Err(e) => tracing::warn!(image = %id, error = %e.report(), "create_image was dropped: could not delete the half-created image"),
+            }
+        });
+    }
 }
