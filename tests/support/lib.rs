@@ -89,3 +89,48 @@ pub fn find_cause<'a, T: std::error::Error + 'static>(
     }
     None
 }
+
+/// An object served from memory to the transfer engine, in 64 KiB chunks; with `stall_at`,
+/// it sends that many bytes and then nothing, forever (a server that stopped).
+pub struct MemorySource {
+    /// The object.
+    pub data: bytes::Bytes,
+    /// Where it stops sending, if it does.
+    pub stall_at: Option<usize>,
+}
+
+impl openstack_transfer::RangeSource for MemorySource {
+    fn open(&mut self, offset: u64) -> openstack_transfer::OpenFuture<'_> {
+        use futures_util::StreamExt;
+        let end = self.stall_at.unwrap_or(self.data.len());
+        let head = self.data.slice(offset as usize..end.max(offset as usize));
+        let stalls = self.stall_at.is_some();
+        let total = self.data.len() as u64;
+        Box::pin(async move {
+            let chunks: Vec<Result<bytes::Bytes, openstack_transfer::TransferError>> =
+                head.chunks(64 * 1024).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
+            let body = futures_util::stream::iter(chunks);
+            let body: openstack_transfer::ByteStream = if stalls {
+                Box::pin(body.chain(futures_util::stream::pending()))
+            } else {
+                Box::pin(body)
+            };
+            Ok(openstack_transfer::Opened {
+                partial: offset > 0,
+                start: offset,
+                total: Some(total),
+                identity: None,
+                body,
+            })
+        })
+    }
+}
+
+/// What a [`MemorySource`] download of `data` must verify against (size and sha512).
+pub fn expected(data: &[u8]) -> openstack_transfer::Expected {
+    use openstack_transfer::Algorithm;
+    openstack_transfer::Expected {
+        size: Some(data.len() as u64),
+        digest: Some((Algorithm::Sha512, openstack_transfer::digest_hex(Algorithm::Sha512, data))),
+    }
+}

@@ -401,6 +401,7 @@ impl Download {
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadReport, TransferError> {
         let path = path.as_ref();
         let tmp = temp_path(path)?;
+        remove_stale_temp_files(path);
         // Removes the temp file on an error and when this future is dropped at any await
         // point (a `timeout`, a `select!`): nothing is left beside the target.
         let mut guard = TempFile { path: tmp.clone(), renamed: false };
@@ -490,6 +491,39 @@ impl Drop for TempFile {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
                     tracing::warn!(path = %self.path.display(), error = %e, "could not remove a download's temp file")
+                }
+            }
+        }
+    }
+}
+
+/// Removes the temp files a killed process left beside `path` (`.name.part-<pid>-<n>` whose
+/// process no longer runs): a crash leaves at most a temp file, and the next download to the
+/// same path clears it. Only on Linux, where `/proc` tells whether a process runs; a file
+/// whose pid is alive (or reused) is kept.
+fn remove_stale_temp_files(path: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (Some(name), Some(dir)) = (path.file_name(), path.parent()) else { return };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let prefix = format!(".{}.part-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %entry.path().display(), pid, "removed a temp file left by a process that is gone")
+                }
+                Err(e) => {
+                    tracing::debug!(file = %entry.path().display(), error = %e, "could not remove a stale temp file")
                 }
             }
         }
