@@ -17,6 +17,7 @@ usage: cargo xtask <command>
 commands:
   cloud up       start (installing on first use) a local Keystone + Glance on 127.0.0.1
   cloud down     stop the local cloud's processes
+  cloud restart  restart Glance and Keystone (cloud restart glance|keystone for one)
   cloud status   show what runs and where
   cloud env      print the shell exports that point an SDK at the local cloud
   cloud logs     print the tail of every server log (cloud logs <name> for one)
@@ -49,6 +50,9 @@ fn main() -> ExitCode {
         ["cloud", "down"] => cloud::Cloud::from_env().and_then(|c| c.down()),
         ["cloud", "status"] => cloud::Cloud::from_env().and_then(|c| c.status()),
         ["cloud", "purge"] => cloud::Cloud::from_env().and_then(|c| c.purge()),
+        ["cloud", "restart", rest @ ..] => {
+            cloud::Cloud::from_env().and_then(|c| c.restart(rest.first().copied()))
+        }
         ["cloud", "env"] => cloud::Cloud::from_env().map(|c| print!("{}", c.env_exports())),
         ["cloud", "logs", rest @ ..] => {
             cloud::Cloud::from_env().and_then(|c| c.logs(rest.first().copied()))
@@ -128,6 +132,16 @@ fn test(extra: &[&str]) -> Result {
         cmd.env(key, value);
     }
     run("cargo test (unit + integration against the local cloud)", &mut cmd)?;
+    // Tests that restart the cloud's servers run alone, after everything else (they would
+    // break the tests running beside them). They restart through this very binary.
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", "openstack-tests", "--test", "restarts", "--", "--test-threads=1"]);
+    for (key, value) in cloud.env_vars() {
+        cmd.env(key, value);
+    }
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    cmd.env("OSRS_XTASK", me);
+    run("cargo test --test restarts (servers restarted, one test at a time)", &mut cmd)?;
     // Doc tests are compiled and run too (all-targets excludes them).
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--doc"]);

@@ -290,6 +290,24 @@ impl Cloud {
         }
     }
 
+    /// `cloud restart [glance|keystone]`: stop and start again (both when none is named);
+    /// returns once the restarted servers answer.
+    pub(crate) fn restart(&self, which: Option<&str>) -> Result {
+        let services = match which {
+            None => vec![Service::Keystone, Service::Glance],
+            Some("glance") => vec![Service::Glance],
+            Some("keystone") => vec![Service::Keystone],
+            Some(other) => return Err(format!("cannot restart {other:?}: glance or keystone")),
+        };
+        let started = Instant::now();
+        for s in services {
+            self.stop(s)?;
+            self.start(s)?;
+            eprintln!("xtask: restarted {} ({:.1?})", s.name(), started.elapsed());
+        }
+        Ok(())
+    }
+
     /// `cloud logs [name]`.
     pub(crate) fn logs(&self, which: Option<&str>) -> Result {
         let mut files: Vec<PathBuf> = fs::read_dir(self.path("log"))
