@@ -290,9 +290,12 @@ pub enum Scope {
 
 /// A Keystone token with its catalog.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Token {
     /// The token (`X-Subject-Token`).
     pub value: Secret,
+    /// When it was issued (when it was received, if Keystone did not say).
+    pub issued_at: SystemTime,
     /// When it expires.
     pub expires_at: SystemTime,
     /// The user's id.
@@ -320,6 +323,8 @@ struct Named {
 #[derive(Deserialize)]
 struct TokenInner {
     expires_at: String,
+    #[serde(default)]
+    issued_at: Option<String>,
     user: Named,
     #[serde(default)]
     project: Option<Named>,
@@ -352,8 +357,15 @@ impl Token {
         } else {
             Scope::Unscoped
         };
+        let issued_at = t
+            .issued_at
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .unwrap_or_else(SystemTime::now)
+            .min(expires_at);
         Ok(Token {
             value: Secret::new(subject_token),
+            issued_at,
             expires_at,
             user_id: t.user.id,
             scope,
@@ -365,6 +377,13 @@ impl Token {
     /// Whether the token is still valid for at least `margin`.
     pub fn valid_for(&self, margin: Duration) -> bool {
         SystemTime::now() + margin < self.expires_at
+    }
+
+    /// How long before expiry this token should be replaced: `at_most`, but never more than a
+    /// quarter of its lifetime (a cloud issuing one-minute tokens gets 15 s, not "always").
+    pub fn refresh_margin(&self, at_most: Duration) -> Duration {
+        let lifetime = self.expires_at.duration_since(self.issued_at).unwrap_or_default();
+        at_most.min(lifetime / 4)
     }
 }
 
@@ -421,6 +440,16 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_lived_tokens_are_refreshed_a_quarter_before_expiry() {
+        let body = br#"{"token": {"issued_at": "2026-11-29T10:00:00.000000Z", "expires_at": "2026-11-29T10:01:00.000000Z", "user": {"id": "u"}, "roles": []}}"#;
+        let t = Token::parse("u", "tok", body).unwrap();
+        assert_eq!(t.refresh_margin(Duration::from_secs(120)), Duration::from_secs(15));
+        let body = br#"{"token": {"issued_at": "2026-11-29T10:00:00Z", "expires_at": "2026-11-29T14:00:00Z", "user": {"id": "u"}, "roles": []}}"#;
+        let t = Token::parse("u", "tok", body).unwrap();
+        assert_eq!(t.refresh_margin(Duration::from_secs(120)), Duration::from_secs(120));
+    }
     use crate::config::CloudConfig;
 
     fn cfg(auth_type: AuthType, auth: AuthOptions) -> CloudConfig {

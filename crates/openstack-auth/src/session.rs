@@ -2,7 +2,7 @@
 //!
 //! A [`Session`] owns a tower stack over hyper-util's pooled client with rustls
 //! (`auth → default headers → retry → hyper`, see the `transport` module), the token cache
-//! (refreshed two minutes before expiry, single-flight), and the resolved endpoints (catalog
+//! (refreshed two minutes, or a quarter of its lifetime, before expiry; single-flight), and the resolved endpoints (catalog
 //! + version discovery). Error statuses become [`Error`] kinds in one place.
 
 use std::collections::HashMap;
@@ -205,7 +205,7 @@ impl Tokens {
         }
         let mut guard = self.token.lock().await;
         if let Some(t) = guard.as_ref() {
-            if t.valid_for(EXPIRY_MARGIN) {
+            if t.valid_for(t.refresh_margin(EXPIRY_MARGIN)) {
                 return Ok(Some(t.clone()));
             }
         }
@@ -287,7 +287,7 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// Refresh a token this long before it expires.
+/// Refresh a token this long before it expires (at most; see [`Token::refresh_margin`]).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
 
 fn default_major(service_type: &str) -> u32 {
@@ -333,7 +333,7 @@ impl Session {
     }
 
     /// The current token, authenticating (once, for all concurrent callers) when there is
-    /// none or it expires within two minutes. `None` for the `none` auth type.
+    /// none or it expires within two minutes (a quarter of its lifetime for short-lived tokens). `None` for the `none` auth type.
     ///
     /// # Errors
     /// [`Error::Unauthorized`] with Keystone's message for wrong credentials, and transport
