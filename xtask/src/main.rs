@@ -36,6 +36,7 @@ environment:
   OSRS_KEYSTONE_PORT  Keystone port (default 5000)
   OSRS_GLANCE_PORT    Glance port (default 9292)
   OSRS_WEB_PORT       loopback file server port for web-download (default 8089)
+  OSRS_KEYSTONE_SHORT_PORT  the second Keystone, with one-minute tokens (default 5001)
   OSRS_PYTHON         Python >= 3.11 used to create the server venv (default python3)
 ";
 

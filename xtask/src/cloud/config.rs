@@ -46,8 +46,13 @@ impl Cloud {
     /// `xtask/cloud/templates/`.
     pub(super) fn write_configs(&self) -> Result {
         let d = self.dir.display().to_string();
-        let keystone = render(template("keystone.conf"), &[("dir", &d)])?;
-        write(&self.path("etc/keystone/keystone.conf"), &keystone)?;
+        for (conf, log, expiration) in [
+            ("etc/keystone/keystone.conf", "keystone.log", "14400"),
+            ("etc/keystone-short/keystone.conf", "keystone-short.log", "60"),
+        ] {
+            let vars = [("dir", d.as_str()), ("log", log), ("expiration", expiration)];
+            write(&self.path(conf), &render(template("keystone.conf"), &vars)?)?;
+        }
         let glance = render(
             template("glance-api.conf"),
             &[
@@ -200,6 +205,7 @@ impl Cloud {
                 ("keystone_tls_port", &self.keystone_tls_port.to_string()),
                 ("glance_tls_port", &self.glance_tls_port.to_string()),
                 ("ca", &self.path("tls/ca.pem").display().to_string()),
+                ("keystone_short_port", &self.keystone_short_port.to_string()),
             ],
         )?;
         write(&self.path("clouds.yaml"), &text)?;

@@ -39,10 +39,14 @@ enum Service {
     Web,
     /// nginx terminating TLS in front of Keystone and Glance.
     Tls,
+    /// A second Keystone on the same database and keys whose tokens live one minute (the
+    /// token-expiry tests authenticate there; Glance validates them like any other).
+    KeystoneShort,
 }
 
 impl Service {
-    const ALL: [Service; 4] = [Service::Keystone, Service::Glance, Service::Web, Service::Tls];
+    const ALL: [Service; 5] =
+        [Service::Keystone, Service::Glance, Service::Web, Service::Tls, Service::KeystoneShort];
 
     fn name(self) -> &'static str {
         match self {
@@ -50,6 +54,7 @@ impl Service {
             Service::Glance => "glance",
             Service::Web => "web",
             Service::Tls => "nginx",
+            Service::KeystoneShort => "keystone-short",
         }
     }
 
@@ -59,12 +64,13 @@ impl Service {
             Service::Glance => "OSRS_GLANCE_PORT",
             Service::Web => "OSRS_WEB_PORT",
             Service::Tls => "OSRS_KEYSTONE_TLS_PORT",
+            Service::KeystoneShort => "OSRS_KEYSTONE_SHORT_PORT",
         }
     }
 
     fn health_path(self) -> &'static str {
         match self {
-            Service::Keystone => "/v3",
+            Service::Keystone | Service::KeystoneShort => "/v3",
             Service::Glance => "/healthcheck",
             Service::Web | Service::Tls => "/",
         }
@@ -78,6 +84,7 @@ pub(crate) struct Cloud {
     glance_port: u16,
     web_port: u16,
     keystone_tls_port: u16,
+    keystone_short_port: u16,
     glance_tls_port: u16,
 }
 
@@ -112,6 +119,7 @@ impl Cloud {
             glance_port: port_from_env("OSRS_GLANCE_PORT", 9292)?,
             web_port: port_from_env("OSRS_WEB_PORT", 8089)?,
             keystone_tls_port: port_from_env("OSRS_KEYSTONE_TLS_PORT", 5443)?,
+            keystone_short_port: port_from_env("OSRS_KEYSTONE_SHORT_PORT", 5001)?,
             glance_tls_port: port_from_env("OSRS_GLANCE_TLS_PORT", 9443)?,
         })
     }
@@ -122,6 +130,7 @@ impl Cloud {
             Service::Glance => self.glance_port,
             Service::Web => self.web_port,
             Service::Tls => self.keystone_tls_port,
+            Service::KeystoneShort => self.keystone_short_port,
         }
     }
 
@@ -191,6 +200,7 @@ impl Cloud {
         }
         for sub in [
             "etc/keystone",
+            "etc/keystone-short",
             "etc/glance",
             "lib",
             "data/keystone",
@@ -220,6 +230,7 @@ impl Cloud {
         self.start(Service::Web)?;
         self.ensure_tls()?;
         self.start(Service::Tls)?;
+        self.start(Service::KeystoneShort)?;
         self.write_clouds_yaml()?;
         eprintln!(
             "xtask: local cloud up in {:.1?}: keystone {}/v3, glance {}, web {}; state in {}",
@@ -234,7 +245,9 @@ impl Cloud {
 
     /// `cloud down`: stops our own processes (by saved pid, checked against the state dir).
     pub(crate) fn down(&self) -> Result {
-        for s in [Service::Tls, Service::Web, Service::Glance, Service::Keystone] {
+        for s in
+            [Service::KeystoneShort, Service::Tls, Service::Web, Service::Glance, Service::Keystone]
+        {
             self.stop(s)?;
         }
         Ok(())

@@ -68,6 +68,11 @@ impl Cloud {
                 c.env("OS_KEYSTONE_CONFIG_DIR", d.join("etc/keystone"));
                 c
             }
+            Service::KeystoneShort => {
+                let mut c = gunicorn("1", "1", "120", "keystone_wsgi_shim");
+                c.env("OS_KEYSTONE_CONFIG_DIR", d.join("etc/keystone-short"));
+                c
+            }
             Service::Glance => {
                 let mut c = gunicorn("1", "8", "600", "glance_wsgi_shim");
                 c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance"));
