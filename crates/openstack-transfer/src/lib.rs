@@ -32,6 +32,7 @@ mod fileread;
 mod filewrite;
 mod hash;
 mod progress;
+mod target;
 mod upload;
 
 pub use download::{

@@ -1,0 +1,108 @@
+//! A download's target: the temp file beside it (removed on error, on drop, and after a
+//! crash by the next download to the same path) and the rename into place.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::TransferError;
+
+/// Renames `tmp` onto `path`. A file already at `path` is kept open across the rename and
+/// closed on another thread: freeing a large, synced file's blocks takes the filesystem a
+/// while (about 0.2 s for 256 MiB on ext4 here), and the caller need not wait for that.
+pub(crate) async fn replace(tmp: &Path, path: &Path) -> Result<(), TransferError> {
+    let (tmp, path) = (tmp.to_path_buf(), path.to_path_buf());
+    let result = tokio::task::spawn_blocking(move || {
+        let old = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => std::fs::File::open(&path).ok(),
+            _ => None,
+        };
+        std::fs::rename(&tmp, &path).map_err(|e| TransferError::io(path.display(), e))?;
+        if let Some(old) = old {
+            let _ = std::thread::Builder::new().name("close-replaced".into()).spawn(|| drop(old));
+        }
+        Ok(())
+    })
+    .await;
+    result.unwrap_or_else(|e| {
+        Err(TransferError::Io { path: "rename".into(), source: std::io::Error::other(e) })
+    })
+}
+
+/// A download's temp file, removed when dropped unless it was renamed into place. (If the
+/// future is dropped while the rename itself runs on the blocking pool, either the rename
+/// wins and the verified file is in place, or the removal wins and the target is untouched.)
+pub(crate) struct TempFile {
+    pub(crate) path: PathBuf,
+    pub(crate) renamed: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            // One unlink: quick enough for a destructor; the writer thread may still hold the
+            // file open, which is fine (it is closed, and freed, when the thread ends).
+            match std::fs::remove_file(&self.path) {
+                Ok(()) => {
+                    tracing::debug!(path = %self.path.display(), "removed a download's temp file")
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "could not remove a download's temp file")
+                }
+            }
+        }
+    }
+}
+
+/// Removes the temp files a killed process left beside `path` (`.name.part-<pid>-<n>` whose
+/// process no longer runs): a crash leaves at most a temp file, and the next download to the
+/// same path clears it. Only on Linux, where `/proc` tells whether a process runs; a file
+/// whose pid is alive (or reused) is kept.
+pub(crate) fn remove_stale_temp_files(path: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (Some(name), Some(dir)) = (path.file_name(), path.parent()) else { return };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let prefix = format!(".{}.part-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(file = %entry.path().display(), pid, "removed a temp file left by a process that is gone")
+                }
+                Err(e) => {
+                    tracing::debug!(file = %entry.path().display(), error = %e, "could not remove a stale temp file")
+                }
+            }
+        }
+    }
+}
+
+/// `dir/.name.part-<pid>-<n>` beside the target.
+pub(crate) fn temp_path(path: &Path) -> Result<PathBuf, TransferError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().ok_or_else(|| {
+        TransferError::InvalidArgument(format!("{} names no file", path.display()))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(TransferError::InvalidArgument(format!(
+            "directory {} does not exist",
+            dir.display()
+        )));
+    }
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    Ok(dir.join(format!(".{}.part-{}-{n}", name.to_string_lossy(), std::process::id())))
+}
