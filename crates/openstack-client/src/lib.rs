@@ -144,6 +144,8 @@ pub struct ConnectionBuilder {
     retries: Option<RetryPolicy>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
+    send_timeout: Option<Duration>,
+    response_timeout: Option<Duration>,
     user_agent: Option<String>,
 }
 
@@ -207,6 +209,17 @@ impl ConnectionBuilder {
         self.read_timeout = Some(t);
         self
     }
+    /// Sets the idle timeout of uploads: a server that takes no bytes for this long ends the
+    /// upload with `Error::Timeout` (default: `api_timeout`, else 120 s).
+    pub fn send_timeout(mut self, t: Duration) -> Self {
+        self.send_timeout = Some(t);
+        self
+    }
+    /// Sets the longest wait for the response after an upload's last byte (default 300 s).
+    pub fn response_timeout(mut self, t: Duration) -> Self {
+        self.response_timeout = Some(t);
+        self
+    }
     /// Sets the user agent.
     pub fn user_agent(mut self, ua: &str) -> Self {
         self.user_agent = Some(ua.into());
@@ -252,6 +265,12 @@ impl ConnectionBuilder {
         }
         if let Some(t) = self.read_timeout {
             b = b.read_timeout(Some(t));
+        }
+        if let Some(t) = self.send_timeout {
+            b = b.send_timeout(t);
+        }
+        if let Some(t) = self.response_timeout {
+            b = b.response_timeout(t);
         }
         if let Some(ua) = self.user_agent {
             b = b.user_agent(ua);
