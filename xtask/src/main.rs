@@ -119,7 +119,15 @@ fn test(extra: &[&str]) -> Result {
         cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     // Every library crate packages and its package builds on its own (what `cargo publish`
-    // would upload; the inter-crate dependencies resolve to the packages made here).
+    // would upload; the inter-crate dependencies resolve to the packages made here). The
+    // crates keep their version between runs, so an earlier run's unpacked packages would
+    // be taken for these: start from none.
+    match std::fs::remove_dir_all(workspace_root().join("target/package")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("removing target/package: {e}"));
+        }
+        _ => {}
+    }
     run(
         "cargo package (the five library crates)",
         cargo().args(["package", "--allow-dirty"]).args(PUBLISHED.iter().flat_map(|c| ["-p", c])),
