@@ -119,18 +119,27 @@ fn test(extra: &[&str]) -> Result {
         cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     // Every library crate packages and its package builds on its own (what `cargo publish`
-    // would upload; the inter-crate dependencies resolve to the packages made here). The
-    // crates keep their version between runs, so an earlier run's unpacked packages would
-    // be taken for these: start from none.
-    match std::fs::remove_dir_all(workspace_root().join("target/package")) {
+    // would upload; the inter-crate dependencies resolve to the packages made here). In a
+    // target dir of its own, where our five crates are cleaned first: packaged, they look
+    // like registry crates of an unchanged version, whose old builds cargo would reuse.
+    let pkg_target = workspace_root().join("target/package-verify");
+    match std::fs::remove_dir_all(pkg_target.join("package")) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!("removing target/package: {e}"));
+            return Err(format!("removing {}: {e}", pkg_target.join("package").display()));
         }
         _ => {}
     }
+    let crates: Vec<&str> = PUBLISHED.iter().flat_map(|c| ["-p", c]).collect();
+    run(
+        "cargo clean of the packaged crates' old builds",
+        cargo().args(["clean", "--quiet"]).args(&crates).env("CARGO_TARGET_DIR", &pkg_target),
+    )?;
     run(
         "cargo package (the five library crates)",
-        cargo().args(["package", "--allow-dirty"]).args(PUBLISHED.iter().flat_map(|c| ["-p", c])),
+        cargo()
+            .args(["package", "--allow-dirty"])
+            .args(&crates)
+            .env("CARGO_TARGET_DIR", &pkg_target),
     )?;
     let cloud = cloud::Cloud::from_env()?;
     cloud.up()?;
