@@ -20,8 +20,8 @@ use crate::proxy::ImageProxy;
 /// Every [`ImageProxy`] call without options returns one; calls with options return a
 /// builder whose `IntoFuture` ends in the same way. The future owns a clone of the proxy
 /// (cheap), so it is `'static` and can be spawned. Nothing is sent until it is first polled;
-/// dropping it before it completes abandons the request (its connection is not reused).
-/// Transfers say on their builders what a drop leaves behind.
+/// dropping it before it completes abandons the request. Transfers say on their builders
+/// what a drop leaves behind.
 #[must_use = "a call does nothing until it is awaited"]
 pub struct Call<T> {
     fut: Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>,
