@@ -383,12 +383,19 @@ impl Session {
             token.catalog.find_endpoint(service_type, cfg.interface, cfg.region_name.as_deref())?
         };
         let root = strip_version_suffix(&catalog_url);
-        let major = cfg
-            .api_versions
-            .get(service_type)
-            .and_then(|v| ApiVersion::parse(v))
-            .map_or_else(|| default_major(service_type), |v| v.major);
-        let version = self.discover(&root, major).await;
+        let configured = cfg.api_versions.get(service_type);
+        let wanted = configured.and_then(|v| ApiVersion::parse(v));
+        let major = wanted.map_or_else(|| default_major(service_type), |v| v.major);
+        let discovered = self.discover(&root, major).await;
+        // `image_api_version: '2.5'` (a minor given) caps the version used, as
+        // `--os-image-api-version 2.5` does in openstackclient: calls that need more are
+        // refused before anything is sent. A bare major (`'2'`) only picks the major.
+        let cap = wanted.filter(|_| configured.is_some_and(|v| v.contains('.')));
+        let version = match (discovered, cap) {
+            (Some(d), Some(c)) => Some(d.min(c)),
+            (None, Some(c)) => Some(c),
+            (d, None) => d,
+        };
         let ep = Arc::new(ServiceEndpoint {
             service_type: service_type.into(),
             root,

@@ -37,6 +37,7 @@
 
 mod cache;
 mod call;
+mod check;
 mod create;
 mod download;
 mod enums;

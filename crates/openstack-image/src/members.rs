@@ -189,17 +189,21 @@ impl ImageProxy {
     /// ```
     ///
     /// # Errors
-    /// Server errors (only the member project may change its status).
+    /// [`Error::InvalidArgument`] for a status Glance does not know (nothing sent); server
+    /// errors (only the member project may change its status).
     pub fn update_member(
         &self,
         image: impl IdRef,
         member: impl IdRef,
         status: MemberStatus,
     ) -> Call<Member> {
-        self.call(
-            Ok(update_request(image.id_ref(), member.id_ref(), &status)),
-            json("update_member"),
-        )
+        let built = match status {
+            MemberStatus::Unknown(s) => Err(Error::InvalidArgument(format!(
+                "member status {s:?} is not one of pending, accepted, rejected"
+            ))),
+            status => Ok(update_request(image.id_ref(), member.id_ref(), &status)),
+        };
+        self.call(built, json("update_member"))
     }
 }
 

@@ -165,7 +165,8 @@ pub struct CloudConfig {
     pub api_timeout: Option<Duration>,
     /// `<service>_endpoint_override` by service type (e.g. `image`).
     pub endpoint_overrides: BTreeMap<String, String>,
-    /// `<service>_api_version` by service type.
+    /// `<service>_api_version` by service type: the major version to use; with a minor
+    /// (`'2.5'`) also the highest version used, so newer calls are refused before sending.
     pub api_versions: BTreeMap<String, String>,
     /// `<service>_status_code_retries` by service type.
     pub status_code_retries: BTreeMap<String, u32>,

@@ -13,6 +13,7 @@ use openstack_transfer::{Algorithm, Digests, UploadOptions, digest_hex};
 use serde_json::Value;
 
 use super::CreateImage;
+use crate::check::check_image_property;
 use crate::error::transfer_error;
 use crate::import::ImportMethod;
 use crate::types::{ContainerFormat, DiskFormat, Image, ImageCreate, ImageStatus};
@@ -85,7 +86,8 @@ impl CreateImage {
         if self.container_format.is_none() {
             self.container_format = Some(ContainerFormat::Bare);
         }
-        let schema = self.proxy.cached_image_schema().await?;
+        let proxy = self.proxy.clone();
+        let schema = proxy.cached_image_schema().await?;
         for (field, value) in [
             ("disk_format", self.disk_format.as_ref().map(|f| f.as_str().to_string())),
             ("container_format", self.container_format.as_ref().map(|f| f.as_str().to_string())),
@@ -111,6 +113,15 @@ impl CreateImage {
                 return Err(Error::InvalidArgument(format!(
                     "tag {tag:?} must be 1 to 255 characters long"
                 )));
+            }
+        }
+        let refuse = |why: String| Err(Error::InvalidArgument(why));
+        if let Err(why) = schema.check("name", &Value::String(self.name.clone())) {
+            return refuse(why);
+        }
+        for (key, value) in self.properties.iter().chain(&self.meta) {
+            if let Err(why) = check_image_property(schema, key, value) {
+                return refuse(why);
             }
         }
         if self.uses_import() {

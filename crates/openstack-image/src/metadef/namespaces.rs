@@ -16,6 +16,9 @@ use crate::proxy::{IdRef, ImageProxy, id_ref};
 use crate::types::Visibility;
 use crate::wait::WaitForDelete;
 
+/// The longest namespace name Glance stores (its schema's `maxLength`).
+const NAMESPACE_MAX: usize = 80;
+
 /// A metadef namespace.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -122,7 +125,8 @@ impl ImageProxy {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] without a name (nothing sent); [`Error::Conflict`] for a
+    /// [`Error::InvalidArgument`] without a name or with one over 80 characters (nothing
+    /// sent); [`Error::Conflict`] for a
     /// duplicate; [`Error::Forbidden`] for non-admins.
     pub fn create_metadef_namespace(&self, namespace: &MetadefNamespace) -> Call<MetadefNamespace> {
         let api = self.api::<MetadefNamespace>(());
@@ -132,6 +136,13 @@ impl ImageProxy {
                 return Err(Error::InvalidArgument(
                     "a metadef namespace needs a name (namespace)".into(),
                 ));
+            }
+            let len = ns.namespace.chars().count();
+            if len > NAMESPACE_MAX {
+                return Err(Error::InvalidArgument(format!(
+                    "namespace {:?} is {len} characters long; at most {NAMESPACE_MAX} are allowed",
+                    ns.namespace
+                )));
             }
             api.create(&ns).await
         })
