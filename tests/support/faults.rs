@@ -1,0 +1,292 @@
+//! A fault-injecting proxy in front of the real Glance, for what Glance cannot be made to do:
+//! connections cut mid-download, a server ignoring `Range`, a flipped byte, short bodies,
+//! stalls, 503s on uploads, uploads never read or never answered, and (for the soak) all of
+//! these at random, seeded.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::{ADMIN, cloud};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use openstack_auth::{RetryPolicy, Session};
+use openstack_image::ImageProxy;
+
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
+
+/// What the proxy does wrong.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Cut the first file download after this many bytes.
+    CutOnce(u64),
+    /// Cut the first download; answer later ranged requests with 200 and everything.
+    CutThenIgnoreRange(u64),
+    /// Flip one byte of every download at this offset.
+    Flip(u64),
+    /// Cut every download after this many bytes (a body shorter than the image).
+    CutAlways(u64),
+    /// Stop sending (keep the connection open) after this many bytes.
+    Stall(u64),
+    /// Answer every image list with the same `next` link (a server bug).
+    LoopNext,
+    /// Forward uploads to Glance slowly: this long between frames.
+    SlowUpload(Duration),
+    /// Answer `PUT .../file` with 503 (after reading the whole upload, so the answer is
+    /// deterministic rather than a race with a broken pipe).
+    Upload503,
+    /// Stop reading an upload after this many bytes (keep the connection open, answer never).
+    UploadStopReading(u64),
+    /// Read a whole upload, then never answer.
+    UploadNoAnswer,
+}
+
+/// What the proxy saw.
+pub struct State {
+    fault: Fault,
+    /// File downloads (`GET .../file`) seen.
+    pub downloads: AtomicU32,
+    /// File uploads (`PUT .../file`) seen.
+    pub uploads: AtomicU32,
+    /// The `Range` header of each download.
+    pub ranges: Mutex<Vec<Option<String>>>,
+    /// Each upload the proxy read to its end itself (`Upload503`): bytes and sha256.
+    pub puts: Mutex<Vec<(u64, String)>>,
+}
+
+/// A running proxy.
+pub struct FaultProxy {
+    /// Its base URL (use as the image endpoint override).
+    pub url: String,
+    /// What it saw.
+    pub state: Arc<State>,
+}
+
+/// Starts a proxy on a free loopback port, in front of the local Glance.
+pub async fn start(fault: Fault) -> FaultProxy {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let state = Arc::new(State {
+        fault,
+        downloads: AtomicU32::new(0),
+        uploads: AtomicU32::new(0),
+        ranges: Mutex::new(Vec::new()),
+        puts: Mutex::new(Vec::new()),
+    });
+    let upstream: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
+    let st = state.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let st = st.clone();
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    handle(req, st.clone(), upstream.clone())
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), svc)
+                    .await;
+            });
+        }
+    });
+    FaultProxy { url, state }
+}
+
+fn io_err(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    st: Arc<State>,
+    upstream: Client<HttpConnector, Body>,
+) -> Result<Response<Body>, Infallible> {
+    let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let is_file = req.uri().path().ends_with("/file");
+    if is_file && req.method() == http::Method::PUT {
+        st.uploads.fetch_add(1, Ordering::SeqCst);
+        let limit = match st.fault {
+            Fault::UploadStopReading(after) => Some(after),
+            Fault::UploadNoAnswer => Some(u64::MAX),
+            _ => None,
+        };
+        if let Some(limit) = limit {
+            let mut body = req.into_body();
+            let mut read = 0u64;
+            while read < limit {
+                match body.frame().await {
+                    Some(Ok(f)) => read += f.data_ref().map_or(0, |d| d.len() as u64),
+                    _ => break,
+                }
+            }
+            // Hold the connection (and any unread body) open; never answer.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            drop(body);
+            let late = Full::new(Bytes::from_static(b"too late")).map_err(io_err).boxed();
+            return Ok(Response::builder().status(504).body(late).unwrap());
+        }
+        if let Fault::Upload503 = st.fault {
+            let mut body = req.into_body();
+            let mut got = Vec::new();
+            while let Some(Ok(f)) = body.frame().await {
+                got.extend_from_slice(f.data_ref().map_or(&[][..], |d| &d[..]));
+            }
+            let digest =
+                openstack_transfer::digest_hex(openstack_transfer::Algorithm::Sha256, &got);
+            st.puts.lock().unwrap().push((got.len() as u64, digest));
+            let resp = Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .header("retry-after", "0")
+                .body(
+                    Full::new(Bytes::from_static(b"{\"message\": \"injected 503\"}"))
+                        .map_err(io_err)
+                        .boxed(),
+                )
+                .unwrap();
+            return Ok(resp);
+        }
+    }
+    if let Fault::LoopNext = st.fault {
+        if req.uri().path() == "/v2/images" {
+            let body = r#"{"images": [{"id": "11111111-1111-1111-1111-111111111111", "name": "loop"}], "next": "/v2/images?marker=11111111-1111-1111-1111-111111111111"}"#;
+            return Ok(Response::new(
+                Full::new(Bytes::from_static(body.as_bytes())).map_err(io_err).boxed(),
+            ));
+        }
+    }
+    let download = is_file && req.method() == http::Method::GET;
+    let n = if download { st.downloads.fetch_add(1, Ordering::SeqCst) } else { 0 };
+    let (mut parts, body) = req.into_parts();
+    if download {
+        st.ranges
+            .lock()
+            .unwrap()
+            .push(parts.headers.get("range").map(|v| v.to_str().unwrap().to_string()));
+        if matches!(st.fault, Fault::CutThenIgnoreRange(_)) && n > 0 {
+            parts.headers.remove("range");
+        }
+    }
+    parts.uri = format!("{}{path}", crate::glance_url()).parse().unwrap();
+    parts.headers.remove("host");
+    let body = body.map_err(io_err).boxed();
+    let body = match st.fault {
+        Fault::SlowUpload(pause) if is_file => {
+            let frames = futures_util::stream::unfold(body, move |mut b| async move {
+                tokio::time::sleep(pause).await;
+                b.frame().await.map(|f| (f, b))
+            });
+            StreamBody::new(frames).boxed()
+        }
+        _ => body,
+    };
+    let up = Request::from_parts(parts, body);
+    let resp = match upstream.request(up).await {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Response::builder()
+                .status(502)
+                .body(Full::new(Bytes::from(e.to_string())).map_err(io_err).boxed())
+                .unwrap());
+        }
+    };
+    let (parts, body) = resp.into_parts();
+    if !download || parts.status.is_client_error() {
+        return Ok(Response::from_parts(parts, body.map_err(io_err).boxed()));
+    }
+    // Glance streams downloads chunked, so the cut points are absolute offsets.
+    let limit = match st.fault {
+        Fault::CutOnce(at) | Fault::CutThenIgnoreRange(at) if n == 0 => Some(at),
+        Fault::CutAlways(at) => Some(at),
+        _ => None,
+    };
+    let fault = st.fault;
+    let stream = futures_util::stream::unfold(
+        (body, 0u64, false),
+        move |(mut body, mut pos, done)| async move {
+            if done {
+                return None;
+            }
+            if let Fault::Stall(after) = fault {
+                if pos >= after {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
+            }
+            let frame = match body.frame().await {
+                None => return None,
+                Some(Err(e)) => return Some((Err(io_err(e)), (body, pos, true))),
+                Some(Ok(f)) => f,
+            };
+            let Ok(mut data) = frame.into_data() else {
+                return Some((Ok(Frame::data(Bytes::new())), (body, pos, false)));
+            };
+            let start = pos;
+            pos += data.len() as u64;
+            if let Some(limit) = limit {
+                if pos > limit {
+                    let keep = limit.saturating_sub(start) as usize;
+                    // Send what fits, then break the connection.
+                    let first = data.slice(..keep);
+                    let rest: std::io::Result<Frame<Bytes>> =
+                        Err(io_err("injected: connection cut"));
+                    let _ = rest;
+                    if keep == 0 {
+                        // Let the server flush what it sent (headers included) first, so the
+                        // client sees a broken body rather than a connection that never answered.
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        return Some((Err(io_err("injected: connection cut")), (body, pos, true)));
+                    }
+                    return Some((Ok(Frame::data(first)), (body, limit, false)));
+                }
+            }
+            if let Fault::Flip(at) = fault {
+                if start <= at && at < pos {
+                    let mut v = data.to_vec();
+                    v[(at - start) as usize] ^= 0x01;
+                    data = Bytes::from(v);
+                }
+            }
+            if let Fault::Stall(after) = fault {
+                if pos > after {
+                    let keep = after.saturating_sub(start) as usize;
+                    return Some((Ok(Frame::data(data.slice(..keep))), (body, after, false)));
+                }
+            }
+            Some((Ok(Frame::data(data)), (body, pos, false)))
+        },
+    );
+    Ok(Response::from_parts(parts, StreamBody::new(stream).boxed()))
+}
+
+/// An image proxy that reaches Glance through the fault proxy (Keystone directly).
+pub fn through(proxy: &FaultProxy, read_timeout: Option<Duration>) -> ImageProxy {
+    through_with(proxy, read_timeout, None, None)
+}
+
+/// As [`through`], with the upload's idle timeout and its bound on the wait for a response.
+pub fn through_with(
+    proxy: &FaultProxy,
+    read_timeout: Option<Duration>,
+    send_timeout: Option<Duration>,
+    response_timeout: Option<Duration>,
+) -> ImageProxy {
+    let mut cfg = cloud(ADMIN);
+    cfg.endpoint_overrides.insert("image".into(), proxy.url.clone());
+    let mut b = Session::builder(cfg);
+    if read_timeout.is_some() {
+        b = b.read_timeout(read_timeout);
+    }
+    if let Some(t) = send_timeout {
+        b = b.send_timeout(t);
+    }
+    if let Some(t) = response_timeout {
+        b = b.response_timeout(t);
+    }
+    ImageProxy::new(b.retry_policy(RetryPolicy::default().max_retries(2)).build().unwrap())
+}
