@@ -92,8 +92,13 @@ async fn stage_then_glance_direct_import_and_copy_image_to_all_stores() {
     let mut stores = outcome.succeeded.clone();
     stores.sort();
     assert_eq!(stores, ["cold", "fast", "slow"]);
+    // `prefer` made observable: the copy in `slow` is altered on disk (same length), so a
+    // download that really reads `slow` fails verification, and one from `fast` is intact.
+    openstack_tests::alter_store_copy("slow", &rec.id);
+    let err = admin.download_image(&rec).prefer("slow").to_bytes().await.unwrap_err();
+    assert!(matches!(err, Error::ChecksumMismatch { .. }), "{}", err.report());
     assert_eq!(
-        admin.download_image(&rec).prefer("slow").to_bytes().await.unwrap().as_ref(),
+        admin.download_image(&rec).prefer("fast").to_bytes().await.unwrap().as_ref(),
         &bytes[..]
     );
     let tasks: Vec<_> = admin.image_tasks(&rec).try_collect().await.unwrap();

@@ -136,3 +136,19 @@ pub fn expected(data: &[u8]) -> openstack_transfer::Expected {
         digest: Some((Algorithm::Sha512, openstack_transfer::digest_hex(Algorithm::Sha512, data))),
     }
 }
+
+/// The local cloud's state directory (where `clouds.yaml` is).
+pub fn state_dir() -> std::path::PathBuf {
+    let cfg = std::env::var_os("OS_CLIENT_CONFIG_FILE").expect("OS_CLIENT_CONFIG_FILE is not set");
+    std::path::Path::new(&cfg).parent().expect("clouds.yaml has a directory").to_path_buf()
+}
+
+/// Flips the first byte of an image's copy in a file store of the local cloud, so that a
+/// download which really reads that store fails verification.
+pub fn alter_store_copy(store: &str, image_id: &str) {
+    let path = state_dir().join("data/glance/stores").join(store).join(image_id);
+    let mut bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("the {store} copy of {image_id} at {}: {e}", path.display()));
+    bytes[0] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+}

@@ -308,6 +308,15 @@ impl Download {
                     }
                     return Ok(Some(chunk));
                 }
+                Some(Err(e)) if self.skip == 0 && self.all_bytes_arrived() => {
+                    // Every byte arrived and then the connection broke (Glance's cache
+                    // aborts a response whose data fails its own check, after sending it):
+                    // there is nothing to resume; verification decides.
+                    tracing::debug!(offset = self.offset, error = %e, "connection broke after the last byte");
+                    self.body = None;
+                    self.finished = true;
+                    return Ok(None);
+                }
                 Some(Err(e)) if e.is_resumable() && self.resumes_left > 0 => {
                     tracing::debug!(offset = self.offset, error = %e, "connection broke; resuming");
                     self.resumes_left -= 1;
@@ -342,6 +351,11 @@ impl Download {
                 }
             }
         }
+    }
+
+    /// The object's size is known and that many bytes arrived.
+    fn all_bytes_arrived(&self) -> bool {
+        self.expected.size.or(self.total).is_some_and(|size| size > 0 && self.offset == size)
     }
 
     fn fail(&mut self, e: TransferError) -> TransferError {
@@ -462,19 +476,19 @@ mod tests {
         cut: Option<u64>,
         ignore_range: bool,
         flip: Option<usize>,
-        opens: Vec<u64>,
+        opens: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
     }
 
     impl RangeSource for Flaky {
         fn open(&mut self, offset: u64) -> OpenFuture<'_> {
-            self.opens.push(offset);
+            self.opens.lock().unwrap().push(offset);
             let mut data = self.data.to_vec();
             if let Some(i) = self.flip {
                 data[i] ^= 1;
             }
             let start = if self.ignore_range { 0 } else { offset as usize };
             let cut = self.cut.take();
-            let chunks: Vec<Result<Bytes, TransferError>> = data[start..]
+            let mut chunks: Vec<Result<Bytes, TransferError>> = data[start..]
                 .chunks(64 * 1024)
                 .scan(start as u64, |pos, c| {
                     let here = *pos;
@@ -494,6 +508,10 @@ mod tests {
                 })
                 .collect();
             let total = self.data.len() as u64;
+            if cut == Some(total) {
+                chunks
+                    .push(Err(TransferError::interrupted("connection reset after the last byte")));
+            }
             let partial = !self.ignore_range && offset > 0;
             Box::pin(async move {
                 Ok(Opened {
@@ -571,7 +589,7 @@ mod tests {
                 cut: Some(cut),
                 ignore_range: false,
                 flip: None,
-                opens: vec![],
+                opens: Default::default(),
             };
             let mut out = Vec::new();
             let report = Download::new(src, expected(&data), &DownloadOptions::default())
@@ -584,6 +602,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_connection_broken_after_the_last_byte_is_verified_not_resumed() {
+        let data = object();
+        for flip in [None, Some(1234)] {
+            let opens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let src = Flaky {
+                data: data.clone(),
+                cut: Some(data.len() as u64),
+                ignore_range: false,
+                flip,
+                opens: opens.clone(),
+            };
+            let mut out = Vec::new();
+            let got = Download::new(src, expected(&data), &DownloadOptions::default())
+                .to_writer(&mut out)
+                .await;
+            assert_eq!(
+                *opens.lock().unwrap(),
+                [0],
+                "no resume from the end (a server answers that with 416)"
+            );
+            match flip {
+                None => assert_eq!(got.unwrap().resumes, 0),
+                Some(_) => {
+                    assert!(matches!(got, Err(TransferError::ChecksumMismatch { .. })), "{got:?}")
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn server_ignoring_range_restarts_cleanly() {
         let data = object();
         let src = Flaky {
@@ -591,7 +639,7 @@ mod tests {
             cut: Some(400_000),
             ignore_range: true,
             flip: None,
-            opens: vec![],
+            opens: Default::default(),
         };
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.img");
@@ -612,7 +660,7 @@ mod tests {
             cut: None,
             ignore_range: false,
             flip: Some(123_456),
-            opens: vec![],
+            opens: Default::default(),
         };
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.img");
@@ -638,15 +686,20 @@ mod tests {
             cut: None,
             ignore_range: false,
             flip: Some(7),
-            opens: vec![],
+            opens: Default::default(),
         };
         Download::new(corrupt, expected(&data), &DownloadOptions::default())
             .to_path(&target)
             .await
             .unwrap_err();
         assert_eq!(std::fs::read(&target).unwrap(), b"the previous image");
-        let good =
-            Flaky { data: data.clone(), cut: None, ignore_range: false, flip: None, opens: vec![] };
+        let good = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: None,
+            opens: Default::default(),
+        };
         Download::new(good, expected(&data), &DownloadOptions::default())
             .to_path(&target)
             .await
@@ -663,7 +716,7 @@ mod tests {
             cut: None,
             ignore_range: false,
             flip: Some(5),
-            opens: vec![],
+            opens: Default::default(),
         };
         let items: Vec<_> = Download::new(src, expected(&data), &DownloadOptions::default())
             .into_stream()
@@ -681,7 +734,7 @@ mod tests {
             cut: Some(1000),
             ignore_range: false,
             flip: None,
-            opens: vec![],
+            opens: Default::default(),
         };
         let mut out = Vec::new();
         let err = Download::new(src, expected(&data), &DownloadOptions::default().max_resumes(0))
@@ -694,8 +747,13 @@ mod tests {
     #[tokio::test]
     async fn missing_directory_is_rejected_up_front() {
         let data = object();
-        let src =
-            Flaky { data: data.clone(), cut: None, ignore_range: false, flip: None, opens: vec![] };
+        let src = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: None,
+            opens: Default::default(),
+        };
         let err = Download::new(src, expected(&data), &DownloadOptions::default())
             .to_path("/nonexistent-dir/x.img")
             .await
