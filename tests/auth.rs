@@ -99,6 +99,8 @@ async fn token_auth_and_scopes() {
             ..Default::default()
         },
     );
+    let mut cfg = cfg;
+    cfg.region_name = Some("RegionOne".into()); // the catalog has an image endpoint per region
     let s = Session::new(cfg).unwrap();
     let t = s.token().await.unwrap().unwrap();
     assert_eq!(t.user_id, existing.user_id);
@@ -179,6 +181,8 @@ async fn application_credential_by_id_and_by_name() {
             ..Default::default()
         },
     );
+    let mut by_id = by_id;
+    by_id.region_name = Some("RegionOne".into());
     let s = Session::new(by_id).unwrap();
     let resp = s.request("image", get("/v2/images?limit=1")).await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -288,18 +292,27 @@ impl http_body::Body for OneFrame {
 
 #[tokio::test]
 async fn regions_interfaces_and_endpoint_override() {
-    for (region, interface) in [
-        ("RegionOne", Interface::Public),
-        ("RegionOne", Interface::Internal),
-        ("RegionOne", Interface::Admin),
-        ("RegionTwo", Interface::Public),
-        ("RegionTwo", Interface::Internal),
+    // Each region/interface has its own URL in the local catalog (all reach the one Glance),
+    // so picking the wrong endpoint shows.
+    let local =
+        std::env::var("OSRS_GLANCE_ALT_URL").expect("OSRS_GLANCE_ALT_URL (cargo xtask cloud env)");
+    for (region, interface, url) in [
+        ("RegionOne", Interface::Public, glance_url()),
+        ("RegionOne", Interface::Internal, format!("{}/v2", glance_url())),
+        ("RegionOne", Interface::Admin, format!("{}/v2/", glance_url())),
+        ("RegionTwo", Interface::Public, local.clone()),
+        ("RegionTwo", Interface::Internal, format!("{local}/v2")),
     ] {
         let mut cfg = cloud(ADMIN);
         cfg.region_name = Some(region.into());
         cfg.interface = interface;
-        let ep = Session::new(cfg).unwrap().endpoint("image").await.unwrap();
-        assert_eq!(ep.catalog_url, glance_url(), "{region} {interface:?}");
+        let session = Session::new(cfg).unwrap();
+        let ep = session.endpoint("image").await.unwrap();
+        assert_eq!(ep.catalog_url, url, "{region} {interface:?}");
+        // The version suffix is stripped and the endpoint works.
+        assert_eq!(ep.root, url.trim_end_matches('/').trim_end_matches("/v2"));
+        let resp = session.request("image", get("/v2/images?limit=1")).await.unwrap();
+        assert_eq!(resp.status(), 200, "{region} {interface:?}");
     }
     let mut cfg = cloud(ADMIN);
     cfg.region_name = Some("RegionTwo".into());
@@ -308,12 +321,13 @@ async fn regions_interfaces_and_endpoint_override() {
     let Error::EndpointNotFound { available, .. } = &err else { panic!("{err:?}") };
     assert!(available.contains("public@RegionTwo"), "{available}");
 
-    // No region: both regions' public endpoints have the same URL here, which is one
-    // endpoint, not an ambiguity (distinct URLs are Ambiguous: see the unit tests).
+    // No region: the two regions' public endpoints differ, so the choice is the caller's.
     let mut cfg = cloud(ADMIN);
     cfg.region_name = None;
-    let ep = Session::new(cfg).unwrap().endpoint("image").await.unwrap();
-    assert_eq!(ep.catalog_url, glance_url());
+    let err = Session::new(cfg).unwrap().endpoint("image").await.unwrap_err();
+    let Error::Ambiguous { matches, .. } = &err else { panic!("{err:?}") };
+    assert!(matches.iter().any(|m| m.starts_with(&format!("{} ", glance_url()))), "{matches:?}");
+    assert!(matches.iter().any(|m| m.starts_with(&format!("{local} "))), "{matches:?}");
 
     // An override (with a version suffix) wins over the catalog; discovery still runs.
     let mut cfg = cloud(ADMIN);

@@ -168,8 +168,39 @@ async fn glance_download_from_region_two_without_an_interface() {
         .unwrap();
     assert_eq!(outcome.image.status, ImageStatus::Active);
     assert_eq!(img.download_image(&target).to_bytes().await.unwrap().as_ref(), &bytes[..]);
+    // Glance fetched it from RegionTwo's own URL (nginx on another port), not RegionOne's.
+    let log = std::fs::read_to_string(openstack_tests::state_dir().join("log/nginx-access.log"))
+        .unwrap();
+    assert!(log.contains(&format!("/v2/images/{}/file", source.id)), "RegionTwo was not used");
     img.delete_image(&target).await.unwrap();
     img.delete_image(&source).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_glance_download_ends_the_wait_with_the_tasks_message() {
+    // Glance's task fails (the remote image does not exist) and leaves the image `queued`
+    // with its store still in os_glance_importing_to_stores: the wait must end there, not at
+    // its timeout.
+    let img = image(ADMIN);
+    let target = img.create_image(unique("gdfail")).disk_format(DiskFormat::Raw).await.unwrap();
+    let started = std::time::Instant::now();
+    let err = img
+        .import_image(
+            &target,
+            ImportMethod::GlanceDownload {
+                remote_region: "RegionTwo".into(),
+                remote_image_id: "00000000-0000-0000-0000-000000000000".into(),
+                remote_service_interface: None,
+            },
+        )
+        .wait(WaitOptions::default().timeout(WAIT))
+        .await
+        .unwrap_err();
+    let Error::Failed { status, message, .. } = &err else { panic!("{}", err.report()) };
+    assert!(status.contains("failure"), "{status}");
+    assert!(!message.is_empty(), "the task's message is passed on");
+    assert!(started.elapsed() < Duration::from_secs(60), "ended early: {:?}", started.elapsed());
+    img.delete_image(&target).await.unwrap();
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ import sys
 
 import requests
 
-keystone, glance, admin_pw, glance_pw, demo_pw = sys.argv[1:6]
+keystone, glance, glance_alt, admin_pw, glance_pw, demo_pw = sys.argv[1:7]
 API = keystone.rstrip("/") + "/v3"
 
 
@@ -88,19 +88,26 @@ service = ensure(
     {"name": "glance", "type": "image", "description": "OpenStack Image service", "enabled": True},
 )
 
-wanted = [
-    ("RegionOne", "public"), ("RegionOne", "internal"), ("RegionOne", "admin"),
-    ("RegionTwo", "public"), ("RegionTwo", "internal"),
-]
+# Every region/interface gets its own URL (all reaching the one Glance: RegionTwo through
+# nginx on another port), so a client that picks the wrong endpoint is caught. Glance's
+# glance-download appends `/v2/...` to the RegionTwo public URL itself: a bare root there.
+other_host = glance_alt
+wanted = {
+    ("RegionOne", "public"): glance,
+    ("RegionOne", "internal"): glance + "/v2",
+    ("RegionOne", "admin"): glance + "/v2/",
+    ("RegionTwo", "public"): other_host,
+    ("RegionTwo", "internal"): other_host + "/v2",
+}
 existing = call("GET", "/endpoints", params={"service_id": service["id"]})["endpoints"]
-for region, interface in wanted:
+for (region, interface), url in wanted.items():
     match = [e for e in existing if e["region_id"] == region and e["interface"] == interface]
     if match:
-        if match[0]["url"] != glance:
-            call("PATCH", f"/endpoints/{match[0]['id']}", json={"endpoint": {"url": glance}})
+        if match[0]["url"] != url:
+            call("PATCH", f"/endpoints/{match[0]['id']}", json={"endpoint": {"url": url}})
     else:
         call("POST", "/endpoints", json={"endpoint": {
             "service_id": service["id"], "interface": interface,
-            "region_id": region, "url": glance, "enabled": True,
+            "region_id": region, "url": url, "enabled": True,
         }})
 print("catalog ready")

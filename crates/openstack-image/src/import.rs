@@ -374,7 +374,9 @@ impl WaitForImport {
                 .is_none_or(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));
             let importing = !img.os_glance_importing_to_stores.is_empty();
             if let Some(t) = task.as_ref().filter(|t| t.status == TaskStatus::Failure) {
-                if !importing {
+                // A failed glance-download leaves the image `queued` with its stores still
+                // listed in os_glance_importing_to_stores: the task's end is what counts then.
+                if !importing || img.status != ImageStatus::Importing {
                     return Err(Error::Failed {
                         what: format!("import of image {id}"),
                         status: format!("task {} {}", t.id, t.status),

@@ -21,6 +21,7 @@ pub(super) fn template(name: &str) -> &'static str {
         "glance_wsgi_shim.py" => include_str!("../../cloud/templates/glance_wsgi_shim.py"),
         "nginx.conf" => include_str!("../../cloud/templates/nginx.conf"),
         "nginx-server.conf" => include_str!("../../cloud/templates/nginx-server.conf"),
+        "nginx-plain.conf" => include_str!("../../cloud/templates/nginx-plain.conf"),
         "clouds.yaml" => include_str!("../../cloud/templates/clouds.yaml"),
         "openrc" => include_str!("../../cloud/templates/openrc"),
         other => panic!("no template {other}"),
@@ -61,6 +62,7 @@ impl Cloud {
                 ("keystone_url", &self.keystone_url()),
                 ("web_port", &self.web_port.to_string()),
                 ("glance_port", &self.glance_port.to_string()),
+                ("glance_alt_port", &self.glance_alt_port.to_string()),
                 ("glance_password", GLANCE_PASSWORD),
             ],
         )?;
@@ -168,6 +170,18 @@ impl Cloud {
         write(&marker, "ok\n")
     }
 
+    /// Whether the catalog was made by this version of the bootstrap script (for these
+    /// ports), so an already running cloud picks up a changed catalog on `cloud up`.
+    pub(super) fn catalog_current(&self) -> bool {
+        fs::read_to_string(self.path("data/keystone/.catalog")).ok() == Some(self.catalog_stamp())
+    }
+
+    fn catalog_stamp(&self) -> String {
+        let script = workspace_root().join("xtask/cloud/bootstrap_catalog.py");
+        let text = fs::read_to_string(script).unwrap_or_default();
+        format!("{} {} {}\n{text}", self.keystone_url(), self.glance_url(), self.glance_alt_url())
+    }
+
     pub(super) fn bootstrap_catalog(&self) -> Result {
         let script = workspace_root().join("xtask/cloud/bootstrap_catalog.py");
         let out = Command::new(self.venv_bin("python"))
@@ -175,6 +189,7 @@ impl Cloud {
             .args([
                 &self.keystone_url(),
                 &self.glance_url(),
+                &self.glance_alt_url(),
                 ADMIN_PASSWORD,
                 GLANCE_PASSWORD,
                 DEMO_PASSWORD,
@@ -183,7 +198,7 @@ impl Cloud {
             .output()
             .map_err(|e| format!("cannot run the catalog bootstrap: {e}"))?;
         if out.status.success() {
-            Ok(())
+            write(&self.path("data/keystone/.catalog"), &self.catalog_stamp())
         } else {
             Err(format!(
                 "creating the Keystone catalog failed:\n{}{}",

@@ -86,6 +86,7 @@ pub(crate) struct Cloud {
     keystone_tls_port: u16,
     keystone_short_port: u16,
     glance_tls_port: u16,
+    glance_alt_port: u16,
 }
 
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
@@ -121,6 +122,7 @@ impl Cloud {
             keystone_tls_port: port_from_env("OSRS_KEYSTONE_TLS_PORT", 5443)?,
             keystone_short_port: port_from_env("OSRS_KEYSTONE_SHORT_PORT", 5001)?,
             glance_tls_port: port_from_env("OSRS_GLANCE_TLS_PORT", 9443)?,
+            glance_alt_port: port_from_env("OSRS_GLANCE_ALT_PORT", 9294)?,
         })
     }
 
@@ -163,6 +165,11 @@ impl Cloud {
         format!("http://127.0.0.1:{}", self.glance_port)
     }
 
+    /// Glance behind nginx on another port: RegionTwo's distinct catalog URL.
+    fn glance_alt_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.glance_alt_port)
+    }
+
     /// Environment variables that point the SDK and the integration tests at this cloud.
     pub(crate) fn env_vars(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -174,6 +181,7 @@ impl Cloud {
             ("OSRS_CLOUD_TLS_DIR", self.path("tls").display().to_string()),
             ("OSRS_KEYSTONE_TLS_URL", format!("https://127.0.0.1:{}", self.keystone_tls_port)),
             ("OSRS_GLANCE_TLS_URL", format!("https://127.0.0.1:{}", self.glance_tls_port)),
+            ("OSRS_GLANCE_ALT_URL", self.glance_alt_url()),
         ]
     }
 
@@ -190,6 +198,24 @@ impl Cloud {
     pub(crate) fn up(&self) -> Result {
         let started = Instant::now();
         if Service::ALL.iter().all(|&s| self.running_pid(s).is_some() && self.healthy(s)) {
+            // A running cloud picks up changed templates: configs are rewritten and the
+            // services whose configuration changed are restarted.
+            let before = self.config_snapshot();
+            self.write_configs()?;
+            self.ensure_tls()?;
+            let after = self.config_snapshot();
+            let services =
+                [Service::Keystone, Service::KeystoneShort, Service::Glance, Service::Tls];
+            for (i, s) in services.into_iter().enumerate() {
+                if before[i] != after[i] {
+                    eprintln!("xtask: {} configuration changed; restarting it", s.name());
+                    self.stop(s)?;
+                    self.start(s)?;
+                }
+            }
+            if !self.catalog_current() {
+                self.bootstrap_catalog()?;
+            }
             self.write_clouds_yaml()?;
             eprintln!(
                 "xtask: local cloud already up ({:.1?}); state in {}",
@@ -305,6 +331,17 @@ impl Cloud {
 
     /// `cloud restart [glance|keystone]`: stop and start again (both when none is named);
     /// returns once the restarted servers answer.
+    /// The configuration files of keystone, keystone-short, glance and nginx, in that order.
+    fn config_snapshot(&self) -> [String; 4] {
+        [
+            "etc/keystone/keystone.conf",
+            "etc/keystone-short/keystone.conf",
+            "etc/glance/glance-api.conf",
+            "etc/nginx/nginx.conf",
+        ]
+        .map(|f| fs::read_to_string(self.path(f)).unwrap_or_default())
+    }
+
     pub(crate) fn restart(&self, which: Option<&str>) -> Result {
         let services = match which {
             None => vec![Service::Keystone, Service::Glance],

@@ -111,8 +111,15 @@ impl Cloud {
                 ],
             )
         };
+        let plain = render(
+            template("nginx-plain.conf"),
+            &[
+                ("port", &self.glance_alt_port.to_string()),
+                ("upstream", &self.glance_port.to_string()),
+            ],
+        )?;
         let servers = format!(
-            "{}{}",
+            "{}{}{plain}",
             server(self.keystone_tls_port, self.keystone_port)?,
             server(self.glance_tls_port, self.glance_port)?
         );
