@@ -83,10 +83,23 @@ async fn upload_image_from_memory_and_stage_data() {
     assert_eq!(img.download_image(&up).to_bytes().await.unwrap(), Bytes::from(bytes));
     img.delete_image(&up).await.unwrap();
 
-    // stage_image: data lands in the staging area, the image turns `uploading`.
+    // stage_image: data lands in the staging area, the image turns `uploading`; imported,
+    // the image has exactly the staged bytes.
     let rec = img.create_image(unique("stage")).disk_format(DiskFormat::Raw).await.unwrap();
-    let staged = img.stage_image(&rec, ImageData::from(data(50_000, 3))).await.unwrap();
+    let staged_bytes = data(50_000, 3);
+    let staged = img.stage_image(&rec, ImageData::from(staged_bytes.clone())).await.unwrap();
     assert_eq!(staged.status, ImageStatus::Uploading);
+    let done = img
+        .import_image(&rec, openstack_image::ImportMethod::GlanceDirect)
+        .wait(WaitOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(done.image.size, Some(staged_bytes.len() as u64));
+    assert_eq!(
+        done.image.checksum.as_deref(),
+        Some(digest_hex(Algorithm::Md5, &staged_bytes).as_str())
+    );
+    assert_eq!(img.download_image(&rec).to_bytes().await.unwrap(), Bytes::from(staged_bytes));
     img.delete_image(&rec).await.unwrap();
 }
 
@@ -256,8 +269,14 @@ async fn upload_killed_midway_cleans_up_the_queued_image() {
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap_err();
-    let text = err.to_string();
-    assert!(text.contains("was deleted"), "{text}");
+    // The source's own failure (not the network's): Io, its io::Error kept; record deleted.
+    let Error::Io { path, source } = err.kind() else { panic!("{}", err.report()) };
+    assert_eq!(path, "the upload's data source");
+    assert_eq!(source.kind(), std::io::ErrorKind::BrokenPipe, "{}", err.report());
+    let io = openstack_tests::find_cause::<std::io::Error>(&err)
+        .unwrap_or_else(|| panic!("no io::Error in {}", err.report()));
+    assert!(io.to_string().contains("source died"), "{}", err.report());
+    assert!(matches!(err.cleanup().map(|c| &c.outcome), Some(CleanupOutcome::Deleted)), "{err:?}");
     assert!(img.find_image_opt(&name).await.unwrap().is_none());
 }
 

@@ -141,10 +141,29 @@ async fn list_filters_and_pagination_across_pages() {
     let mut want = ids.clone();
     want.sort();
     assert_eq!(got, want);
-    // A cap on items: take(3) fetches two pages of two, not four.
-    let capped: Vec<Image> =
-        img.images(&ImageQuery::new().tag(&tag).page_size(2)).take(3).try_collect().await.unwrap();
+    // Watched through a forwarding proxy: page size 2 is sent on every page (4 requests for 7
+    // images), and take(3) fetches two pages of two, not four.
+    let proxy = openstack_tests::faults::start(openstack_tests::faults::Fault::None).await;
+    let watched = openstack_tests::faults::through(&proxy, None);
+    let pages = || -> Vec<String> {
+        let seen = proxy.state.requests.lock().unwrap().clone();
+        seen.into_iter().filter(|r| r.starts_with("GET /v2/images?")).collect()
+    };
+    let all: Vec<Image> =
+        watched.images(&ImageQuery::new().tag(&tag).page_size(2)).try_collect().await.unwrap();
+    assert_eq!(all.len(), 7);
+    let seen = pages();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(seen.iter().all(|r| r.contains("limit=2")), "{seen:?}");
+    assert!(seen[1..].iter().all(|r| r.contains("marker=")), "{seen:?}");
+    let capped: Vec<Image> = watched
+        .images(&ImageQuery::new().tag(&tag).page_size(2))
+        .take(3)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(capped.len(), 3);
+    assert_eq!(pages().len(), 4 + 2, "take(3) stops after two pages");
     // Other filters.
     let queued: Vec<Image> = img
         .images(&ImageQuery::new().tag(&tag).status(ImageStatus::Queued))

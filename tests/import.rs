@@ -169,8 +169,8 @@ async fn glance_download_from_region_two_without_an_interface() {
     assert_eq!(outcome.image.status, ImageStatus::Active);
     assert_eq!(img.download_image(&target).to_bytes().await.unwrap().as_ref(), &bytes[..]);
     // Glance fetched it from RegionTwo's own URL (nginx on another port), not RegionOne's.
-    let log = std::fs::read_to_string(openstack_tests::state_dir().join("log/nginx-access.log"))
-        .unwrap();
+    let log =
+        std::fs::read_to_string(openstack_tests::state_dir().join("log/nginx-access.log")).unwrap();
     assert!(log.contains(&format!("/v2/images/{}/file", source.id)), "RegionTwo was not used");
     img.delete_image(&target).await.unwrap();
     img.delete_image(&source).await.unwrap();

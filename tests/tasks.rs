@@ -13,14 +13,16 @@ async fn legacy_import_task_succeeds_and_is_listed() {
     let img = image(ADMIN);
     let (dir, url) = www();
     let file = format!("{}.raw", unique("task"));
-    std::fs::write(dir.join(&file), data(30_000, 31)).unwrap();
+    let bytes = data(30_000, 31);
+    std::fs::write(dir.join(&file), &bytes).unwrap();
+    let name = unique("taskimg");
     let task = img
         .create_task(
             "import",
             json!({
                 "import_from": format!("{url}/{file}"),
                 "import_from_format": "raw",
-                "image_properties": {"name": unique("taskimg"), "disk_format": "raw", "container_format": "bare"}
+                "image_properties": {"name": name, "disk_format": "raw", "container_format": "bare"}
             }),
         )
         .await
@@ -38,6 +40,12 @@ async fn legacy_import_task_succeeds_and_is_listed() {
         .and_then(|r| r["image_id"].as_str())
         .expect("result names the image")
         .to_string();
+    // The task made the image it names, with the file's bytes.
+    let made = img.get_image(&image_id).await.unwrap();
+    assert_eq!(made.name.as_deref(), Some(name.as_str()));
+    assert_eq!(made.status, openstack_image::ImageStatus::Active);
+    assert_eq!(made.size, Some(bytes.len() as u64));
+    assert_eq!(img.download_image(&made).to_bytes().await.unwrap().as_ref(), &bytes[..]);
     assert_eq!(img.get_task(&task.id).await.unwrap().id, task.id);
     let listed: Vec<Task> =
         img.tasks(&Query::new().param("type", "import")).try_collect().await.unwrap();
@@ -50,13 +58,14 @@ async fn legacy_import_task_succeeds_and_is_listed() {
 async fn a_failing_task_is_failed_with_its_message() {
     let img = image(ADMIN);
     let (_, url) = www();
+    let name = unique("failimg");
     let task = img
         .create_task(
             "import",
             json!({
                 "import_from": format!("{url}/{}.raw", unique("missing")),
                 "import_from_format": "raw",
-                "image_properties": {"name": unique("failimg"), "disk_format": "raw", "container_format": "bare"}
+                "image_properties": {"name": name, "disk_format": "raw", "container_format": "bare"}
             }),
         )
         .await
@@ -66,12 +75,22 @@ async fn a_failing_task_is_failed_with_its_message() {
         .options(WaitOptions::fixed(Duration::from_millis(500), Duration::from_secs(120)))
         .await
         .unwrap_err();
+    // What the error names is what Glance recorded on the task, verbatim.
+    let recorded = img.get_task(&task.id).await.unwrap();
+    assert_eq!(recorded.status, TaskStatus::Failure);
     match &err {
-        Error::Failed { status, message, .. } => {
+        Error::Failed { what, status, message } => {
+            assert!(what.contains(&task.id), "names the task: {what}");
             assert_eq!(status, "failure");
-            assert!(!message.is_empty(), "the task's message is carried");
+            assert!(!message.is_empty());
+            assert_eq!(message, &recorded.message, "the task's own message");
         }
         other => panic!("expected Failed, got {other:?}"),
+    }
+    // Nothing usable was made; whatever record the task left is removed.
+    if let Some(left) = img.find_image_opt(&name).await.unwrap() {
+        assert_ne!(left.status, openstack_image::ImageStatus::Active, "{left:?}");
+        img.delete_image_opt(&left).await.unwrap();
     }
 }
 

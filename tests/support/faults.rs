@@ -24,6 +24,8 @@ pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 /// What the proxy does wrong.
 #[derive(Clone, Copy, Debug)]
 pub enum Fault {
+    /// Forward everything untouched (to watch the requests).
+    None,
     /// Cut the first file download after this many bytes.
     CutOnce(u64),
     /// Cut the first download; answer later ranged requests with 200 and everything.
@@ -56,6 +58,8 @@ pub struct State {
     pub uploads: AtomicU32,
     /// The `Range` header of each download.
     pub ranges: Mutex<Vec<Option<String>>>,
+    /// Every request, as `METHOD path?query`.
+    pub requests: Mutex<Vec<String>>,
     /// Each upload the proxy read to its end itself (`Upload503`): bytes and sha256.
     pub puts: Mutex<Vec<(u64, String)>>,
 }
@@ -78,6 +82,7 @@ pub async fn start(fault: Fault) -> FaultProxy {
         uploads: AtomicU32::new(0),
         ranges: Mutex::new(Vec::new()),
         puts: Mutex::new(Vec::new()),
+        requests: Mutex::new(Vec::new()),
     });
     let upstream: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
     let st = state.clone();
@@ -109,6 +114,7 @@ async fn handle(
     upstream: Client<HttpConnector, Body>,
 ) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    st.requests.lock().unwrap().push(format!("{} {path}", req.method()));
     let is_file = req.uri().path().ends_with("/file");
     if is_file && req.method() == http::Method::PUT {
         st.uploads.fetch_add(1, Ordering::SeqCst);

@@ -28,6 +28,31 @@ pub(crate) fn transfer_error(e: TransferError, url: &str) -> Error {
     }
 }
 
+/// An upload that failed because its own data source failed (a read error, a source
+/// shorter or longer than announced) is reported as that failure, not as a transport error
+/// on the URL: the network was fine. The source's `io::Error` keeps its kind and message.
+pub(crate) fn upload_source_failure(e: Error) -> Error {
+    let Error::Transport { .. } = &e else { return e };
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(cause) = next {
+        match cause.downcast_ref::<TransferError>() {
+            Some(TransferError::Io { path, source }) => {
+                let path =
+                    if path == "stream" { "the upload's data source".into() } else { path.clone() };
+                return Error::Io {
+                    path,
+                    source: std::io::Error::new(source.kind(), source.to_string()),
+                };
+            }
+            Some(TransferError::SizeMismatch { expected, actual }) => {
+                return Error::SizeMismatch { expected: *expected, actual: *actual };
+            }
+            _ => next = cause.source(),
+        }
+    }
+    e
+}
+
 /// A response of `what` that is not what Glance documents.
 pub(crate) fn decode(what: &str, e: serde_json::Error) -> Error {
     Error::decode(what, e)

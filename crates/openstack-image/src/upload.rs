@@ -17,7 +17,7 @@ use openstack_transfer::{Algorithm, Digests, TransferError, UploadBody, UploadOp
 use tokio::io::AsyncRead;
 
 use crate::call::Call;
-use crate::error::transfer_error;
+use crate::error::{transfer_error, upload_source_failure};
 use crate::proxy::{IdRef, ImageProxy, SERVICE};
 use crate::types::Image;
 
@@ -293,7 +293,7 @@ impl ImageProxy {
             }
         };
         let req = req.body(body)?;
-        let resp = self.session.request(SERVICE, req).await?;
+        let resp = self.session.request(SERVICE, req).await.map_err(upload_source_failure)?;
         let _ = resp.into_body().bytes().await;
         let results = match digests {
             Digested::Once(r) => r,

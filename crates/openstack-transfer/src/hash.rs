@@ -474,11 +474,26 @@ mod tests {
         assert!("crc32".parse::<Algorithm>().is_err());
     }
 
+    /// 1 MiB where every position differs from its neighbours (xorshift), so a chunk
+    /// hashed twice, dropped or out of order changes every digest.
+    fn varied() -> Vec<u8> {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        (0..1 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
     async fn run(mode: HashMode) -> Digests {
         let (mut feeder, results) =
             pipeline(&[Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512], mode);
-        let data = Bytes::from(vec![7u8; 1 << 20]);
-        for chunk in data.chunks(4096 * 7) {
+        let data = Bytes::from(varied());
+        // Uneven chunk sizes, so chunk boundaries fall everywhere.
+        for chunk in data.chunks(4096 * 7 + 13) {
             feeder.ready().await.unwrap();
             feeder.update(&data.slice_ref(chunk));
         }
@@ -507,7 +522,7 @@ mod tests {
 
     #[tokio::test]
     async fn threads_lanes_and_inline_agree_with_one_shot_hashing() {
-        let data = vec![7u8; 1 << 20];
+        let data = varied();
         let a = run(HashMode::Threads).await;
         let b = run(HashMode::Inline).await;
         assert_eq!(a, b);
@@ -518,6 +533,9 @@ mod tests {
         for alg in [Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512] {
             assert_eq!(a.get(alg).unwrap(), digest_hex(alg, &data));
         }
+        // The data really distinguishes order: two halves swapped hash differently.
+        let swapped = [&data[1 << 19..], &data[..1 << 19]].concat();
+        assert_ne!(digest_hex(Algorithm::Md5, &swapped), digest_hex(Algorithm::Md5, &data));
     }
 
     #[tokio::test]
