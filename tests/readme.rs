@@ -21,12 +21,18 @@ fn readme_example_is_the_tested_binary() {
     );
 }
 
-#[test]
-fn readme_example_runs_against_the_local_cloud() {
-    openstack_tests::cloud(openstack_tests::ADMIN); // fails loudly without the local cloud
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_readme-example"))
+#[tokio::test]
+async fn readme_example_runs_against_the_local_cloud() {
+    use futures_util::TryStreamExt;
+    let img = openstack_tests::image(openstack_tests::ADMIN); // fails loudly without the cloud
+    // The example creates "hello" (deduplicated by name and data): an image of that name left
+    // by an earlier run would be reused silently, so the run must create a new one.
+    let query = openstack_image::ImageQuery::new().name("hello");
+    let before: Vec<String> = img.images(&query).map_ok(|i| i.id).try_collect().await.unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_readme-example"))
         .env("OS_CLOUD", openstack_tests::ADMIN)
         .output()
+        .await
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -34,5 +40,12 @@ fn readme_example_runs_against_the_local_cloud() {
         "README example failed: {stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("downloaded 5 verified bytes"), "{stdout}");
+    let id = stdout
+        .split("downloaded 5 verified bytes of ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("unexpected output: {stdout}"))
+        .trim()
+        .to_string();
+    assert!(!before.contains(&id), "the example reused the leftover image {id}");
+    assert!(img.get_image_opt(&id).await.unwrap().is_none(), "the example deleted {id}");
 }

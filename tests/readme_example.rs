@@ -10,7 +10,7 @@ async fn main() -> openstack_client::Result<()> {
     let img = new.wait(WaitOptions::default()).await?; // hashed in flight, checked by Glance
     let all: Vec<Image> = image.images(&ImageQuery::new()).try_collect().await?;
     let bytes = image.download_image(&img).to_bytes().await?; // verified against os_hash_value
-    println!("{} images; downloaded {} verified bytes", all.len(), bytes.len());
+    println!("{} images; downloaded {} verified bytes of {}", all.len(), bytes.len(), img.id);
     image.delete_image(&img).await?;
     Ok(())
 }
