@@ -282,8 +282,19 @@ pub fn through_with(
     send_timeout: Option<Duration>,
     response_timeout: Option<Duration>,
 ) -> ImageProxy {
+    through_url(&proxy.url, read_timeout, send_timeout, response_timeout)
+}
+
+/// An image proxy of the admin cloud whose image endpoint is `url` (a proxy in front of
+/// Glance), with the given timeouts and two retries.
+pub fn through_url(
+    url: &str,
+    read_timeout: Option<Duration>,
+    send_timeout: Option<Duration>,
+    response_timeout: Option<Duration>,
+) -> ImageProxy {
     let mut cfg = cloud(ADMIN);
-    cfg.endpoint_overrides.insert("image".into(), proxy.url.clone());
+    cfg.endpoint_overrides.insert("image".into(), url.to_string());
     let mut b = Session::builder(cfg);
     if read_timeout.is_some() {
         b = b.read_timeout(read_timeout);

@@ -4,6 +4,7 @@
 //! `cargo xtask test` exports `OS_CLIENT_CONFIG_FILE` pointing at its `clouds.yaml`. Without
 //! it every test fails loudly: nothing here skips silently.
 
+pub mod chaos;
 pub mod faults;
 
 use std::sync::atomic::{AtomicU32, Ordering};
