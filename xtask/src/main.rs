@@ -24,6 +24,8 @@ commands:
   cloud purge    delete the images and metadef namespaces tests and benchmarks left behind
   test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests
   demo           bring the local cloud up and run the quickstart example against it
+  soak           the chaos soak alone, longer: `soak --secs 600 [--seed N]` (the suite runs
+                 it for 75 s); prints the table of calls, faults and outcomes
   bench          criterion benchmarks, the throughput targets as ratios (interleaved rounds),
                  peak RSS of 4 GiB transfers, a 1 GiB verified download against Python
                  requests + hashlib, and the whole stack against openstacksdk, in one run
@@ -37,6 +39,9 @@ environment:
   OSRS_GLANCE_PORT    Glance port (default 9292)
   OSRS_WEB_PORT       loopback file server port for web-download (default 8089)
   OSRS_KEYSTONE_SHORT_PORT  the second Keystone, with one-minute tokens (default 5001)
+  OSRS_KEYSTONE_TLS_PORT, OSRS_GLANCE_TLS_PORT  nginx with TLS (defaults 5443, 9443)
+  OSRS_GLANCE_ALT_PORT  Glance through nginx, RegionTwo's endpoint (default 9294)
+  OSRS_SOAK_SECS, OSRS_SOAK_SEED  length and seed of the chaos soak (tests/soak.rs)
   OSRS_PYTHON         Python >= 3.11 used to create the server venv (default python3)
 ";
 
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
         ["test", rest @ ..] => test(rest),
         ["demo", rest @ ..] => demo(rest),
         ["bench", rest @ ..] => bench(rest),
+        ["soak", rest @ ..] => soak(rest),
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");
             Ok(())
@@ -169,6 +175,37 @@ fn test(extra: &[&str]) -> Result {
     run("cargo test --doc", &mut cmd)?;
     eprintln!("xtask: test passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// `soak [--secs N] [--seed S]`: the chaos soak alone, with its table printed.
+fn soak(args: &[&str]) -> Result {
+    let mut secs = "600".to_string();
+    let mut seed = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let value = || -> Result<String> {
+            Ok(rest.clone().next().ok_or_else(|| format!("{arg} needs a value"))?.to_string())
+        };
+        match *arg {
+            "--secs" => secs = value()?,
+            "--seed" => seed = Some(value()?),
+            other => return Err(format!("soak: unknown argument {other:?} (--secs N, --seed S)")),
+        }
+        rest.next();
+    }
+    secs.parse::<u64>().map_err(|e| format!("--secs {secs}: {e}"))?;
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--release", "-p", "openstack-tests", "--test", "soak", "--", "--nocapture"]);
+    for (key, value) in cloud.env_vars() {
+        cmd.env(key, value);
+    }
+    cmd.env("OSRS_SOAK_SECS", &secs);
+    if let Some(seed) = seed {
+        cmd.env("OSRS_SOAK_SEED", seed);
+    }
+    run(&format!("chaos soak for {secs} s"), &mut cmd)
 }
 
 fn demo(extra: &[&str]) -> Result {
