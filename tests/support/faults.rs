@@ -26,6 +26,8 @@ pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 pub enum Fault {
     /// Forward everything untouched (to watch the requests).
     None,
+    /// Hold Glance's answer to `POST /v2/images` this long (the record exists meanwhile).
+    DelayCreate(Duration),
     /// Cut the first file download after this many bytes.
     CutOnce(u64),
     /// Cut the first download; answer later ranged requests with 200 and everything.
@@ -114,6 +116,7 @@ async fn handle(
     upstream: Client<HttpConnector, Body>,
 ) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let is_create = req.method() == http::Method::POST && path == "/v2/images";
     st.requests.lock().unwrap().push(format!("{} {path}", req.method()));
     let is_file = req.uri().path().ends_with("/file");
     if is_file && req.method() == http::Method::PUT {
@@ -202,6 +205,11 @@ async fn handle(
                 .unwrap());
         }
     };
+    if let Fault::DelayCreate(delay) = st.fault {
+        if is_create {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let (parts, body) = resp.into_parts();
     if !download || parts.status.is_client_error() {
         return Ok(Response::from_parts(parts, body.map_err(io_err).boxed()));

@@ -579,6 +579,67 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"the old file", "the old file is as it was");
     }
 
+    /// Serves `data` in 64 KiB chunks, one every millisecond.
+    struct Paced {
+        data: Bytes,
+    }
+
+    impl RangeSource for Paced {
+        fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+            let data = self.data.slice(offset as usize..);
+            let total = self.data.len() as u64;
+            Box::pin(async move {
+                let chunks: Vec<Bytes> =
+                    data.chunks(64 * 1024).map(|c| data.slice_ref(c)).collect();
+                let body = futures_util::stream::iter(chunks).then(|c| async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    Ok(c)
+                });
+                Ok(Opened {
+                    partial: offset > 0,
+                    start: offset,
+                    total: Some(total),
+                    identity: None,
+                    body: Box::pin(body),
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_download_to_a_path_dropped_at_any_moment_leaves_nothing_behind() {
+        // Dropped before the first byte, mid-body, while verifying, while renaming: the
+        // old file stays as it was and no temp file is left, whatever the moment.
+        let data = Bytes::from((0..4u32 << 20).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("img.raw");
+        let (mut dropped, mut finished) = (0, 0);
+        for ms in (0..240).step_by(6) {
+            std::fs::write(&target, b"the old file").unwrap();
+            let src = Paced { data: data.clone() };
+            let fut = Download::new(src, expected(&data), &DownloadOptions::default())
+                .to_path(&target);
+            let waited = std::time::Duration::from_millis(ms);
+            match tokio::time::timeout(waited, fut).await {
+                Err(_) => {
+                    dropped += 1;
+                    assert_eq!(std::fs::read(&target).unwrap(), b"the old file", "{ms} ms");
+                }
+                Ok(done) => {
+                    done.unwrap();
+                    finished += 1;
+                    assert_eq!(std::fs::read(&target).unwrap(), data.to_vec(), "{ms} ms");
+                }
+            }
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(names, ["img.raw"], "dropped after {ms} ms: a temp file is left");
+        }
+        assert!(dropped > 5 && finished > 0, "the sweep spans the transfer: {dropped} {finished}");
+    }
+
     #[tokio::test]
     async fn resumes_at_10_50_and_99_percent() {
         let data = object();
