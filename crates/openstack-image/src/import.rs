@@ -246,6 +246,10 @@ impl ImageProxy {
     /// must exist and be writable, `stores` and `all_stores` are exclusive. Server errors
     /// (e.g. 400 for a URL the import filter refuses) are returned, never swallowed.
     ///
+    /// Cancellation: the image is the caller's, so dropping this future never deletes it.
+    /// Dropped before Glance accepted the import, nothing was asked; after, the import goes
+    /// on in Glance (only the wait stops): watch it with [`ImageProxy::wait_for_import`].
+    ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// use openstack_image::{ImportMethod, WaitOptions};

@@ -314,8 +314,9 @@ impl ImageProxy {
     /// # let _ = img; Ok(()) }
     /// ```
     ///
-    /// Dropping the future mid-upload stops sending; the image keeps whatever Glance had
-    /// staged (stage again, or delete the image).
+    /// Cancellation: the image is the caller's and is never deleted. Dropping the future
+    /// mid-upload stops sending; the image keeps whatever Glance had staged (stage again,
+    /// or delete the image).
     ///
     /// # Errors
     /// [`Error::Io`] for an unreadable file (before anything is sent); server errors.

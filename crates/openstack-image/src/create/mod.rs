@@ -265,9 +265,15 @@ impl ImageProxy {
     /// # let _ = img; Ok(()) }
     /// ```
     ///
-    /// Cancellation: dropping the future before the record exists leaves nothing; after it
-    /// exists (and until the image is complete), the record is deleted by a task spawned on
-    /// the current runtime, best effort, logged with `tracing` when that fails.
+    /// Exactly one record: its id is chosen by the SDK, so a `POST` whose answer is lost (a
+    /// timeout, a broken connection) is sent again safely, and Glance's 409 for that id
+    /// means the first one made it.
+    ///
+    /// Cancellation: dropping the future leaves nothing behind at any point. The `POST` runs
+    /// in a task of its own: dropped while it is in flight, the record Glance makes anyway is
+    /// deleted when its answer arrives; after the record exists (and until the image is
+    /// complete), it is deleted by a task spawned on the current runtime. Both are best
+    /// effort, logged with `tracing` when they fail.
     ///
     /// # Errors
     /// [`openstack_auth::Error::InvalidArgument`] / [`openstack_auth::Error::Io`] before
