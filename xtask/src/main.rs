@@ -17,7 +17,8 @@ usage: cargo xtask <command>
 commands:
   cloud up       start (installing on first use) a local Keystone + Glance on 127.0.0.1
   cloud down     stop the local cloud's processes
-  cloud restart  restart Glance and Keystone (cloud restart glance|keystone for one)
+  cloud restart  restart Glance and Keystone (cloud restart glance|keystone for one;
+                 --hard kills them with SIGKILL first, as a crash would)
   cloud status   show what runs and where
   cloud env      print the shell exports that point an SDK at the local cloud
   cloud logs     print the tail of every server log (cloud logs <name> for one)
@@ -56,9 +57,7 @@ fn main() -> ExitCode {
         ["cloud", "down"] => cloud::Cloud::from_env().and_then(|c| c.down()),
         ["cloud", "status"] => cloud::Cloud::from_env().and_then(|c| c.status()),
         ["cloud", "purge"] => cloud::Cloud::from_env().and_then(|c| c.purge()),
-        ["cloud", "restart", rest @ ..] => {
-            cloud::Cloud::from_env().and_then(|c| c.restart(rest.first().copied()))
-        }
+        ["cloud", "restart", rest @ ..] => cloud::Cloud::from_env().and_then(|c| c.restart(rest)),
         ["cloud", "env"] => cloud::Cloud::from_env().map(|c| print!("{}", c.env_exports())),
         ["cloud", "logs", rest @ ..] => {
             cloud::Cloud::from_env().and_then(|c| c.logs(rest.first().copied()))

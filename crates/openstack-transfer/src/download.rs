@@ -617,8 +617,8 @@ mod tests {
         for ms in (0..240).step_by(6) {
             std::fs::write(&target, b"the old file").unwrap();
             let src = Paced { data: data.clone() };
-            let fut = Download::new(src, expected(&data), &DownloadOptions::default())
-                .to_path(&target);
+            let fut =
+                Download::new(src, expected(&data), &DownloadOptions::default()).to_path(&target);
             let waited = std::time::Duration::from_millis(ms);
             match tokio::time::timeout(waited, fut).await {
                 Err(_) => {

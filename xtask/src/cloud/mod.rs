@@ -342,7 +342,11 @@ impl Cloud {
         .map(|f| fs::read_to_string(self.path(f)).unwrap_or_default())
     }
 
-    pub(crate) fn restart(&self, which: Option<&str>) -> Result {
+    /// `cloud restart [glance|keystone] [--hard]`: `--hard` kills with SIGKILL (a crash)
+    /// instead of a graceful stop that lets in-flight requests finish.
+    pub(crate) fn restart(&self, args: &[&str]) -> Result {
+        let hard = args.contains(&"--hard");
+        let which = args.iter().find(|a| !a.starts_with("--")).copied();
         let services = match which {
             None => vec![Service::Keystone, Service::Glance],
             Some("glance") => vec![Service::Glance],
@@ -351,7 +355,11 @@ impl Cloud {
         };
         let started = Instant::now();
         for s in services {
-            self.stop(s)?;
+            if hard {
+                self.kill(s)?;
+            } else {
+                self.stop(s)?;
+            }
             self.start(s)?;
             eprintln!("xtask: restarted {} ({:.1?})", s.name(), started.elapsed());
         }

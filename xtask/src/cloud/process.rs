@@ -157,6 +157,30 @@ impl Cloud {
         }
     }
 
+    /// Kills a service and everything it started with SIGKILL (its process group), as a
+    /// crash or an OOM kill would: no graceful shutdown, in-flight requests cut.
+    pub(super) fn kill(&self, s: Service) -> Result {
+        let Some(pid) = self.running_pid(s) else {
+            let _ = fs::remove_file(self.pid_file(s));
+            return Ok(());
+        };
+        // Started with process_group(0): the group id is the pid.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+            if Instant::now() > deadline {
+                return Err(format!("{} (pid {pid}) survived SIGKILL", s.name()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = fs::remove_file(self.pid_file(s));
+        eprintln!("xtask: killed {} (pid {pid} and its process group)", s.name());
+        Ok(())
+    }
+
     pub(super) fn stop(&self, s: Service) -> Result {
         let Some(pid) = self.running_pid(s) else {
             let _ = fs::remove_file(self.pid_file(s));

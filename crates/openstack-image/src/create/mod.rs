@@ -2,6 +2,7 @@
 //! create the record, stream the data with digests in flight, clean up on failure, wait,
 //! verify the server's checksums) is in `run`.
 
+mod guard;
 mod run;
 
 use std::collections::BTreeMap;

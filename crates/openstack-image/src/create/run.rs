@@ -13,6 +13,7 @@ use openstack_transfer::{Algorithm, Digests, UploadOptions, digest_hex};
 use serde_json::Value;
 
 use super::CreateImage;
+use super::guard::{PendingCreate, RecordGuard, delete_patiently};
 use crate::check::check_image_property;
 use crate::error::transfer_error;
 use crate::import::ImportMethod;
@@ -248,7 +249,7 @@ impl CreateImage {
         };
         // From here until the image is complete (or its fate decided), dropping this future
         // deletes the record in a task of its own: nothing half-made is left behind.
-        let mut guard = RecordGuard { proxy: self.proxy.clone(), id: Some(created.id.clone()) };
+        let mut guard = RecordGuard::new(&self.proxy, &created.id);
         match self.upload_and_verify(&created, upload).await {
             Ok(img) => {
                 guard.disarm();
@@ -259,13 +260,7 @@ impl CreateImage {
                 let cleanup = if keep {
                     Cleanup::kept(what)
                 } else {
-                    match self.proxy.delete_image_opt(&created.id).await {
-                        Ok(_) => Cleanup::deleted(what),
-                        Err(e) => {
-                            tracing::warn!(image = %created.id, error = %e.report(), "could not delete the half-created image");
-                            Cleanup::delete_failed(what, e)
-                        }
-                    }
+                    delete_patiently(&self.proxy, &created.id).await
                 };
                 guard.disarm();
                 Err(err.with_cleanup("create_image", cleanup))
@@ -382,113 +377,4 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
         )));
     }
     Ok(())
-}
-
-/// Deletes a half-made image when dropped armed: the `create_image` future was dropped (a
-/// `timeout`, a `select!`) after the record existed. The delete runs in a task spawned on
-/// the current runtime, best effort, and is logged when it fails.
-/// A `POST /v2/images` running in a spawned task, so its outcome is known even when the
-/// caller stops waiting: dropped before the answer, it deletes the record the answer names.
-struct PendingCreate {
-    proxy: crate::proxy::ImageProxy,
-    task: Option<tokio::task::JoinHandle<Result<Image>>>,
-}
-
-impl PendingCreate {
-    fn start(proxy: &crate::proxy::ImageProxy, body: ImageCreate) -> PendingCreate {
-        let task = tokio::spawn(post_once(proxy.clone(), body));
-        PendingCreate { proxy: proxy.clone(), task: Some(task) }
-    }
-
-    async fn finish(mut self) -> Result<Image> {
-        let task = self.task.as_mut().expect("awaited once");
-        let joined = task.await;
-        self.task = None;
-        joined.map_err(|e| Error::Incomplete {
-            url: "/v2/images".into(),
-            reason: format!("the create request's task ended abnormally: {e}"),
-        })?
-    }
-}
-
-impl Drop for PendingCreate {
-    fn drop(&mut self) {
-        let Some(task) = self.task.take() else { return };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let proxy = self.proxy.clone();
-        runtime.spawn(async move {
-            let Ok(Ok(created)) = task.await else { return };
-            match proxy.delete_image_opt(&created.id).await {
-                Ok(_) => tracing::info!(image = %created.id, "create_image was dropped while creating the record: deleted it"),
-                Err(e) => tracing::warn!(image = %created.id, error = %e.report(), "create_image was dropped while creating the record: could not delete it"),
-            }
-        });
-    }
-}
-
-/// `POST /v2/images` with a client-chosen id, so that exactly one record results even when
-/// an answer is lost: a POST whose outcome is unknown (the connection broke after sending,
-/// no answer in time) is sent again; Glance's 409 for the id then means the earlier one
-/// made the record, which is fetched and used. When every attempt stays unknown, the id is
-/// deleted (nothing is left if the record appears only after that, very late, is the one
-/// case this cannot cover).
-async fn post_once(proxy: crate::proxy::ImageProxy, body: ImageCreate) -> Result<Image> {
-    let api = proxy.api::<Image>(());
-    let id = body.id.clone().expect("a client-chosen id");
-    let mut unknown = 0u32;
-    loop {
-        match api.create(&body).await {
-            Ok(created) => return Ok(created),
-            Err(Error::Conflict(_)) if unknown > 0 => return api.get(&id).await,
-            Err(e) if outcome_unknown(&e) && unknown < POST_ATTEMPTS => {
-                unknown += 1;
-                tracing::debug!(image = %id, error = %e.report(), "the create request's outcome is unknown; sending it again");
-                tokio::time::sleep(Duration::from_millis(250 * u64::from(unknown))).await;
-            }
-            Err(e) if outcome_unknown(&e) => {
-                let cleanup = match proxy.delete_image_opt(&id).await {
-                    Ok(_) => Cleanup::deleted(format!("image {id}")),
-                    Err(d) => Cleanup::delete_failed(format!("image {id}"), d),
-                };
-                return Err(e.with_cleanup("create_image", cleanup));
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Further POSTs after one whose outcome is unknown.
-const POST_ATTEMPTS: u32 = 3;
-
-/// The request may or may not have reached Glance: its answer was lost.
-fn outcome_unknown(e: &Error) -> bool {
-    matches!(e, Error::Transport { .. } | Error::Timeout { .. })
-}
-
-struct RecordGuard {
-    proxy: crate::proxy::ImageProxy,
-    id: Option<String>,
-}
-
-impl RecordGuard {
-    fn disarm(&mut self) {
-        self.id = None;
-    }
-}
-
-impl Drop for RecordGuard {
-    fn drop(&mut self) {
-        let Some(id) = self.id.take() else { return };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(image = %id, "create_image dropped outside a runtime: the half-created image is left");
-            return;
-        };
-        let delete = self.proxy.delete_image_opt(&id);
-        runtime.spawn(async move {
-            match delete.await {
-                Ok(_) => tracing::info!(image = %id, "create_image was dropped: deleted the half-created image"),
-                Err(e) => tracing::warn!(image = %id, error = %e.report(), "create_image was dropped: could not delete the half-created image"),
-            }
-        });
-    }
 }
