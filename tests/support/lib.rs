@@ -32,13 +32,83 @@ pub fn session(name: &str) -> Session {
 }
 
 /// A name unique to this test process and call, for resources the test creates.
+///
+/// The name is also remembered for the test's thread: if the test fails (panics), the
+/// images and metadef namespaces of that name are deleted, so a failed assertion leaves
+/// nothing behind on the shared cloud (a panic hook, installed on first use, does it).
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    format!("osrs-test-{prefix}-{}-{n}-{nanos:x}", std::process::id())
+    let name = format!("osrs-test-{prefix}-{}-{n}-{nanos:x}", std::process::id());
+    cleanup::remember(&name);
+    name
+}
+
+mod cleanup {
+    use std::cell::RefCell;
+    use std::sync::Once;
+
+    thread_local! {
+        static NAMES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn remember(name: &str) {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                previous(info);
+                let names = NAMES.with(|n| std::mem::take(&mut *n.borrow_mut()));
+                if !names.is_empty() {
+                    sweep(names);
+                }
+            }));
+        });
+        NAMES.with(|n| n.borrow_mut().push(name.to_string()));
+    }
+
+    /// Deletes what a failed test made under its names (on a thread and runtime of its own:
+    /// the hook runs inside the test's runtime, which cannot be blocked on).
+    fn sweep(names: Vec<String>) {
+        let worker = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async move {
+                let img = super::image(super::ADMIN);
+                let mut deleted = 0;
+                for name in &names {
+                    let shown = openstack_image::ImageQuery::new().name(name.as_str());
+                    let hidden = shown.clone().hidden(true);
+                    for query in [shown, hidden] {
+                        let found: Vec<openstack_image::Image> =
+                            futures_util::TryStreamExt::try_collect(img.images(&query))
+                                .await
+                                .unwrap_or_default();
+                        for i in found {
+                            if i.protected {
+                                let _ = img.update_image_with(&i.id, |i| i.protected = false).await;
+                            }
+                            if img.delete_image_opt(&i.id).await.is_ok_and(|d| d.is_some()) {
+                                deleted += 1;
+                            }
+                        }
+                    }
+                    if img
+                        .delete_metadef_namespace_opt(name.as_str())
+                        .await
+                        .is_ok_and(|d| d.is_some())
+                    {
+                        deleted += 1;
+                    }
+                }
+                eprintln!("openstack-tests: the failed test's leftovers deleted: {deleted}");
+                Some(())
+            })
+        });
+        let _ = worker.join();
+    }
 }
 
 /// An image proxy on a cloud of the local test cloud.
