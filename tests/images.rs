@@ -292,7 +292,7 @@ async fn wait_for_status_reports_each_poll_and_times_out_with_the_last_state() {
 }
 
 #[tokio::test]
-async fn locations_and_usage() {
+async fn locations_are_added_and_listed() {
     let img = image(ADMIN);
     let (dir, url) = openstack_tests::www();
     let bytes = openstack_tests::data(20_000, 81);
@@ -315,8 +315,6 @@ async fn locations_and_usage() {
     }
     let active = img.wait_for_status(&rec, ImageStatus::Active).await.unwrap();
     assert_eq!(active.size, Some(bytes.len() as u64));
-    let usage = img.get_usage().await.unwrap();
-    assert!(usage.usage.is_empty(), "no unified limits on the local cloud: {usage:?}");
     // The image can be active while its location_import task is still finishing; a delete in
     // that window makes Glance try to cancel the task and fail with a 500 ("Operation file
     // ... does not exist, cannot cancel"): wait for the task to end first.
@@ -342,4 +340,40 @@ async fn locations_and_usage() {
     }
     img.delete_image(&rec).await.unwrap();
     std::fs::remove_file(dir.join(&file)).unwrap();
+}
+
+#[tokio::test]
+async fn usage_matches_glances_own_answer() {
+    // The local cloud runs Glance with unified limits (registered in Keystone by `cloud up`),
+    // so /v2/info/usage has real numbers. Limits are compared with a raw GET exactly; usage
+    // moves with the tests running beside this one, so it is checked against what this test
+    // holds while it asks.
+    let img = image(ADMIN);
+    let held = img
+        .create_image(unique("usage"))
+        .data(openstack_tests::data(3 << 20, 82))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let usage = img.get_usage().await.unwrap();
+    let session = openstack_tests::session(ADMIN);
+    let req =
+        http::Request::get("/v2/info/usage").body(openstack_auth::RequestBody::empty()).unwrap();
+    let raw = session.request("image", req).await.unwrap();
+    let raw: serde_json::Value = serde_json::from_slice(
+        &http_body_util::BodyExt::collect(raw.into_body()).await.unwrap().to_bytes(),
+    )
+    .unwrap();
+    let raw = raw["usage"].as_object().expect("a usage object").clone();
+    assert!(!raw.is_empty(), "Glance reports no usage: are unified limits on?");
+    let keys: Vec<&String> = usage.usage.keys().collect();
+    let raw_keys: Vec<&String> = raw.keys().collect();
+    assert_eq!(keys, raw_keys);
+    for (name, entry) in &usage.usage {
+        assert_eq!(Some(entry.limit), raw[name]["limit"].as_i64(), "{name}");
+    }
+    assert_eq!(usage.usage["image_count_total"].limit, 100_000);
+    assert!(usage.usage["image_count_total"].usage >= 1, "{usage:?}");
+    assert!(usage.usage["image_size_total"].usage >= 3, "MiB held by this test: {usage:?}");
+    img.delete_image(&held).await.unwrap();
 }

@@ -77,6 +77,9 @@ for name, pw, project, role in (
     # Keep the password in step with the configuration.
     call("PATCH", f"/users/{user['id']}", json={"user": {"password": pw}})
     call("PUT", f"/projects/{project['id']}/users/{user['id']}/roles/{role_id(role)}")
+    if name == "glance":
+        # Glance reads unified limits (oslo.limit) with a system-scoped reader token.
+        call("PUT", f"/system/users/{user['id']}/roles/{role_id('reader')}")
 
 if not call("GET", "/regions", params={})["regions"] or not any(
     r["id"] == "RegionTwo" for r in call("GET", "/regions")["regions"]
@@ -110,4 +113,24 @@ for (region, interface), url in wanted.items():
             "service_id": service["id"], "interface": interface,
             "region_id": region, "url": url, "enabled": True,
         }})
+# Unified limits for Glance (use_keystone_limits): generous defaults, so tests are never
+# refused, but real numbers for GET /v2/info/usage to report.
+LIMITS = {
+    "image_size_total": 1_000_000,  # MiB
+    "image_stage_total": 1_000_000,  # MiB
+    "image_count_total": 100_000,
+    "image_count_uploading": 1_000,
+}
+existing = call("GET", "/registered_limits", params={"service_id": service["id"]})["registered_limits"]
+for resource, limit in LIMITS.items():
+    match = [r for r in existing if r["resource_name"] == resource and r.get("region_id") == "RegionOne"]
+    if match:
+        if match[0]["default_limit"] != limit:
+            call("PATCH", f"/registered_limits/{match[0]['id']}",
+                 json={"registered_limit": {"default_limit": limit}})
+    else:
+        call("POST", "/registered_limits", json={"registered_limits": [{
+            "service_id": service["id"], "region_id": "RegionOne",
+            "resource_name": resource, "default_limit": limit,
+        }]})
 print("catalog ready")

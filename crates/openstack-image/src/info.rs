@@ -185,7 +185,8 @@ impl ImageProxy {
         )
     }
 
-    /// Quota usage (`GET /v2/info/usage`, API 2.13); empty without unified limits.
+    /// Quota usage (`GET /v2/info/usage`, API 2.13): usage and limit per quota; empty when
+    /// the cloud does not use unified limits.
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
