@@ -9,11 +9,23 @@ use super::{Cloud, SERVER_PINS, tail, write};
 use crate::{Result, run, workspace_root};
 
 impl Cloud {
-    pub(super) fn ensure_venv(&self) -> Result {
+    /// What the venv's stamp must say: the pins and the constraints it was built from.
+    fn venv_stamp(&self) -> Result<String> {
         let constraints = workspace_root().join("xtask/cloud/constraints.txt");
         let pins = fs::read_to_string(&constraints)
             .map_err(|e| format!("reading {}: {e}", constraints.display()))?;
-        let stamp_wanted = format!("{}\n{pins}", SERVER_PINS.join(" "));
+        Ok(format!("{}\n{pins}", SERVER_PINS.join(" ")))
+    }
+
+    /// Whether the server venv was built from the current pins.
+    pub(super) fn venv_current(&self) -> bool {
+        let stamp = self.path("venv/.osrs-installed");
+        self.venv_stamp().is_ok_and(|w| fs::read_to_string(stamp).ok() == Some(w))
+    }
+
+    pub(super) fn ensure_venv(&self) -> Result {
+        let constraints = workspace_root().join("xtask/cloud/constraints.txt");
+        let stamp_wanted = self.venv_stamp()?;
         let stamp = self.path("venv/.osrs-installed");
         if fs::read_to_string(&stamp).ok().as_deref() == Some(stamp_wanted.as_str()) {
             return Ok(());

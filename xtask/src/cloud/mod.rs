@@ -29,6 +29,8 @@ const SERVER_PINS: &[&str] = &[
     "keystone==30.0.0",
     "keystonemiddleware==13.0.1",
     "gunicorn==27.0.1",
+    // The reference `openstack` command line, for osrs's comparison test.
+    "python-openstackclient==10.5.0",
 ];
 
 /// One server process of the local cloud.
@@ -197,6 +199,10 @@ impl Cloud {
     /// `cloud up`: install, configure, initialise and start whatever is missing.
     pub(crate) fn up(&self) -> Result {
         let started = Instant::now();
+        if !self.venv_current() && Service::ALL.iter().any(|&s| self.running_pid(s).is_some()) {
+            eprintln!("xtask: the server venv's pins changed: stopping the cloud to rebuild it");
+            self.down()?;
+        }
         if Service::ALL.iter().all(|&s| self.running_pid(s).is_some() && self.healthy(s)) {
             // A running cloud picks up changed templates: configs are rewritten and the
             // services whose configuration changed are restarted.

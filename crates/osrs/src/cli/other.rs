@@ -1,0 +1,329 @@
+//! The command line, continued: members, import, tasks, stores, copy, metadefs, cache.
+
+use clap::{Args, Subcommand};
+
+use crate::output::OutputArgs;
+
+/// `cached image ...`.
+#[derive(Debug, Subcommand)]
+pub enum CachedCmd {
+    /// Cached images.
+    #[command(subcommand)]
+    Image(CacheCmd),
+}
+
+/// The cache commands.
+#[derive(Debug, Subcommand)]
+pub enum CacheCmd {
+    /// List cached and queued images.
+    List(OutputOnly),
+    /// Queue images for caching.
+    Queue {
+        /// Images (name or ID).
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Delete images from the cache.
+    Delete {
+        /// Images (name or ID).
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Clear the cache (both cached and queued, unless one is given).
+    Clear {
+        /// Only the cached images.
+        #[arg(long, conflicts_with = "queue")]
+        cache: bool,
+        /// Only the queue.
+        #[arg(long)]
+        queue: bool,
+    },
+}
+
+/// Just the output options.
+#[derive(Debug, Args)]
+pub struct OutputOnly {
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `image add project`.
+#[derive(Debug, Subcommand)]
+pub enum AddCmd {
+    /// Associate a project with an image.
+    Project {
+        /// Image to share (name or ID).
+        image: String,
+        /// Project to associate with the image (ID).
+        project: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// `image remove project`.
+#[derive(Debug, Subcommand)]
+pub enum RemoveCmd {
+    /// Disassociate a project from an image.
+    Project {
+        /// Image to unshare (name or ID).
+        image: String,
+        /// Project to disassociate (ID).
+        project: String,
+    },
+}
+
+/// `image member ...`.
+#[derive(Debug, Subcommand)]
+pub enum MemberCmd {
+    /// List projects associated with an image.
+    List {
+        /// Image (name or ID).
+        image: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// `image import` options; `image import info` shows what the cloud offers.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ImportArgs {
+    /// `info`: the import methods and stores on offer.
+    #[command(subcommand)]
+    pub info: Option<ImportInfoCmd>,
+    /// Image to import data into (name or ID).
+    #[arg(required = true)]
+    pub image: Option<String>,
+    /// Import method.
+    #[arg(long, default_value = "glance-direct", value_parser = [
+        "glance-direct", "web-download", "glance-download", "copy-image"])]
+    pub method: String,
+    /// URI to download the data from (web-download).
+    #[arg(long)]
+    pub uri: Option<String>,
+    /// Image in the remote region (glance-download).
+    #[arg(long)]
+    pub remote_image: Option<String>,
+    /// The remote region (glance-download).
+    #[arg(long)]
+    pub remote_region: Option<String>,
+    /// The remote service interface (glance-download).
+    #[arg(long)]
+    pub remote_service_interface: Option<String>,
+    /// Store to import into (repeatable).
+    #[arg(long = "store", value_name = "STORE")]
+    pub stores: Vec<String>,
+    /// Import into every store.
+    #[arg(long, conflicts_with = "stores")]
+    pub all_stores: bool,
+    /// Succeed when some stores fail.
+    #[arg(long, conflicts_with = "disallow_failure")]
+    pub allow_failure: bool,
+    /// Fail when any store fails (default).
+    #[arg(long)]
+    pub disallow_failure: bool,
+    /// Wait for the import to end (default: return once accepted).
+    #[arg(long)]
+    pub wait: bool,
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `image import info`.
+#[derive(Debug, Subcommand)]
+pub enum ImportInfoCmd {
+    /// Show the import methods and stores on offer.
+    Info(OutputOnly),
+}
+
+/// `image task ...`.
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// List tasks.
+    List {
+        /// Filter by type.
+        #[arg(long = "type")]
+        task_type: Option<String>,
+        /// Filter by status.
+        #[arg(long)]
+        status: Option<String>,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Display task details.
+    Show {
+        /// Task ID.
+        task: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// `image stores ...`.
+#[derive(Debug, Subcommand)]
+pub enum StoresCmd {
+    /// List the stores.
+    List {
+        /// With each store's details (admin).
+        #[arg(long)]
+        detail: bool,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// `image copy` options.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Image to copy (name or ID).
+    pub image: String,
+    /// The cloud (clouds.yaml) to copy into; the same cloud copies within it.
+    #[arg(long, value_name = "CLOUD")]
+    pub to_cloud: String,
+    /// Name of the copy (default: the source's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Store to put the copy in (repeatable).
+    #[arg(long = "store", value_name = "STORE")]
+    pub stores: Vec<String>,
+    /// Show a progress bar (on a terminal it is shown anyway).
+    #[arg(long)]
+    pub progress: bool,
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `image metadef ...`.
+#[derive(Debug, Subcommand)]
+pub enum MetadefCmd {
+    /// Namespaces.
+    #[command(subcommand)]
+    Namespace(NamespaceCmd),
+    /// Objects of a namespace.
+    #[command(subcommand)]
+    Object(ObjectCmd),
+    /// Properties of a namespace.
+    #[command(subcommand)]
+    Property(PropertyCmd),
+    /// Resource types.
+    #[command(name = "resource")]
+    Resource {
+        /// `type list`.
+        #[command(subcommand)]
+        what: ResourceCmd,
+    },
+}
+
+/// `image metadef namespace ...`.
+#[derive(Debug, Subcommand)]
+pub enum NamespaceCmd {
+    /// List namespaces.
+    List(OutputOnly),
+    /// Show a namespace.
+    Show {
+        /// Namespace.
+        namespace: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Create a namespace.
+    Create {
+        /// Namespace name.
+        namespace: String,
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Set the namespace public.
+        #[arg(long, conflicts_with = "private")]
+        public: bool,
+        /// Set the namespace private (default).
+        #[arg(long)]
+        private: bool,
+        /// Protect the namespace from deletion.
+        #[arg(long)]
+        protected: bool,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Delete namespaces.
+    Delete {
+        /// Namespaces.
+        #[arg(required = true)]
+        namespaces: Vec<String>,
+    },
+}
+
+/// `image metadef object ...`.
+#[derive(Debug, Subcommand)]
+pub enum ObjectCmd {
+    /// List the objects of a namespace.
+    List {
+        /// Namespace.
+        namespace: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Show an object.
+    Show {
+        /// Namespace.
+        namespace: String,
+        /// Object name.
+        object: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// `image metadef property ...`.
+#[derive(Debug, Subcommand)]
+pub enum PropertyCmd {
+    /// List the properties of a namespace.
+    List {
+        /// Namespace.
+        namespace: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Show a property.
+    Show {
+        /// Namespace.
+        namespace: String,
+        /// Property name.
+        property: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+/// `image metadef resource type list`.
+#[derive(Debug, Subcommand)]
+pub enum ResourceCmd {
+    /// Resource types.
+    #[command(subcommand)]
+    Type(ResourceTypeCmd),
+}
+
+/// `... type list`.
+#[derive(Debug, Subcommand)]
+pub enum ResourceTypeCmd {
+    /// List resource types.
+    List(OutputOnly),
+}

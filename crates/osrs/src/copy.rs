@@ -1,0 +1,116 @@
+//! `image copy IMAGE --to-cloud OTHER`: one cloud's image streamed into another (or the
+//! same) cloud with no temporary file.
+//!
+//! The download is verified against the source's `os_hash_value` as it streams (the one
+//! hash computed here); the upload computes none. At the far end Glance hashes what it
+//! stored, and the copy is kept only when its `os_hash_value` equals the source's. Any
+//! failure (including a mismatch found by either side) deletes the half-made copy.
+
+use futures_util::TryStreamExt;
+use serde_json::Value;
+
+use openstack_client::Error;
+use openstack_client::auth::CloudConfig;
+use openstack_client::image::{Image, ImageData, ImageProxy, ImageStatus};
+
+use crate::cli::{CopyArgs, Global};
+use crate::{Failure, Outcome, connect, output, progress, records};
+
+/// Properties that describe a copy's own data or Glance's bookkeeping, not the image: they
+/// are not carried over (Glance and the SDK set them for the copy).
+fn carried(key: &str) -> bool {
+    !(key.starts_with("os_glance")
+        || key.starts_with("owner_specified.openstack.")
+        || matches!(key, "os_hash_algo" | "os_hash_value" | "stores" | "direct_url" | "locations"))
+}
+
+pub async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome {
+    let src = source.find_image(&a.image).await?;
+    if src.status != ImageStatus::Active {
+        return Err(Failure::Usage(format!(
+            "image {} is {}: only active images can be copied",
+            src.id, src.status
+        )));
+    }
+    let (Some(size), Some(hash)) = (src.size, src.os_hash_value.clone()) else {
+        return Err(Failure::Usage(format!(
+            "image {} has no size or os_hash_value to verify a copy against",
+            src.id
+        )));
+    };
+    let mut target_cfg =
+        CloudConfig::from_cloud(&a.to_cloud).map_err(|e| Error::Config(Box::new(e)))?;
+    if global.insecure {
+        target_cfg.verify = false;
+    }
+    let target = connect::image(target_cfg)?;
+
+    let mut create = target
+        .create_image(a.name.clone().unwrap_or_else(|| src.name.clone().unwrap_or_default()))
+        .allow_duplicates(true)
+        .digests(&[])
+        .min_disk(src.min_disk)
+        .min_ram(src.min_ram)
+        .tags(src.tags.clone());
+    if let Some(f) = &src.disk_format {
+        create = create.disk_format(f.clone());
+    }
+    if let Some(f) = &src.container_format {
+        create = create.container_format(f.clone());
+    }
+    for (k, v) in src.properties.iter().filter(|(k, _)| carried(k)) {
+        create = create.property(k.as_str(), v.clone());
+    }
+    if !a.stores.is_empty() {
+        create = create.stores(a.stores.clone());
+    }
+    let mut download = source.download_image(&src);
+    let bar = progress::bar("copy", Some(size), a.progress);
+    if let Some((_, p)) = &bar {
+        download = download.progress(p.clone());
+    }
+    // The download's own error (a checksum mismatch, a server gone) is kept, so that it
+    // is what is reported, not the upload it broke.
+    let cause = std::sync::Arc::new(std::sync::Mutex::new(None::<Error>));
+    let keep = cause.clone();
+    let stream = download.into_stream().await?.map_err(move |e| {
+        let io = std::io::Error::other(e.report());
+        *keep.lock().expect("cause") = Some(e);
+        io
+    });
+    let made = create.data(ImageData::sized_stream(stream, size)).await;
+    if let Some((b, _)) = bar {
+        b.finish_and_clear();
+    }
+    let made = match made {
+        Ok(m) => m,
+        Err(e) => {
+            if let Some(c) = e.cleanup() {
+                eprintln!("osrs: copy failed; {c}");
+            }
+            return Err(cause.lock().expect("cause").take().unwrap_or(e).into());
+        }
+    };
+    verify(&target, &src, &made, &hash).await?;
+    let mut fields = records::image(&made, false);
+    fields.push(("source".into(), Value::String(src.id.clone())));
+    fields.sort_by(|x, y| x.0.cmp(&y.0));
+    output::show(&a.out, fields)?;
+    Ok(())
+}
+
+/// The copy's hash, computed by the far Glance, must be the source's; otherwise the copy is
+/// deleted and the mismatch reported.
+async fn verify(target: &ImageProxy, src: &Image, made: &Image, hash: &str) -> Result<(), Error> {
+    let same_algo = made.os_hash_algo == src.os_hash_algo;
+    let ok = same_algo && made.os_hash_value.as_deref() == Some(hash);
+    if ok {
+        return Ok(());
+    }
+    let _ = target.delete_image_opt(&made.id).await;
+    Err(Error::ChecksumMismatch {
+        algorithm: made.os_hash_algo.clone().unwrap_or_else(|| "os_hash_algo".into()),
+        expected: format!("{} ({})", hash, src.os_hash_algo.clone().unwrap_or_default()),
+        actual: made.os_hash_value.clone().unwrap_or_default(),
+    })
+}

@@ -1,0 +1,228 @@
+//! Output as openstackclient prints it: `-f table|json|yaml|value|csv|shell`, `-c COLUMN`.
+//!
+//! A "show" is one record of named fields; a "list" is rows under column headers. Values are
+//! JSON values: the table, value, csv and shell forms print lists as `a, b` and maps as
+//! `k='v', k2='v2'` (openstackclient's human-readable columns); JSON and YAML keep them as
+//! they are.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use serde_json::{Map, Value};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table (the default).
+    Table,
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+    /// Values only, space separated, one record per line.
+    Value,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// `name="value"` lines, for `eval` in a shell.
+    Shell,
+}
+
+/// The output options every command that prints takes.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// The output format.
+    #[arg(short = 'f', long = "format", value_enum, default_value = "table")]
+    pub format: Format,
+    /// A column to include (repeatable); default: all.
+    #[arg(short = 'c', long = "column", value_name = "COLUMN")]
+    pub columns: Vec<String>,
+    /// JSON without indentation.
+    #[arg(long)]
+    pub noindent: bool,
+    /// Prefix for the variable names of the shell format.
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+}
+
+/// One value as the human-readable formats print it.
+pub fn human(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(human).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{k}='{}'", human(v))).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The columns to print, in the record's own order (as openstackclient does: `-c` picks,
+/// it does not reorder); an unknown name is ignored unless no name is known.
+fn select(names: &[String], wanted: &[String]) -> Result<Vec<usize>, String> {
+    if wanted.is_empty() {
+        return Ok((0..names.len()).collect());
+    }
+    let keep: Vec<usize> = (0..names.len()).filter(|&i| wanted.contains(&names[i])).collect();
+    if keep.is_empty() {
+        return Err(format!(
+            "no recognized column names in {wanted:?} (columns: {})",
+            names.join(", ")
+        ));
+    }
+    Ok(keep)
+}
+
+/// Prints one record (field, value pairs in order).
+///
+/// # Errors
+/// An unknown `-c` column; a failed write.
+pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String> {
+    let names: Vec<String> = fields.iter().map(|(k, _)| k.clone()).collect();
+    let keep = select(&names, &out.columns)?;
+    let fields: Vec<(String, Value)> = keep.iter().map(|&i| fields[i].clone()).collect();
+    let mut text = String::new();
+    match out.format {
+        Format::Table => {
+            let mut t = table(&["Field", "Value"]);
+            for (k, v) in &fields {
+                t.add_row(vec![k.clone(), human(v)]);
+            }
+            text = format!("{t}\n");
+        }
+        Format::Json => {
+            let map: Map<String, Value> = fields.into_iter().collect();
+            text = json(&Value::Object(map), out.noindent);
+        }
+        Format::Yaml => {
+            let map: Map<String, Value> = fields.into_iter().collect();
+            text = serde_yaml_ng::to_string(&map).map_err(|e| e.to_string())?;
+        }
+        Format::Value => {
+            for (_, v) in &fields {
+                text.push_str(&human(v));
+                text.push('\n');
+            }
+        }
+        Format::Csv => {
+            let headers: Vec<String> = fields.iter().map(|(k, _)| k.clone()).collect();
+            let row: Vec<Value> = fields.into_iter().map(|(_, v)| v).collect();
+            text = csv_text(&headers, &[row])?;
+        }
+        Format::Shell => {
+            for (k, v) in &fields {
+                let name: String =
+                    k.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+                let value = human(v).replace('\\', "\\\\").replace('"', "\\\"");
+                text.push_str(&format!("{}{name}=\"{value}\"\n", out.prefix));
+            }
+        }
+    }
+    write_out(&text)
+}
+
+/// Prints rows under `headers`.
+///
+/// # Errors
+/// An unknown `-c` column; a failed write.
+pub fn list(out: &OutputArgs, headers: &[&str], rows: Vec<Vec<Value>>) -> Result<(), String> {
+    let names: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let keep = select(&names, &out.columns)?;
+    let headers: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
+    let rows: Vec<Vec<Value>> =
+        rows.into_iter().map(|r| keep.iter().map(|&i| r[i].clone()).collect()).collect();
+    let text = match out.format {
+        Format::Table => {
+            let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let mut t = table(&refs);
+            for r in &rows {
+                t.add_row(r.iter().map(human).collect::<Vec<_>>());
+            }
+            if rows.is_empty() { String::new() } else { format!("{t}\n") }
+        }
+        Format::Json | Format::Yaml => {
+            let items: Vec<Value> = rows
+                .into_iter()
+                .map(|r| Value::Object(headers.iter().cloned().zip(r).collect()))
+                .collect();
+            if out.format == Format::Json {
+                json(&Value::Array(items), out.noindent)
+            } else {
+                serde_yaml_ng::to_string(&items).map_err(|e| e.to_string())?
+            }
+        }
+        Format::Value => {
+            rows.iter().map(|r| r.iter().map(human).collect::<Vec<_>>().join(" ") + "\n").collect()
+        }
+        Format::Csv => csv_text(&headers, &rows)?,
+        Format::Shell => return Err("the shell format prints one record, not a list".into()),
+    };
+    write_out(&text)
+}
+
+fn table(headers: &[&str]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::ASCII_FULL_CONDENSED);
+    t.set_header(headers.to_vec());
+    t
+}
+
+fn json(v: &Value, noindent: bool) -> String {
+    let mut s = if noindent {
+        serde_json::to_string(v).unwrap_or_default()
+    } else {
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    };
+    s.push('\n');
+    s
+}
+
+fn csv_text(headers: &[String], rows: &[Vec<Value>]) -> Result<String, String> {
+    let mut w =
+        csv::WriterBuilder::new().quote_style(csv::QuoteStyle::NonNumeric).from_writer(vec![]);
+    w.write_record(headers).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.write_record(r.iter().map(human)).map_err(|e| e.to_string())?;
+    }
+    String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+}
+
+fn write_out(text: &str) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        // `osrs image list | head`: a closed pipe is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("writing to stdout: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn human_forms_match_openstackclient() {
+        assert_eq!(human(&json!(["a", "b"])), "a, b");
+        assert_eq!(human(&json!({"k": "v", "n": 1})), "k='v', n='1'");
+        assert_eq!(human(&json!(null)), "");
+        assert_eq!(human(&json!(12)), "12");
+    }
+
+    #[test]
+    fn columns_are_checked() {
+        let names = vec!["ID".to_string(), "Name".to_string()];
+        assert_eq!(select(&names, &["Name".into()]).unwrap(), [1]);
+        assert_eq!(select(&names, &["Name".into(), "ID".into()]).unwrap(), [0, 1], "own order");
+        assert_eq!(select(&names, &["Name".into(), "Nope".into()]).unwrap(), [1]);
+        assert!(select(&names, &["Nope".into()]).unwrap_err().contains("ID, Name"));
+    }
+
+    #[test]
+    fn csv_quotes_text_not_numbers() {
+        let text =
+            csv_text(&["ID".into(), "Size".into()], &[vec![json!("a,b"), json!(5)]]).unwrap();
+        assert_eq!(text, "\"ID\",\"Size\"\n\"a,b\",5\n");
+    }
+}
