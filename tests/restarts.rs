@@ -2,8 +2,11 @@
 //! calls, Glance killed (SIGKILL) in the middle of an upload, Keystone restarted under a
 //! cached token and a re-authentication.
 //!
-//! These restart the shared local cloud, so `cargo xtask test` runs them alone, after the
-//! other tests, one at a time (`test = false` keeps them out of the parallel run).
+//! Also a file store broken on disk (its directory replaced by a file) for an import that
+//! must, or need not, succeed in every store.
+//!
+//! These restart or break the shared local cloud, so `cargo xtask test` runs them alone,
+//! after the other tests, one at a time (`test = false` keeps them out of the parallel run).
 
 use futures_util::{StreamExt, TryStreamExt};
 use openstack_image::{DiskFormat, ImageQuery};
@@ -108,5 +111,73 @@ async fn glance_killed_in_the_middle_of_an_upload() {
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap();
+    img.delete_image(&up).await.unwrap();
+}
+
+/// Replaces a file store's directory with a regular file while `f` runs, so that Glance's
+/// writes to that store fail; restores it after (also when `f` panics).
+struct BrokenStore {
+    dir: std::path::PathBuf,
+    aside: std::path::PathBuf,
+}
+
+impl BrokenStore {
+    fn break_it(store: &str) -> BrokenStore {
+        let dir = openstack_tests::state_dir().join("data/glance/stores").join(store);
+        let aside = dir.with_extension("aside");
+        std::fs::rename(&dir, &aside).unwrap();
+        std::fs::write(&dir, b"not a directory").unwrap();
+        BrokenStore { dir, aside }
+    }
+}
+
+impl Drop for BrokenStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.dir);
+        let _ = std::fs::rename(&self.aside, &self.dir);
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_fails_the_import_with_and_without_all_stores_must_succeed() {
+    use openstack_auth::CleanupOutcome;
+    use openstack_image::{ImageStatus, WaitOptions};
+    use openstack_resource::Error;
+    let img = image(ADMIN);
+    let broken = BrokenStore::break_it("cold");
+    let wait = WaitOptions::default().timeout(std::time::Duration::from_secs(120));
+    // Must succeed everywhere: the import fails, and the image is deleted.
+    let name = unique("muststores");
+    let err = img
+        .create_image(&name)
+        .data(openstack_tests::data(50_000, 801))
+        .disk_format(DiskFormat::Raw)
+        .stores(["fast", "cold"])
+        .all_stores_must_succeed(true)
+        .wait(wait.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), Error::Failed { .. }), "{}", err.report());
+    assert!(
+        matches!(err.cleanup().map(|c| &c.outcome), Some(CleanupOutcome::Deleted)),
+        "{}",
+        err.report()
+    );
+    assert!(img.find_image_opt(&name).await.unwrap().is_none());
+    // Allowed to fail somewhere: the image is active in the store that worked and says
+    // which one failed.
+    let up = img
+        .create_image(unique("somestores"))
+        .data(openstack_tests::data(50_000, 802))
+        .disk_format(DiskFormat::Raw)
+        .stores(["fast", "cold"])
+        .all_stores_must_succeed(false)
+        .wait(wait)
+        .await
+        .unwrap();
+    drop(broken);
+    assert_eq!(up.status, ImageStatus::Active);
+    assert_eq!(up.stores, ["fast"]);
+    assert_eq!(up.os_glance_failed_import, ["cold"]);
     img.delete_image(&up).await.unwrap();
 }
