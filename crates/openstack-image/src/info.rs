@@ -318,6 +318,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn usage_decodes_glances_unified_limits_answer() {
+        // As Glance 33 answers GET /v2/info/usage with use_keystone_limits on (captured from
+        // the local cloud with limits registered in Keystone).
+        let body = serde_json::json!({"usage": {
+            "image_size_total": {"usage": 3, "limit": 1000000},
+            "image_stage_total": {"usage": 0, "limit": 1000000},
+            "image_count_total": {"usage": 12, "limit": 100000},
+            "image_count_uploading": {"usage": 0, "limit": 1000}
+        }});
+        let usage: Usage = serde_json::from_value(body.clone()).unwrap();
+        assert_eq!(usage.usage.len(), 4);
+        assert_eq!(usage.usage["image_count_total"].usage, 12);
+        assert_eq!(usage.usage["image_size_total"].limit, 1_000_000);
+        assert_eq!(serde_json::to_value(&usage).unwrap(), body, "round-trips");
+    }
+
+    #[test]
     fn stores_gates() {
         assert_eq!(stores_request(false).needs, Some(openstack_auth::ApiVersion::new(2, 8)));
         let d = stores_request(true);
