@@ -86,20 +86,28 @@ impl Drop for PendingCreate {
 async fn post_once(proxy: ImageProxy, body: ImageCreate) -> Result<Image> {
     let api = proxy.api::<Image>(());
     let id = body.id.clone().expect("a client-chosen id");
+    // Once an attempt's outcome is unknown the record may exist: any failure from then on
+    // deletes it before returning.
+    let give_up = |e: Error| async {
+        let cleanup = delete_patiently(&proxy, &id).await;
+        e.with_cleanup("create_image", cleanup)
+    };
     let mut unknown = 0u32;
     loop {
         match api.create(&body).await {
             Ok(created) => return Ok(created),
-            Err(Error::Conflict(_)) if unknown > 0 => return api.get(&id).await,
+            Err(Error::Conflict(_)) if unknown > 0 => {
+                return match api.get(&id).await {
+                    Ok(created) => Ok(created),
+                    Err(e) => Err(give_up(e).await),
+                };
+            }
             Err(e) if outcome_unknown(&e) && unknown < POST_ATTEMPTS => {
                 unknown += 1;
                 tracing::debug!(image = %id, error = %e.report(), "the create request's outcome is unknown; sending it again");
                 tokio::time::sleep(Duration::from_millis(250 * u64::from(unknown))).await;
             }
-            Err(e) if outcome_unknown(&e) => {
-                let cleanup = delete_patiently(&proxy, &id).await;
-                return Err(e.with_cleanup("create_image", cleanup));
-            }
+            Err(e) if unknown > 0 || outcome_unknown(&e) => return Err(give_up(e).await),
             Err(e) => return Err(e),
         }
     }
