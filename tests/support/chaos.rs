@@ -16,15 +16,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::faults::{Body, Upstream};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-
-use crate::faults::Body;
 
 /// How long a stalled download holds still (longer than the soak's idle timeout).
 const STALL: Duration = Duration::from_secs(4);
@@ -85,23 +81,7 @@ pub async fn start(seed: u64, percent: u64) -> Chaos {
         applied: Mutex::new(BTreeMap::new()),
         requests: AtomicU64::new(0),
     });
-    let upstream: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
-    let st = state.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else { return };
-            let st = st.clone();
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req| {
-                    handle(req, st.clone(), upstream.clone())
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), svc)
-                    .await;
-            });
-        }
-    });
+    crate::faults::serve(listener, state.clone(), handle);
     Chaos { url, state }
 }
 
@@ -129,7 +109,7 @@ async fn drain(body: Incoming) {
 async fn handle(
     req: Request<Incoming>,
     st: Arc<ChaosState>,
-    upstream: Client<HttpConnector, Body>,
+    upstream: Upstream,
 ) -> Result<Response<Body>, std::io::Error> {
     st.requests.fetch_add(1, Ordering::Relaxed);
     let path = req.uri().path().to_string();

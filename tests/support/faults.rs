@@ -86,16 +86,30 @@ pub async fn start(fault: Fault) -> FaultProxy {
         puts: Mutex::new(Vec::new()),
         requests: Mutex::new(Vec::new()),
     });
-    let upstream: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
-    let st = state.clone();
+    serve(listener, state.clone(), handle);
+    FaultProxy { url, state }
+}
+
+/// The upstream client a proxy forwards to Glance with.
+pub(crate) type Upstream = Client<HttpConnector, Body>;
+
+/// Serves HTTP/1 on `listener` in a task: every request goes to `handler` with the shared
+/// `state` and a client for Glance. A handler's `Err` closes the connection unanswered.
+pub(crate) fn serve<S, F, Fut, E>(listener: tokio::net::TcpListener, state: Arc<S>, handler: F)
+where
+    S: Send + Sync + 'static,
+    F: Fn(Request<Incoming>, Arc<S>, Upstream) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<Body>, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let upstream: Upstream = Client::builder(TokioExecutor::new()).build_http();
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else { return };
-            let st = st.clone();
-            let upstream = upstream.clone();
+            let (state, upstream, handler) = (state.clone(), upstream.clone(), handler.clone());
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req| {
-                    handle(req, st.clone(), upstream.clone())
+                    handler(req, state.clone(), upstream.clone())
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(tcp), svc)
@@ -103,7 +117,6 @@ pub async fn start(fault: Fault) -> FaultProxy {
             });
         }
     });
-    FaultProxy { url, state }
 }
 
 fn io_err(e: impl std::fmt::Display) -> std::io::Error {

@@ -34,6 +34,7 @@ mod hash;
 mod progress;
 mod target;
 mod upload;
+mod upload_options;
 
 pub use download::{
     ByteStream, Download, DownloadOptions, DownloadReport, Expected, OpenFuture, Opened,

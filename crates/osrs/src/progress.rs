@@ -7,7 +7,11 @@ use openstack_client::transfer::Progress;
 
 /// A bar for a transfer of `total` bytes, shown when stderr is a terminal or `forced`;
 /// `None` otherwise (no callback, no cost).
-pub fn bar(label: &str, total: Option<u64>, forced: bool) -> Option<(ProgressBar, Progress)> {
+pub(crate) fn bar(
+    label: &str,
+    total: Option<u64>,
+    forced: bool,
+) -> Option<(ProgressBar, Progress)> {
     if !forced && !std::io::stderr().is_terminal() {
         return None;
     }

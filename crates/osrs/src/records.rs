@@ -43,7 +43,7 @@ pub fn fields<T: Serialize>(record: &T) -> Vec<(String, Value)> {
 }
 
 /// An image as `openstack image show` prints it.
-pub fn image(img: &Image, human_readable: bool) -> Vec<(String, Value)> {
+pub(crate) fn image(img: &Image, human_readable: bool) -> Vec<(String, Value)> {
     let Value::Object(all) = serde_json::to_value(img).unwrap_or(Value::Null) else {
         return Vec::new();
     };
@@ -91,7 +91,7 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 /// The `image list` row for `columns`.
-pub fn image_row(img: &Image, long: bool) -> Vec<Value> {
+pub(crate) fn image_row(img: &Image, long: bool) -> Vec<Value> {
     let s = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
     let mut row = vec![Value::String(img.id.clone()), s(&img.name)];
     if long {
