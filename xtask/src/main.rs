@@ -30,7 +30,8 @@ commands:
   bench          criterion benchmarks, the throughput targets as ratios (interleaved rounds),
                  peak RSS of 4 GiB transfers, a 1 GiB verified download against Python
                  requests + hashlib, and the whole stack against openstacksdk, in one run
-                 (`bench targets|rss|reference|stack` for one part; other args go to cargo bench)
+                 (`bench targets|rss|reference|stack` for one part; other args go to cargo bench);
+                 `bench cli`: osrs vs openstack vs curl (not part of the full run)
 
 environment:
   OSRS_BENCH_OPENSSL  1: benchmark with OpenSSL digests (feature `openssl`, needs libssl-dev)
@@ -243,6 +244,7 @@ fn bench(extra: &[&str]) -> Result {
         ["rss"] => return rss(),
         ["stack"] => return stack_comparison(),
         ["targets"] => return targets(),
+        ["cli"] => return cli_bench(),
         _ => {}
     }
     let mut cmd = cargo();
@@ -252,6 +254,32 @@ fn bench(extra: &[&str]) -> Result {
     rss()?;
     reference_comparison()?;
     stack_comparison()
+}
+
+/// `bench cli`: osrs beside `openstack` and curl on the local cloud (benches/cli_bench.py):
+/// image list (2,001 images), show, create --file and save (cache miss and hit) of
+/// OSRS_CLI_MIB (default 1024) MiB, OSRS_CLI_ROUNDS (default 3) interleaved rounds.
+fn cli_bench() -> Result {
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    run(
+        "building osrs (release)",
+        cargo().args(["build", "--quiet", "--release", "-p", "openstack-image-cli"]),
+    )?;
+    let osrs = workspace_root().join("target/release/osrs");
+    let openstack = cloud.venv_python().with_file_name("openstack");
+    let rounds = std::env::var("OSRS_CLI_ROUNDS").unwrap_or_else(|_| "3".into());
+    let mib = std::env::var("OSRS_CLI_MIB").unwrap_or_else(|_| "1024".into());
+    let mut cmd = Command::new(cloud.venv_python());
+    cmd.arg(workspace_root().join("benches/cli_bench.py"))
+        .arg(&osrs)
+        .arg(&openstack)
+        .args(["local", &rounds, &mib])
+        .env("PYTHONWARNINGS", "ignore");
+    for (key, value) in cloud.env_vars() {
+        cmd.env(key, value);
+    }
+    run("osrs vs openstack vs curl", &mut cmd)
 }
 
 /// Runs one of the benchmark crate's probe binaries (release, with `bench_features`).
