@@ -49,7 +49,7 @@ pub(crate) struct PendingCreate {
 
 impl PendingCreate {
     pub(crate) fn start(proxy: &ImageProxy, body: ImageCreate) -> PendingCreate {
-        let task = tokio::spawn(post_once(proxy.clone(), body));
+        let task = tokio::spawn(create_record(proxy.clone(), body));
         PendingCreate { proxy: proxy.clone(), task: Some(task) }
     }
 
@@ -83,7 +83,7 @@ impl Drop for PendingCreate {
 /// made the record, which is fetched and used. When every attempt stays unknown, the id is
 /// deleted (nothing is left if the record appears only after that, very late, is the one
 /// case this cannot cover).
-async fn post_once(proxy: ImageProxy, body: ImageCreate) -> Result<Image> {
+async fn create_record(proxy: ImageProxy, body: ImageCreate) -> Result<Image> {
     let api = proxy.api::<Image>(());
     let id = body.id.clone().expect("a client-chosen id");
     // Once an attempt's outcome is unknown the record may exist: any failure from then on
