@@ -352,10 +352,10 @@ async fn copy_into_another_project_is_verified_and_carries_properties() {
     admin.delete_image(&src).await.unwrap();
 }
 
-/// The same images through `openstack image show -f json` (python-openstackclient, pinned
+/// The same images through `openstack image show|list -f json` (python-openstackclient, pinned
 /// in the cloud's venv) and `osrs image show -f json`: the same keys and values.
 #[tokio::test]
-async fn image_show_json_matches_openstackclient() {
+async fn image_show_and_list_json_match_openstackclient() {
     let openstack = state_dir().join("venv/bin/openstack");
     assert!(
         openstack.exists(),
@@ -368,14 +368,27 @@ async fn image_show_json_matches_openstackclient() {
         .disk_format(openstack_client::image::DiskFormat::Raw)
         .await
         .unwrap();
+    let tag = unique("clionlist");
     let active = admin
         .create_image(unique("cliosc"))
         .data(data(10_000, 706))
         .disk_format(openstack_client::image::DiskFormat::Raw)
         .property("os_distro", "cirros")
-        .tags(["a", "b"])
+        .tags(["a".to_string(), tag.clone()])
         .await
         .unwrap();
+    // `image list` (short and --long) by tag.
+    for long in [false, true] {
+        let mut args = vec!["image", "list", "--tag", tag.as_str(), "-f", "json"];
+        if long {
+            args.push("--long");
+        }
+        let theirs =
+            Command::new(&openstack).args(["--os-cloud", ADMIN]).args(&args).output().unwrap();
+        assert!(theirs.status.success(), "{}", String::from_utf8_lossy(&theirs.stderr));
+        let theirs: Value = serde_json::from_slice(&theirs.stdout).unwrap();
+        assert_eq!(json(ADMIN, &args), theirs, "image list (long: {long})");
+    }
     for img in [&queued, &active] {
         let theirs = Command::new(&openstack)
             .args(["--os-cloud", ADMIN, "image", "show", "-f", "json", &img.id])
