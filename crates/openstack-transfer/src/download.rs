@@ -419,21 +419,19 @@ impl Download {
         remove_stale_temp_files(path);
         // Removes the temp file on an error and when this future is dropped at any await
         // point (a `timeout`, a `select!`): nothing is left beside the target.
-        let mut guard = TempFile { path: tmp.clone(), renamed: false };
-        let result = self.write_temp(&tmp, path).await;
+        let mut guard = TempFile::new(tmp.clone());
+        let result = self.write_temp(&guard, path).await;
         guard.renamed = result.is_ok();
         result
     }
 
-    async fn write_temp(self, tmp: &Path, path: &Path) -> Result<DownloadReport, TransferError> {
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(tmp)
-            .await
-            .map_err(|e| TransferError::io(tmp.display(), e))?
-            .into_std()
-            .await;
+    async fn write_temp(
+        self,
+        guard: &TempFile,
+        path: &Path,
+    ) -> Result<DownloadReport, TransferError> {
+        let tmp = guard.path.as_path();
+        let file = guard.create().await?;
         // Frames go to a writer thread as they are (no copy into a buffer) and are flushed
         // to disk in the background while the download goes on.
         let mut writer = FileWriter::new(file, tmp, self.durable);
@@ -614,7 +612,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("img.raw");
         let (mut dropped, mut finished) = (0, 0);
-        for ms in (0..240).step_by(6) {
+        // Twenty drops at 0 ms too: the temp file is being created on the blocking pool then.
+        for ms in (0..240).step_by(6).chain(std::iter::repeat_n(0, 20)) {
             std::fs::write(&target, b"the old file").unwrap();
             let src = Paced { data: data.clone() };
             let fut =

@@ -30,24 +30,61 @@ pub(crate) async fn replace(tmp: &Path, path: &Path) -> Result<(), TransferError
 /// A download's temp file, removed when dropped unless it was renamed into place. (If the
 /// future is dropped while the rename itself runs on the blocking pool, either the rename
 /// wins and the verified file is in place, or the removal wins and the target is untouched.)
+///
+/// The file is created through [`TempFile::create`], which runs on the blocking pool and so
+/// can outlive a dropped future: creation and removal take one lock, so a guard dropped
+/// before or during the creation still leaves no file (found by a drop at 0 ms).
 pub(crate) struct TempFile {
     pub(crate) path: PathBuf,
     pub(crate) renamed: bool,
+    abandoned: std::sync::Arc<std::sync::Mutex<bool>>,
+}
+
+impl TempFile {
+    /// A guard for `path` (nothing is created yet).
+    pub(crate) fn new(path: PathBuf) -> TempFile {
+        TempFile { path, renamed: false, abandoned: Default::default() }
+    }
+
+    /// Creates the file (it must not exist), unless the guard is already gone.
+    pub(crate) async fn create(&self) -> Result<std::fs::File, TransferError> {
+        let (path, abandoned) = (self.path.clone(), self.abandoned.clone());
+        let made = tokio::task::spawn_blocking(move || {
+            let gone = abandoned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if *gone {
+                return Err(TransferError::Incomplete {
+                    message: "the download was dropped".into(),
+                });
+            }
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| TransferError::io(path.display(), e))
+        })
+        .await;
+        made.unwrap_or_else(|e| {
+            Err(TransferError::Io { path: "create".into(), source: std::io::Error::other(e) })
+        })
+    }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        if !self.renamed {
-            // One unlink: quick enough for a destructor; the writer thread may still hold the
-            // file open, which is fine (it is closed, and freed, when the thread ends).
-            match std::fs::remove_file(&self.path) {
-                Ok(()) => {
-                    tracing::debug!(path = %self.path.display(), "removed a download's temp file")
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(path = %self.path.display(), error = %e, "could not remove a download's temp file")
-                }
+        if self.renamed {
+            return;
+        }
+        let mut gone = self.abandoned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *gone = true;
+        // One unlink: quick enough for a destructor; the writer thread may still hold the
+        // file open, which is fine (it is closed, and freed, when the thread ends).
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {
+                tracing::debug!(path = %self.path.display(), "removed a download's temp file")
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "could not remove a download's temp file")
             }
         }
     }
