@@ -55,7 +55,8 @@ impl Tally {
             }
             Err(Outcome::Failed(e)) => {
                 let name = kind_name(&e);
-                if !explained(&e) && !(op == "update" && concurrent_update_conflict(&e)) {
+                let expected = explained(&e) || (op == "update" && concurrent_update_conflict(&e));
+                if !expected {
                     self.unexpected.push(format!("{op}: {}", e.report()));
                 }
                 name
