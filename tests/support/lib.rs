@@ -15,6 +15,8 @@ use openstack_auth::{CloudConfig, Session};
 pub const ADMIN: &str = "local";
 /// The non-admin cloud (project `demo`, role member).
 pub const DEMO: &str = "local-demo";
+/// The admin cloud through the second Glance, the one with unified limits on.
+pub const LIMITS: &str = "local-limits";
 
 /// Loads a cloud of the local test cloud, failing loudly when it is not configured.
 pub fn cloud(name: &str) -> CloudConfig {

@@ -43,6 +43,7 @@ environment:
   OSRS_KEYSTONE_SHORT_PORT  the second Keystone, with one-minute tokens (default 5001)
   OSRS_KEYSTONE_TLS_PORT, OSRS_GLANCE_TLS_PORT  nginx with TLS (defaults 5443, 9443)
   OSRS_GLANCE_ALT_PORT  Glance through nginx, RegionTwo's endpoint (default 9294)
+  OSRS_GLANCE_LIMITS_PORT  a second Glance with unified limits on (default 9295)
   OSRS_SOAK_SECS, OSRS_SOAK_SEED  length and seed of the chaos soak (tests/soak.rs)
   OSRS_PYTHON         Python >= 3.11 used to create the server venv (default python3)
 ";

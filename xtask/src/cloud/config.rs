@@ -54,27 +54,37 @@ impl Cloud {
             let vars = [("dir", d.as_str()), ("log", log), ("expiration", expiration)];
             write(&self.path(conf), &render(template("keystone.conf"), &vars)?)?;
         }
-        let glance = render(
-            template("glance-api.conf"),
-            &[
-                ("dir", &d),
-                ("glance_url", &self.glance_url()),
-                ("keystone_url", &self.keystone_url()),
-                ("web_port", &self.web_port.to_string()),
-                ("glance_port", &self.glance_port.to_string()),
-                ("glance_alt_port", &self.glance_alt_port.to_string()),
-                ("glance_password", GLANCE_PASSWORD),
-            ],
-        )?;
-        write(&self.path("etc/glance/glance-api.conf"), &glance)?;
-
-        // Glance's paste pipeline, with the healthcheck's disable file moved into our state dir.
+        // Glance, and the same Glance with unified limits on (its own config dir and log).
         let shipped = self.path("venv/etc/glance/glance-api-paste.ini");
         let paste = fs::read_to_string(&shipped)
             .map_err(|e| format!("reading {}: {e}", shipped.display()))?;
-        let paste =
-            paste_with_healthcheck_file(&paste, &format!("{d}/run/glance-healthcheck-disable"));
-        write(&self.path("etc/glance/glance-api-paste.ini"), &paste)?;
+        for (conf_dir, log, use_limits) in [
+            ("glance", "glance-api.log", "false"),
+            ("glance-limits", "glance-limits-api.log", "true"),
+        ] {
+            let glance = render(
+                template("glance-api.conf"),
+                &[
+                    ("dir", &d),
+                    ("conf_dir", conf_dir),
+                    ("glance_log", log),
+                    ("use_limits", use_limits),
+                    ("glance_url", &self.glance_url()),
+                    ("keystone_url", &self.keystone_url()),
+                    ("web_port", &self.web_port.to_string()),
+                    ("glance_port", &self.glance_port.to_string()),
+                    ("glance_alt_port", &self.glance_alt_port.to_string()),
+                    ("glance_password", GLANCE_PASSWORD),
+                ],
+            )?;
+            write(&self.path(&format!("etc/{conf_dir}/glance-api.conf")), &glance)?;
+            // Glance's paste pipeline, with the healthcheck's disable file in our state dir.
+            let paste = paste_with_healthcheck_file(
+                &paste,
+                &format!("{d}/run/{conf_dir}-healthcheck-disable"),
+            );
+            write(&self.path(&format!("etc/{conf_dir}/glance-api-paste.ini")), &paste)?;
+        }
 
         for shim in ["sqlite_immediate_shim.py", "keystone_wsgi_shim.py", "glance_wsgi_shim.py"] {
             write(&self.path(&format!("lib/{shim}")), template(shim))?;
@@ -221,6 +231,7 @@ impl Cloud {
                 ("glance_tls_port", &self.glance_tls_port.to_string()),
                 ("ca", &self.path("tls/ca.pem").display().to_string()),
                 ("keystone_short_port", &self.keystone_short_port.to_string()),
+                ("glance_limits_port", &self.glance_limits_port.to_string()),
             ],
         )?;
         write(&self.path("clouds.yaml"), &text)?;

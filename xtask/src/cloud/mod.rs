@@ -44,11 +44,21 @@ enum Service {
     /// A second Keystone on the same database and keys whose tokens live one minute (the
     /// token-expiry tests authenticate there; Glance validates them like any other).
     KeystoneShort,
+    /// A second Glance on the same database and stores with unified limits on (every image
+    /// create asks Keystone, 1.8 s each, so the main Glance keeps them off): the quota usage
+    /// tests use it, through the `local-limits` cloud.
+    GlanceLimits,
 }
 
 impl Service {
-    const ALL: [Service; 5] =
-        [Service::Keystone, Service::Glance, Service::Web, Service::Tls, Service::KeystoneShort];
+    const ALL: [Service; 6] = [
+        Service::Keystone,
+        Service::Glance,
+        Service::Web,
+        Service::Tls,
+        Service::KeystoneShort,
+        Service::GlanceLimits,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -57,6 +67,7 @@ impl Service {
             Service::Web => "web",
             Service::Tls => "nginx",
             Service::KeystoneShort => "keystone-short",
+            Service::GlanceLimits => "glance-limits",
         }
     }
 
@@ -67,13 +78,14 @@ impl Service {
             Service::Web => "OSRS_WEB_PORT",
             Service::Tls => "OSRS_KEYSTONE_TLS_PORT",
             Service::KeystoneShort => "OSRS_KEYSTONE_SHORT_PORT",
+            Service::GlanceLimits => "OSRS_GLANCE_LIMITS_PORT",
         }
     }
 
     fn health_path(self) -> &'static str {
         match self {
             Service::Keystone | Service::KeystoneShort => "/v3",
-            Service::Glance => "/healthcheck",
+            Service::Glance | Service::GlanceLimits => "/healthcheck",
             Service::Web | Service::Tls => "/",
         }
     }
@@ -89,6 +101,7 @@ pub(crate) struct Cloud {
     keystone_short_port: u16,
     glance_tls_port: u16,
     glance_alt_port: u16,
+    glance_limits_port: u16,
 }
 
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
@@ -125,6 +138,7 @@ impl Cloud {
             keystone_short_port: port_from_env("OSRS_KEYSTONE_SHORT_PORT", 5001)?,
             glance_tls_port: port_from_env("OSRS_GLANCE_TLS_PORT", 9443)?,
             glance_alt_port: port_from_env("OSRS_GLANCE_ALT_PORT", 9294)?,
+            glance_limits_port: port_from_env("OSRS_GLANCE_LIMITS_PORT", 9295)?,
         })
     }
 
@@ -135,6 +149,7 @@ impl Cloud {
             Service::Web => self.web_port,
             Service::Tls => self.keystone_tls_port,
             Service::KeystoneShort => self.keystone_short_port,
+            Service::GlanceLimits => self.glance_limits_port,
         }
     }
 
@@ -210,8 +225,13 @@ impl Cloud {
             self.write_configs()?;
             self.ensure_tls()?;
             let after = self.config_snapshot();
-            let services =
-                [Service::Keystone, Service::KeystoneShort, Service::Glance, Service::Tls];
+            let services = [
+                Service::Keystone,
+                Service::KeystoneShort,
+                Service::Glance,
+                Service::Tls,
+                Service::GlanceLimits,
+            ];
             for (i, s) in services.into_iter().enumerate() {
                 if before[i] != after[i] {
                     eprintln!("xtask: {} configuration changed; restarting it", s.name());
@@ -233,6 +253,7 @@ impl Cloud {
         for sub in [
             "etc/keystone",
             "etc/keystone-short",
+            "etc/glance-limits",
             "etc/glance",
             "lib",
             "data/keystone",
@@ -263,6 +284,7 @@ impl Cloud {
         self.ensure_tls()?;
         self.start(Service::Tls)?;
         self.start(Service::KeystoneShort)?;
+        self.start(Service::GlanceLimits)?;
         self.write_clouds_yaml()?;
         eprintln!(
             "xtask: local cloud up in {:.1?}: keystone {}/v3, glance {}, web {}; state in {}",
@@ -277,9 +299,14 @@ impl Cloud {
 
     /// `cloud down`: stops our own processes (by saved pid, checked against the state dir).
     pub(crate) fn down(&self) -> Result {
-        for s in
-            [Service::KeystoneShort, Service::Tls, Service::Web, Service::Glance, Service::Keystone]
-        {
+        for s in [
+            Service::GlanceLimits,
+            Service::KeystoneShort,
+            Service::Tls,
+            Service::Web,
+            Service::Glance,
+            Service::Keystone,
+        ] {
             self.stop(s)?;
         }
         Ok(())
@@ -337,13 +364,15 @@ impl Cloud {
 
     /// `cloud restart [glance|keystone]`: stop and start again (both when none is named);
     /// returns once the restarted servers answer.
-    /// The configuration files of keystone, keystone-short, glance and nginx, in that order.
-    fn config_snapshot(&self) -> [String; 4] {
+    /// The configuration files of keystone, keystone-short, glance, nginx and glance-limits,
+    /// in that order.
+    fn config_snapshot(&self) -> [String; 5] {
         [
             "etc/keystone/keystone.conf",
             "etc/keystone-short/keystone.conf",
             "etc/glance/glance-api.conf",
             "etc/nginx/nginx.conf",
+            "etc/glance-limits/glance-api.conf",
         ]
         .map(|f| fs::read_to_string(self.path(f)).unwrap_or_default())
     }

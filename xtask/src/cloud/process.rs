@@ -78,6 +78,11 @@ impl Cloud {
                 c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance"));
                 c
             }
+            Service::GlanceLimits => {
+                let mut c = gunicorn("1", "4", "600", "glance_wsgi_shim");
+                c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance-limits"));
+                c
+            }
             Service::Tls => {
                 let mut c = Command::new(nginx_binary());
                 c.arg("-c").arg(d.join("etc/nginx/nginx.conf")).arg("-p").arg(d.join("run/nginx"));
