@@ -28,5 +28,9 @@ pub(crate) fn get_status(port: u16, path: &str) -> Option<u16> {
 
 /// Whether something already listens on `127.0.0.1:{port}`.
 pub(crate) fn port_in_use(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
+    // Something listens there. (Not a trial bind: after a SIGKILL the killed server's
+    // connections linger in FIN_WAIT while clients keep them open, and a bind fails then
+    // although nothing listens; the restarted server binds fine.)
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)).is_ok()
 }
