@@ -26,11 +26,34 @@ pub(crate) fn get_status(port: u16, path: &str) -> Option<u16> {
     line.strip_prefix("HTTP/1.")?.get(2..5)?.parse().ok()
 }
 
-/// Whether something already listens on `127.0.0.1:{port}`.
+/// Whether something already listens on `127.0.0.1:{port}`: a socket in LISTEN state for
+/// the port in `/proc/net/tcp` (so a listener whose owner is dying still counts, and the
+/// connections a SIGKILLed server leaves in FIN_WAIT do not); elsewhere, a connect.
 pub(crate) fn port_in_use(port: u16) -> bool {
-    // Something listens there. (Not a trial bind: after a SIGKILL the killed server's
-    // connections linger in FIN_WAIT while clients keep them open, and a bind fails then
-    // although nothing listens; the restarted server binds fine.)
+    if let Ok(table) = std::fs::read_to_string("/proc/net/tcp") {
+        return table.lines().skip(1).any(|line| {
+            let mut cols = line.split_whitespace();
+            let local = cols.nth(1).unwrap_or_default();
+            let state = cols.nth(1).unwrap_or_default();
+            state == "0A"
+                && local
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                    .is_some_and(|p| p == port)
+        });
+    }
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_listener_is_seen_and_its_end_too() {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(super::port_in_use(port));
+        drop(listener);
+        assert!(!super::port_in_use(port));
+    }
 }

@@ -109,6 +109,11 @@ impl Cloud {
             self.stop(s)?;
         }
         let port = self.port(s);
+        // A server of ours killed a moment ago may still hold its socket for a few seconds.
+        let free_by = Instant::now() + Duration::from_secs(15);
+        while port_in_use(port) && Instant::now() < free_by {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         if port_in_use(port) {
             return Err(format!(
                 "port {port} on 127.0.0.1 (for {}) is already in use by another process; \
