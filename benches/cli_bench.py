@@ -1,10 +1,11 @@
 """`cargo xtask bench cli`: osrs beside `openstack` (python-openstackclient) and curl.
 
 Run by xtask with the local cloud's venv Python (openstacksdk and the `openstack` command
-come with it). Arguments: osrs_binary openstack_binary cloud rounds mib.
+come with it). Arguments: osrs_binary openstack_binary sdk_save_binary cloud rounds mib.
 
 The same operations, interleaved round by round (osrs, openstack, curl, then the next
-round), so the machine's drift hits every tool alike. Each run is a child process measured
+round), so the machine's drift hits every tool alike. `image save` also runs `sdk_save`
+(benches/src/bin/sdk_save.rs): the SDK's own verified download, with no command line. Each run is a child process measured
 with wait4: wall time, CPU (user + system) and peak RSS. Reported as medians with their
 range, and as ratios against `openstack` and curl from the same rounds.
 """
@@ -19,7 +20,8 @@ import time
 
 import openstack
 
-osrs, openstack_cli, cloud, rounds, mib = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+osrs, openstack_cli, sdk_save, cloud = sys.argv[1:5]
+rounds, mib = int(sys.argv[5]), int(sys.argv[6])
 TAG = "osrs-bench-list"
 LIST_SIZE = 2001
 
@@ -110,12 +112,14 @@ def main():
     helps = [run([osrs, "--help"])[0] for _ in range(20)]
 
     for r in range(rounds):
-        for tool in ("osrs", "openstack", "curl"):
+        for tool in ("osrs", "openstack", "curl", "sdk"):
             if tool == "osrs":
                 cmds = {
                     "image list (2,001)": [osrs, "image", "list", "--tag", TAG, "-f", "value"],
                     "image show": [osrs, "image", "show", show_id, "-f", "json"],
                 }
+            elif tool == "sdk":
+                cmds = {}
             elif tool == "openstack":
                 cmds = {
                     "image list (2,001)": [openstack_cli, "image", "list", "--tag", TAG, "-f", "value"],
@@ -131,16 +135,19 @@ def main():
 
             # create --file (1 GiB): each tool makes an image, deleted after the round.
             name = f"osrs-bench-cli-create-{tool}-{r}"
-            if tool == "osrs":
+            if tool == "sdk":
+                pass
+            elif tool == "osrs":
                 argv = [osrs, "image", "create", name, "--file", src, "--disk-format", "raw", "-f", "value", "-c", "id"]
             elif tool == "openstack":
                 argv = [openstack_cli, "image", "create", name, "--file", src, "--disk-format", "raw", "--container-format", "bare", "-f", "value", "-c", "id"]
             else:
                 made = conn.image.create_image(name=name, disk_format="raw", container_format="bare")
                 argv = curl("-X", "PUT", "-H", "Content-Type: application/octet-stream", "-T", src, f"{glance}/v2/images/{made.id}/file")
-            record(f"image create --file ({mib} MiB)", tool, run(argv, env=env))
-            for i in conn.image.images(name=name):
-                conn.image.delete_image(i, ignore_missing=True)
+            if tool != "sdk":
+                record(f"image create --file ({mib} MiB)", tool, run(argv, env=env))
+                for i in conn.image.images(name=name):
+                    conn.image.delete_image(i, ignore_missing=True)
 
             # save (cache miss, then hit).
             out = os.path.join(work, f"out-{tool}.raw")
@@ -152,6 +159,8 @@ def main():
                         pass
                 if tool == "osrs":
                     argv = [osrs, "image", "save", big.id, "--file", out]
+                elif tool == "sdk":
+                    argv = [sdk_save, cloud, big.id, out]
                 elif tool == "openstack":
                     argv = [openstack_cli, "image", "save", big.id, "--file", out]
                 else:
@@ -165,7 +174,7 @@ def main():
 
     h = median_range(helps)
     print(f"\nosrs --help: median {h[0] * 1000:.1f} ms (range {h[1] * 1000:.1f}-{h[2] * 1000:.1f}), 20 runs")
-    print(f"\n{rounds} interleaved rounds; medians (range); ratios are openstack/osrs and curl/osrs wall time (>1: osrs faster)")
+    print(f"\n{rounds} interleaved rounds; medians (range); ratios are openstack/osrs, curl/osrs and sdk/osrs wall time (>1: osrs faster)")
     print(f"{'operation':34} {'tool':9} {'wall s':>22} {'cpu s':>8} {'peak RSS MiB':>13}")
     for op, tools in results.items():
         for tool, ms in tools.items():
@@ -174,7 +183,9 @@ def main():
             rss = max(m[2] for m in ms)
             print(f"{op:34} {tool:9} {w[0]:8.3f} ({w[1]:.3f}-{w[2]:.3f}) {c:8.3f} {rss:13.1f}")
         per_round = lambda other: [o[0] / s[0] for o, s in zip(tools[other], tools["osrs"])]
-        for other in ("openstack", "curl"):
+        for other in ("openstack", "curl", "sdk"):
+            if other not in tools:
+                continue
             rr = per_round(other)
             print(f"{'':34} {other}/osrs wall: {statistics.median(rr):.2f}x (range {min(rr):.2f}-{max(rr):.2f})")
 

@@ -33,7 +33,8 @@ pub(crate) fn bench(extra: &[&str]) -> Result {
 }
 
 /// `bench cli`: osrs beside `openstack` and curl on the local cloud (benches/cli_bench.py):
-/// image list (2,001 images), show, create --file and save (cache miss and hit) of
+/// image list (2,001 images), show, create --file and save (cache miss and hit; also the
+/// SDK's own verified download, `sdk_save`, to compare osrs with) of
 /// OSRS_CLI_MIB (default 1024) MiB, OSRS_CLI_ROUNDS (default 3) interleaved rounds.
 fn cli_bench() -> Result {
     let cloud = cloud::Cloud::from_env()?;
@@ -42,7 +43,20 @@ fn cli_bench() -> Result {
         "building osrs (release)",
         cargo().args(["build", "--quiet", "--release", "-p", "openstack-image-cli"]),
     )?;
+    run(
+        "building sdk_save (release)",
+        cargo().args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "openstack-benches",
+            "--bin",
+            "sdk_save",
+        ]),
+    )?;
     let osrs = workspace_root().join("target/release/osrs");
+    let sdk_save = workspace_root().join("target/release/sdk_save");
     let openstack = cloud.venv_python().with_file_name("openstack");
     let rounds = std::env::var("OSRS_CLI_ROUNDS").unwrap_or_else(|_| "3".into());
     let mib = std::env::var("OSRS_CLI_MIB").unwrap_or_else(|_| "1024".into());
@@ -50,6 +64,7 @@ fn cli_bench() -> Result {
     cmd.arg(workspace_root().join("benches/cli_bench.py"))
         .arg(&osrs)
         .arg(&openstack)
+        .arg(&sdk_save)
         .args(["local", &rounds, &mib])
         .env("PYTHONWARNINGS", "ignore");
     for (key, value) in cloud.env_vars() {

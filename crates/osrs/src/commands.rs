@@ -8,6 +8,7 @@ use openstack_client::image::{
     ImportMethod, MemberStatus, SortDir, Visibility, WaitOptions,
 };
 use openstack_client::resource::Query;
+use openstack_client::transfer::Algorithm;
 
 use crate::cli::{
     AddCmd, CacheCmd, CachedCmd, Cli, Command, CreateArgs, ImageCmd, ImportArgs, ImportInfoCmd,
@@ -142,6 +143,27 @@ async fn image(img: &ImageProxy, global: &crate::cli::Global, cmd: ImageCmd) -> 
     }
 }
 
+/// `--checksum-algorithm` values (`none` alone: nothing).
+fn checksum_algorithms(names: &[String]) -> Result<Vec<Algorithm>, Failure> {
+    if names.iter().any(|n| n == "none") {
+        if names.len() > 1 {
+            return Err(Failure::Usage(
+                "--checksum-algorithm none cannot be combined with another algorithm".into(),
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    let mut algorithms = Vec::new();
+    for n in names {
+        let a: Algorithm =
+            n.parse().map_err(|_| Failure::Usage(format!("unknown checksum algorithm {n:?}")))?;
+        if !algorithms.contains(&a) {
+            algorithms.push(a);
+        }
+    }
+    Ok(algorithms)
+}
+
 fn visibility(v: &VisibilityArgs) -> Option<Visibility> {
     if v.public {
         Some(Visibility::Public)
@@ -255,7 +277,8 @@ async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
     }
     let mut bar = None;
     if let Some(f) = &a.file {
-        c = c.filename(f);
+        let algorithms = checksum_algorithms(&a.checksum_algorithms)?;
+        c = c.filename(f).validate_checksum(!algorithms.is_empty()).digests(&algorithms);
         let size = std::fs::metadata(f).map(|m| m.len()).ok();
         if let Some((b, p)) = progress::bar("upload", size, a.progress) {
             c = c.progress(p);

@@ -300,6 +300,18 @@ pub struct CreateArgs {
     /// Show a progress bar (on a terminal it is shown anyway).
     #[arg(long)]
     pub progress: bool,
+    /// Digest computed while the data uploads and compared with the one Glance reports
+    /// (repeatable; not in openstackclient, which verifies nothing): md5 (Glance's `checksum`,
+    /// reported by every Glance; the default), sha512 (`os_hash_value`, unless the cloud
+    /// hashes with another algorithm), sha256; `none` verifies nothing. A mismatch, or a
+    /// digest Glance does not report, fails the command and deletes the image.
+    #[arg(
+        long = "checksum-algorithm",
+        value_name = "ALGORITHM",
+        default_value = "md5",
+        value_parser = ["md5", "sha256", "sha512", "none"]
+    )]
+    pub checksum_algorithms: Vec<String>,
     /// Output.
     #[command(flatten)]
     pub out: OutputArgs,
