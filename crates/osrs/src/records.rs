@@ -3,7 +3,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use openstack_client::image::Image;
+use openstack_client::image::{
+    Image, MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceTypeAssociation,
+};
 
 /// The fields `openstack image show` keeps at the top level; everything else but `tags`
 /// goes under `properties`.
@@ -40,6 +42,78 @@ pub fn fields<T: Serialize>(record: &T) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = map.into_iter().collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// A JSON object's fields, sorted by key.
+pub fn sorted(map: Map<String, Value>) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = map.into_iter().collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// `record` as a JSON object.
+fn object_of<T: Serialize>(record: &T) -> Map<String, Value> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A metadef namespace as `openstack image metadef namespace show` prints it: its own fields,
+/// the names of its resource types and of its properties.
+pub(crate) fn namespace(ns: &MetadefNamespace) -> Vec<(String, Value)> {
+    const SHOWN: [&str; 10] = [
+        "created_at",
+        "description",
+        "display_name",
+        "namespace",
+        "owner",
+        "protected",
+        "tags",
+        "schema",
+        "updated_at",
+        "visibility",
+    ];
+    let mut m = object_of(ns);
+    m.retain(|k, v| SHOWN.contains(&k.as_str()) && !v.is_null());
+    if !ns.resource_type_associations.is_empty() {
+        let names = ns.resource_type_associations.iter().map(|r| Value::String(r.name.clone()));
+        m.insert("resource_type_associations".into(), Value::Array(names.collect()));
+    }
+    if !ns.properties.is_empty() {
+        let names = ns.properties.keys().map(|k| Value::String(k.clone()));
+        m.insert("properties".into(), Value::Array(names.collect()));
+    }
+    sorted(m)
+}
+
+/// A metadef object as `openstack image metadef object show` prints it (fixed fields, in
+/// openstackclient's order, absent ones null).
+pub(crate) fn object(o: &MetadefObject, namespace: &str) -> Vec<(String, Value)> {
+    let mut m = object_of(o);
+    m.insert("namespace_name".into(), Value::String(namespace.to_string()));
+    ["created_at", "description", "name", "namespace_name", "properties", "required", "updated_at"]
+        .iter()
+        .map(|k| (k.to_string(), m.remove(*k).unwrap_or(Value::Null)))
+        .collect()
+}
+
+/// A metadef property as `openstack image metadef property show` prints it.
+pub(crate) fn property(p: &MetadefProperty, namespace: &str) -> Vec<(String, Value)> {
+    let mut m = object_of(p);
+    m.insert("namespace_name".into(), Value::String(namespace.to_string()));
+    m.retain(|_, v| !v.is_null());
+    sorted(m)
+}
+
+/// A resource type association as openstackclient prints it.
+pub(crate) fn association(
+    a: &MetadefResourceTypeAssociation,
+    namespace: &str,
+) -> Vec<(String, Value)> {
+    let mut m = object_of(a);
+    m.insert("namespace_name".into(), Value::String(namespace.to_string()));
+    sorted(m)
 }
 
 /// An image as `openstack image show` prints it.

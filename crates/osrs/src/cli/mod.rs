@@ -6,7 +6,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::OutputArgs;
 
+mod metadef;
 mod other;
+pub use metadef::*;
 pub use other::*;
 
 /// osrs: the OpenStack Image service from the command line, with openstackclient's
