@@ -107,12 +107,13 @@ pub(crate) fn run(what: &str, cmd: &mut Command) -> Result {
 }
 
 /// The crates published to crates.io, in dependency order.
-const PUBLISHED: [&str; 5] = [
+const PUBLISHED: [&str; 6] = [
     "openstack-transfer",
     "openstack-auth",
     "openstack-resource",
     "openstack-image",
     "openstack-client",
+    "openstack-image-cli",
 ];
 
 fn test(extra: &[&str]) -> Result {
@@ -126,9 +127,10 @@ fn test(extra: &[&str]) -> Result {
         "cargo doc",
         cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
-    // Every library crate packages and its package builds on its own (what `cargo publish`
-    // would upload; the inter-crate dependencies resolve to the packages made here). In a
-    // target dir of its own, where our five crates are cleaned first: packaged, they look
+    // Every published crate (the five libraries and osrs) packages and its package builds on
+    // its own (what `cargo publish` would upload; the inter-crate dependencies resolve to the
+    // packages made here). In a target dir of its own, where our crates are cleaned first:
+    // packaged, they look
     // like registry crates of an unchanged version, whose old builds cargo would reuse.
     let pkg_target = workspace_root().join("target/package-verify");
     match std::fs::remove_dir_all(pkg_target.join("package")) {
@@ -143,7 +145,7 @@ fn test(extra: &[&str]) -> Result {
         cargo().args(["clean", "--quiet"]).args(&crates).env("CARGO_TARGET_DIR", &pkg_target),
     )?;
     run(
-        "cargo package (the five library crates)",
+        "cargo package (the five library crates and osrs)",
         cargo()
             .args(["package", "--allow-dirty"])
             .args(&crates)

@@ -75,7 +75,7 @@ pub use query::{Compare, ImageQuery, SortDir};
 pub use schemas::{Schema, SchemaName};
 pub use tasks::Task;
 pub use types::{Image, ImageCreate, Location};
-pub use upload::ImageData;
+pub use upload::{ImageData, StageImage};
 pub use wait::{WaitForDelete, WaitForStatus, WireStatus};
 
 #[cfg(test)]

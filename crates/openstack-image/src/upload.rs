@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use openstack_auth::BodyFactory;
 use openstack_auth::{Error, RequestBody, Result};
 use openstack_resource::encode_segment;
-use openstack_transfer::{Algorithm, Digests, TransferError, UploadBody, UploadOptions};
+use openstack_transfer::{Digests, Progress, TransferError, UploadBody, UploadOptions};
 use tokio::io::AsyncRead;
 
 use crate::call::Call;
@@ -306,6 +306,7 @@ impl ImageProxy {
 
     /// `stage_image(image, filename|data)`: `PUT /stage` (for a later glance-direct import),
     /// announcing the size when known. Returns the image after staging.
+    /// [`StageImage::progress`] reports the bytes sent.
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
@@ -320,13 +321,55 @@ impl ImageProxy {
     ///
     /// # Errors
     /// [`Error::Io`] for an unreadable file (before anything is sent); server errors.
-    pub fn stage_image(&self, image: impl IdRef, data: impl Into<ImageData>) -> Call<Image> {
-        let proxy = self.clone();
-        let id = image.id_ref().to_string();
-        let data = data.into();
+    pub fn stage_image(&self, image: impl IdRef, data: impl Into<ImageData>) -> StageImage {
+        StageImage {
+            proxy: self.clone(),
+            id: image.id_ref().to_string(),
+            data: Mutex::new(Some(data.into())),
+            progress: None,
+        }
+    }
+}
+
+/// `stage_image(image, data)` being configured; `.await` it.
+#[must_use = "nothing is sent until it is awaited"]
+pub struct StageImage {
+    proxy: ImageProxy,
+    id: String,
+    // In a Mutex only so the builder is Sync (readers and streams need not be).
+    data: Mutex<Option<ImageData>>,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for StageImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageImage").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl StageImage {
+    /// Reports the bytes sent as they go (and the total, when known).
+    pub fn progress(mut self, p: Progress) -> Self {
+        self.progress = Some(p);
+        self
+    }
+}
+
+impl std::future::IntoFuture for StageImage {
+    type Output = Result<Image>;
+    type IntoFuture = Call<Image>;
+    fn into_future(self) -> Call<Image> {
+        let StageImage { proxy, id, data, progress } = self;
+        let data = data.into_inner().ok().flatten();
         Call::new(async move {
             proxy.require("stage_image", 6).await?;
-            let opts = UploadOptions::default().algorithms(&[Algorithm::Md5, Algorithm::Sha256]);
+            let data = data.ok_or_else(|| Error::InvalidArgument("stage_image: no data".into()))?;
+            // Glance checks nothing when staging (digests come with the import), so nothing
+            // is hashed here.
+            let mut opts = UploadOptions::default().algorithms(&[]);
+            if let Some(p) = progress {
+                opts = opts.progress(p);
+            }
             let upload = proxy.prepare_upload(data, &opts).await?;
             proxy.put_data(&id, "stage", upload, None).await?;
             proxy.get_image(&id).await

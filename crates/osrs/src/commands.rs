@@ -4,15 +4,14 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use openstack_client::image::{
-    CacheTarget, ContainerFormat, DiskFormat, Image, ImageProxy, ImageQuery, ImageStatus,
-    ImportMethod, MemberStatus, SortDir, Visibility, WaitOptions,
+    CacheTarget, Image, ImageProxy, ImageQuery, ImageStatus, ImportMethod, MemberStatus, SortDir,
+    Visibility, WaitOptions,
 };
 use openstack_client::resource::Query;
-use openstack_client::transfer::Algorithm;
 
 use crate::cli::{
-    AddCmd, CacheCmd, CachedCmd, Cli, Command, CreateArgs, ImageCmd, ImportArgs, ImportInfoCmd,
-    ListArgs, MemberCmd, RemoveCmd, SetArgs, StoresCmd, TaskCmd, VisibilityArgs,
+    AddCmd, CacheCmd, CachedCmd, Cli, Command, ImageCmd, ImportArgs, ImportInfoCmd, ListArgs,
+    MemberCmd, RemoveCmd, StoresCmd, TaskCmd,
 };
 use crate::{Failure, Outcome, connect, output, progress, records};
 
@@ -35,8 +34,8 @@ async fn image(img: &ImageProxy, global: &crate::cli::Global, cmd: ImageCmd) -> 
             output::show(&out, records::image(&found, human_readable))?;
             Ok(())
         }
-        ImageCmd::Create(args) => create(img, args).await,
-        ImageCmd::Set(args) => set(img, args).await,
+        ImageCmd::Create(args) => crate::create::create(img, args).await,
+        ImageCmd::Set(args) => crate::create::set(img, args).await,
         ImageCmd::Unset { image, tags, properties } => {
             let found = img.find_image(&image).await?;
             for t in &tags {
@@ -86,16 +85,24 @@ async fn image(img: &ImageProxy, global: &crate::cli::Global, cmd: ImageCmd) -> 
                 )))
             }
         }
-        ImageCmd::Save { image, file, progress } => save(img, &image, file, progress).await,
+        ImageCmd::Save { image, file, store_preferences, chunk_size: _, progress } => {
+            save(img, &image, file, &store_preferences, progress).await
+        }
         ImageCmd::Add { what: AddCmd::Project { image, project, out } } => {
             let found = img.find_image(&image).await?;
             let member = img.add_member(&found, project.as_str()).await?;
-            output::show(&out, records::fields(&member))?;
+            output::show(&out, records::member(&member))?;
             Ok(())
         }
         ImageCmd::Remove { what: RemoveCmd::Project { image, project } } => {
             let found = img.find_image(&image).await?;
             img.remove_member(&found, project.as_str()).await?;
+            Ok(())
+        }
+        ImageCmd::Member { what: MemberCmd::Get { image, project, out } } => {
+            let found = img.find_image(&image).await?;
+            let member = img.get_member(&found, project.as_str()).await?;
+            output::show(&out, records::member(&member))?;
             Ok(())
         }
         ImageCmd::Member { what: MemberCmd::List { image, out } } => {
@@ -115,66 +122,49 @@ async fn image(img: &ImageProxy, global: &crate::cli::Global, cmd: ImageCmd) -> 
             Ok(())
         }
         ImageCmd::Import(args) => import(img, args).await,
-        ImageCmd::Stage { image, file, progress: _ } => {
+        ImageCmd::Stage { image, file, size: _, progress } => {
             let found = img.find_image(&image).await?;
-            img.stage_image(&found, openstack_client::image::ImageData::from(file.as_path()))
-                .await?;
+            let mut stage =
+                img.stage_image(&found, openstack_client::image::ImageData::from(file.as_path()));
+            let total = std::fs::metadata(&file).map(|m| m.len()).ok();
+            let bar = progress::bar("stage", total, progress);
+            if let Some((_, p)) = &bar {
+                stage = stage.progress(p.clone());
+            }
+            let staged = stage.await;
+            if let Some((b, _)) = bar {
+                b.finish_and_clear();
+            }
+            staged?;
             Ok(())
         }
         ImageCmd::Task { what } => tasks(img, what).await,
         ImageCmd::Stores { what: StoresCmd::List { detail, out } } => {
             let stores: Vec<_> = img.stores().details(detail).into_stream().try_collect().await?;
+            // openstackclient's columns: `Default` is true or absent (null), as Glance says it.
             let rows = stores
                 .iter()
                 .map(|s| {
-                    vec![
+                    let mut row = vec![
                         Value::String(s.id.clone()),
                         Value::String(s.description.clone()),
-                        Value::Bool(s.default),
-                        Value::Bool(s.read_only),
-                    ]
+                        if s.default { Value::Bool(true) } else { Value::Null },
+                    ];
+                    if detail {
+                        row.push(serde_json::to_value(&s.properties).unwrap_or(Value::Null));
+                    }
+                    row
                 })
                 .collect();
-            output::list(&out, &["ID", "Description", "Default", "Read Only"], rows)?;
+            let mut headers = vec!["ID", "Description", "Default"];
+            if detail {
+                headers.push("Properties");
+            }
+            output::list(&out, &headers, rows)?;
             Ok(())
         }
         ImageCmd::Copy(args) => crate::copy::copy(img, global, args).await,
         ImageCmd::Metadef { what } => crate::metadef::metadef(img, what).await,
-    }
-}
-
-/// `--checksum-algorithm` values (`none` alone: nothing).
-fn checksum_algorithms(names: &[String]) -> Result<Vec<Algorithm>, Failure> {
-    if names.iter().any(|n| n == "none") {
-        if names.len() > 1 {
-            return Err(Failure::Usage(
-                "--checksum-algorithm none cannot be combined with another algorithm".into(),
-            ));
-        }
-        return Ok(Vec::new());
-    }
-    let mut algorithms = Vec::new();
-    for n in names {
-        let a: Algorithm =
-            n.parse().map_err(|_| Failure::Usage(format!("unknown checksum algorithm {n:?}")))?;
-        if !algorithms.contains(&a) {
-            algorithms.push(a);
-        }
-    }
-    Ok(algorithms)
-}
-
-fn visibility(v: &VisibilityArgs) -> Option<Visibility> {
-    if v.public {
-        Some(Visibility::Public)
-    } else if v.private {
-        Some(Visibility::Private)
-    } else if v.community {
-        Some(Visibility::Community)
-    } else if v.shared {
-        Some(Visibility::Shared)
-    } else {
-        None
     }
 }
 
@@ -228,7 +218,8 @@ async fn list(img: &ImageProxy, a: ListArgs) -> Outcome {
         q = q.marker(m.as_str());
     }
     // Few large pages (Glance caps a page at api_limit_max, 1000 by default).
-    q = q.page_size(a.limit.map_or(1000, |l| l.clamp(1, 1000)) as u32);
+    let page = a.page_size.map_or(1000, |p| p.clamp(1, 1000) as usize);
+    q = q.page_size(a.limit.map_or(page, |l| l.clamp(1, page)) as u32);
     let stream = img.images(&q);
     let mut images: Vec<Image> = match a.limit {
         Some(n) => stream.take(n).try_collect().await?,
@@ -241,124 +232,18 @@ async fn list(img: &ImageProxy, a: ListArgs) -> Outcome {
     Ok(())
 }
 
-async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
-    let mut c = img.create_image(a.name.as_str()).allow_duplicates(true);
-    if let Some(f) = &a.disk_format {
-        c = c.disk_format(DiskFormat::from(f.as_str()));
-    } else if a.file.is_none() {
-        c = c.disk_format(DiskFormat::Raw);
-    }
-    if let Some(f) = &a.container_format {
-        c = c.container_format(ContainerFormat::from(f.as_str()));
-    }
-    if let Some(n) = a.min_disk {
-        c = c.min_disk(n);
-    }
-    if let Some(n) = a.min_ram {
-        c = c.min_ram(n);
-    }
-    if a.protected {
-        c = c.protected(true);
-    }
-    if let Some(v) = visibility(&a.visibility) {
-        c = c.visibility(v);
-    }
-    for (k, v) in &a.properties {
-        c = c.property(k.as_str(), v.as_str());
-    }
-    if !a.tags.is_empty() {
-        c = c.tags(a.tags.clone());
-    }
-    if a.use_import || !a.stores.is_empty() {
-        c = c.use_import(true).wait(WaitOptions::default());
-    }
-    if !a.stores.is_empty() {
-        c = c.stores(a.stores.clone());
-    }
-    let mut bar = None;
-    if let Some(f) = &a.file {
-        let algorithms = checksum_algorithms(&a.checksum_algorithms)?;
-        c = c.filename(f).validate_checksum(!algorithms.is_empty()).digests(&algorithms);
-        let size = std::fs::metadata(f).map(|m| m.len()).ok();
-        if let Some((b, p)) = progress::bar("upload", size, a.progress) {
-            c = c.progress(p);
-            bar = Some(b);
-        }
-    }
-    let created = c.await;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    output::show(&a.out, records::image(&created?, false))?;
-    Ok(())
-}
-
-async fn set(img: &ImageProxy, a: SetArgs) -> Outcome {
-    let found = img.find_image(&a.image).await?;
-    if a.deactivate {
-        img.deactivate_image(&found).await?;
-    }
-    if a.activate {
-        img.reactivate_image(&found).await?;
-    }
-    for t in &a.tags {
-        img.add_tag(&found, t).await?;
-    }
-    let vis = visibility(&a.visibility);
-    let changes = a.name.is_some()
-        || a.min_disk.is_some()
-        || a.min_ram.is_some()
-        || a.disk_format.is_some()
-        || a.container_format.is_some()
-        || a.protected
-        || a.unprotected
-        || vis.is_some()
-        || !a.properties.is_empty()
-        || a.hidden
-        || a.unhidden;
-    if changes {
-        img.update_image_with(&found.id, move |i| {
-            if let Some(n) = a.name {
-                i.name = Some(n);
-            }
-            if let Some(n) = a.min_disk {
-                i.min_disk = n;
-            }
-            if let Some(n) = a.min_ram {
-                i.min_ram = n;
-            }
-            if let Some(f) = a.disk_format {
-                i.disk_format = Some(DiskFormat::from(f.as_str()));
-            }
-            if let Some(f) = a.container_format {
-                i.container_format = Some(ContainerFormat::from(f.as_str()));
-            }
-            if a.protected || a.unprotected {
-                i.protected = a.protected;
-            }
-            if let Some(v) = vis {
-                i.visibility = v;
-            }
-            if a.hidden || a.unhidden {
-                i.os_hidden = a.hidden;
-            }
-            for (k, v) in a.properties {
-                i.properties.insert(k, Value::String(v));
-            }
-        })
-        .await?;
-    }
-    Ok(())
-}
-
 async fn save(
     img: &ImageProxy,
     image: &str,
     file: Option<std::path::PathBuf>,
+    stores: &[String],
     forced: bool,
 ) -> Outcome {
     let found = img.find_image(image).await?;
     let mut d = img.download_image(&found);
+    for s in stores {
+        d = d.prefer(s.as_str());
+    }
     let bar = progress::bar("download", found.size, forced);
     if let Some((_, p)) = &bar {
         d = d.progress(p.clone());
@@ -379,14 +264,7 @@ async fn save(
 async fn import(img: &ImageProxy, a: ImportArgs) -> Outcome {
     if let Some(ImportInfoCmd::Info(o)) = a.info {
         let info = img.get_import_info().await?;
-        let stores: Vec<_> = img.stores().into_stream().try_collect().await?;
-        let fields = vec![
-            ("import-methods".to_string(), Value::from(info.import_methods.clone())),
-            (
-                "stores".to_string(),
-                Value::from(stores.iter().map(|s| s.id.clone()).collect::<Vec<_>>()),
-            ),
-        ];
+        let fields = vec![("import-methods".to_string(), Value::from(info.import_methods))];
         output::show(&o.out, fields)?;
         return Ok(());
     }
@@ -430,15 +308,27 @@ async fn import(img: &ImageProxy, a: ImportArgs) -> Outcome {
 
 async fn tasks(img: &ImageProxy, cmd: TaskCmd) -> Outcome {
     match cmd {
-        TaskCmd::List { task_type, status, out } => {
+        TaskCmd::List { sort_key, sort_dir, limit, marker, task_type, status, out } => {
             let mut q = Query::new();
-            if let Some(t) = task_type {
-                q = q.param("type", t);
+            for (key, value) in [
+                ("sort_key", sort_key),
+                ("sort_dir", sort_dir),
+                ("marker", marker),
+                ("type", task_type),
+                ("status", status),
+            ] {
+                if let Some(v) = value {
+                    q = q.param(key, v);
+                }
             }
-            if let Some(s) = status {
-                q = q.param("status", s);
+            if let Some(n) = limit {
+                q = q.param("limit", n.clamp(1, 1000).to_string());
             }
-            let tasks: Vec<_> = img.tasks(&q).try_collect().await?;
+            let stream = img.tasks(&q);
+            let tasks: Vec<_> = match limit {
+                Some(n) => stream.take(n).try_collect().await?,
+                None => stream.try_collect().await?,
+            };
             let rows = tasks
                 .iter()
                 .map(|t| {
@@ -454,7 +344,7 @@ async fn tasks(img: &ImageProxy, cmd: TaskCmd) -> Outcome {
         }
         TaskCmd::Show { task, out } => {
             let t = img.get_task(task.as_str()).await?;
-            output::show(&out, records::fields(&t))?;
+            output::show(&out, records::task(&t))?;
         }
     }
     Ok(())
@@ -464,6 +354,7 @@ async fn cached(img: &ImageProxy, cmd: CacheCmd) -> Outcome {
     match cmd {
         CacheCmd::List(o) => {
             let cache = img.get_image_cache().await?;
+            let na = || Value::String("N/A".into());
             let mut rows: Vec<Vec<Value>> = cache
                 .cached_images
                 .iter()
@@ -471,8 +362,10 @@ async fn cached(img: &ImageProxy, cmd: CacheCmd) -> Outcome {
                     vec![
                         Value::String(c.image_id.clone()),
                         Value::String("cached".into()),
-                        Value::from(c.hits),
+                        records::utc_time(c.extra.get("last_accessed")),
+                        records::utc_time(c.extra.get("last_modified")),
                         Value::from(c.size),
+                        Value::from(c.hits),
                     ]
                 })
                 .collect();
@@ -480,11 +373,15 @@ async fn cached(img: &ImageProxy, cmd: CacheCmd) -> Outcome {
                 vec![
                     Value::String(id.clone()),
                     Value::String("queued".into()),
-                    Value::Null,
-                    Value::Null,
+                    na(),
+                    na(),
+                    na(),
+                    na(),
                 ]
             }));
-            output::list(&o.out, &["ID", "State", "Hits", "Size"], rows)?;
+            let headers =
+                ["ID", "State", "Last Accessed (UTC)", "Last Modified (UTC)", "Size", "Hits"];
+            output::list(&o.out, &headers, rows)?;
         }
         CacheCmd::Queue { images } => {
             for name in images {

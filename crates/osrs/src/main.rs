@@ -15,6 +15,7 @@ mod cli;
 mod commands;
 mod connect;
 mod copy;
+mod create;
 mod metadef;
 mod output;
 mod progress;

@@ -176,7 +176,7 @@ async fn property(img: &ImageProxy, cmd: PropertyCmd) -> Outcome {
             let extra = schema(&s)?;
             let p = merged(MetadefProperty::new(name, title, property_type), extra)?;
             let made = img.create_metadef_property(namespace.as_str(), &p).await?;
-            output::show(&out, records::property(&made, &namespace))?;
+            output::show(&out, records::property(&made))?;
         }
         PropertyCmd::List { namespace, out } => {
             let all: Vec<_> = img.metadef_properties(namespace.as_str()).try_collect().await?;
@@ -190,7 +190,7 @@ async fn property(img: &ImageProxy, cmd: PropertyCmd) -> Outcome {
         }
         PropertyCmd::Show { namespace, property, out } => {
             let p = img.get_metadef_property(namespace.as_str(), property.as_str()).await?;
-            output::show(&out, records::property(&p, &namespace))?;
+            output::show(&out, records::property(&p))?;
         }
         PropertyCmd::Set { name, title, property_type, schema: s, namespace, property } => {
             let extra = match &s {
@@ -234,12 +234,10 @@ async fn resource_type(img: &ImageProxy, cmd: ResourceTypeCmd) -> Outcome {
         ResourceTypeCmd::Association(AssociationCmd::Create {
             namespace,
             name,
-            prefix,
             properties_target,
             out,
         }) => {
             let mut a = MetadefResourceTypeAssociation::new(name);
-            a.prefix = prefix;
             a.properties_target = properties_target;
             let made = img.create_metadef_resource_type_association(namespace.as_str(), &a).await?;
             output::show(&out, records::association(&made, &namespace))?;

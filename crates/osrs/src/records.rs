@@ -4,7 +4,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use openstack_client::image::{
-    Image, MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceTypeAssociation,
+    Image, Member, MetadefNamespace, MetadefObject, MetadefProperty,
+    MetadefResourceTypeAssociation, Task,
 };
 
 /// The fields `openstack image show` keeps at the top level; everything else but `tags`
@@ -32,18 +33,6 @@ const IMAGE_TOP: [&str; 17] = [
 /// Fields of the SDK's image that are not image properties in openstackclient's sense.
 const NOT_PROPERTIES: [&str; 2] = ["self", "tags"];
 
-/// Any serialisable record as an ordered field list (keys sorted, nulls dropped).
-pub fn fields<T: Serialize>(record: &T) -> Vec<(String, Value)> {
-    let mut map = match serde_json::to_value(record) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    map.retain(|_, v| !v.is_null());
-    let mut out: Vec<(String, Value)> = map.into_iter().collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
 /// A JSON object's fields, sorted by key.
 pub fn sorted(map: Map<String, Value>) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = map.into_iter().collect();
@@ -60,9 +49,9 @@ fn object_of<T: Serialize>(record: &T) -> Map<String, Value> {
 }
 
 /// A metadef namespace as `openstack image metadef namespace show` prints it: its own fields,
-/// the names of its resource types and of its properties.
+/// its tags and the names of its resource types.
 pub(crate) fn namespace(ns: &MetadefNamespace) -> Vec<(String, Value)> {
-    const SHOWN: [&str; 10] = [
+    const SHOWN: [&str; 9] = [
         "created_at",
         "description",
         "display_name",
@@ -70,7 +59,6 @@ pub(crate) fn namespace(ns: &MetadefNamespace) -> Vec<(String, Value)> {
         "owner",
         "protected",
         "tags",
-        "schema",
         "updated_at",
         "visibility",
     ];
@@ -80,18 +68,42 @@ pub(crate) fn namespace(ns: &MetadefNamespace) -> Vec<(String, Value)> {
         let names = ns.resource_type_associations.iter().map(|r| Value::String(r.name.clone()));
         m.insert("resource_type_associations".into(), Value::Array(names.collect()));
     }
-    if !ns.properties.is_empty() {
-        let names = ns.properties.keys().map(|k| Value::String(k.clone()));
-        m.insert("properties".into(), Value::Array(names.collect()));
+    sorted(m)
+}
+
+/// A task as `openstack image task show` prints it: its fields (the owner as `owner_id`), and
+/// the rest under `properties` (`image_id`, `request_id`, `user_id`; openstackclient means to
+/// show them there, but its SDK drops them, so it prints `{}`).
+pub(crate) fn task(t: &Task) -> Vec<(String, Value)> {
+    const SHOWN: [&str; 9] = [
+        "created_at",
+        "expires_at",
+        "id",
+        "input",
+        "message",
+        "result",
+        "status",
+        "type",
+        "updated_at",
+    ];
+    let mut all = object_of(t);
+    let mut m = Map::new();
+    for k in SHOWN {
+        m.insert(k.to_string(), all.remove(k).unwrap_or(Value::Null));
     }
+    m.insert("owner_id".into(), all.remove("owner").unwrap_or(Value::Null));
+    all.retain(|k, _| !["self", "schema"].contains(&k.as_str()));
+    m.insert("properties".into(), Value::Object(all));
     sorted(m)
 }
 
 /// A metadef object as `openstack image metadef object show` prints it (fixed fields, in
-/// openstackclient's order, absent ones null).
+/// openstackclient's order; no properties `{}`, none required `[]`).
 pub(crate) fn object(o: &MetadefObject, namespace: &str) -> Vec<(String, Value)> {
     let mut m = object_of(o);
     m.insert("namespace_name".into(), Value::String(namespace.to_string()));
+    m.entry("properties").or_insert_with(|| Value::Object(Map::new()));
+    m.entry("required").or_insert_with(|| Value::Array(Vec::new()));
     ["created_at", "description", "name", "namespace_name", "properties", "required", "updated_at"]
         .iter()
         .map(|k| (k.to_string(), m.remove(*k).unwrap_or(Value::Null)))
@@ -99,9 +111,8 @@ pub(crate) fn object(o: &MetadefObject, namespace: &str) -> Vec<(String, Value)>
 }
 
 /// A metadef property as `openstack image metadef property show` prints it.
-pub(crate) fn property(p: &MetadefProperty, namespace: &str) -> Vec<(String, Value)> {
+pub(crate) fn property(p: &MetadefProperty) -> Vec<(String, Value)> {
     let mut m = object_of(p);
-    m.insert("namespace_name".into(), Value::String(namespace.to_string()));
     m.retain(|_, v| !v.is_null());
     sorted(m)
 }
@@ -114,6 +125,19 @@ pub(crate) fn association(
     let mut m = object_of(a);
     m.insert("namespace_name".into(), Value::String(namespace.to_string()));
     sorted(m)
+}
+
+/// An image member as `openstack image member get` / `image add project` print it.
+pub(crate) fn member(m: &Member) -> Vec<(String, Value)> {
+    let s = |v: &str| Value::String(v.to_string());
+    vec![
+        ("created_at".into(), s(&m.created_at)),
+        ("image_id".into(), s(&m.image_id)),
+        ("member_id".into(), s(&m.member_id)),
+        ("schema".into(), s(&m.schema)),
+        ("status".into(), s(m.status.as_str())),
+        ("updated_at".into(), s(&m.updated_at)),
+    ]
 }
 
 /// An image as `openstack image show` prints it.
@@ -147,21 +171,32 @@ pub(crate) fn image(img: &Image, human_readable: bool) -> Vec<(String, Value)> {
     out
 }
 
-/// `1.2G`-style sizes, as openstackclient's `--human-readable`.
+/// `1.2G`-style sizes, as openstackclient's `--human-readable` prints them: powers of 1000,
+/// one decimal, trailing zeros dropped.
 pub fn human_size(bytes: u64) -> String {
-    let units = ["", "K", "M", "G", "T", "P"];
+    let units = ["", "K", "M", "G", "T", "P", "E"];
     let mut v = bytes as f64;
     let mut unit = 0;
-    while v >= 1024.0 && unit < units.len() - 1 {
-        v /= 1024.0;
+    while v >= 1000.0 && unit < units.len() - 1 {
+        v /= 1000.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes}")
-    } else {
-        let text = format!("{v:.1}");
-        format!("{}{}", text.trim_end_matches(".0"), units[unit])
-    }
+    let text = format!("{v:.1}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{}", units[unit])
+}
+
+/// Seconds since the epoch (Glance's cache times) as openstackclient prints them: ISO 8601
+/// in UTC without a zone, microseconds only when there are any.
+pub(crate) fn utc_time(epoch: Option<&Value>) -> Value {
+    let Some(secs) = epoch.and_then(Value::as_f64).filter(|s| *s >= 0.0) else {
+        return Value::Null;
+    };
+    let micros = (secs * 1e6).round() as u64;
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(micros);
+    let text = humantime::format_rfc3339_micros(at).to_string();
+    let text = text.trim_end_matches('Z');
+    Value::String(text.strip_suffix(".000000").unwrap_or(text).to_string())
 }
 
 /// The `image list` row for `columns`.
@@ -217,9 +252,21 @@ mod tests {
 
     #[test]
     fn sizes_read_like_openstackclient() {
+        assert_eq!(human_size(0), "0");
         assert_eq!(human_size(512), "512");
+        assert_eq!(human_size(120), "120");
         assert_eq!(human_size(1024), "1K");
         assert_eq!(human_size(1536), "1.5K");
-        assert_eq!(human_size(1 << 30), "1G");
+        assert_eq!(human_size(150_000), "150K");
+        assert_eq!(human_size(999_999), "1000K");
+        assert_eq!(human_size(1 << 30), "1.1G");
+    }
+
+    #[test]
+    fn cache_times_read_like_openstackclient() {
+        let t = |v: f64| utc_time(Some(&Value::from(v)));
+        assert_eq!(t(1_764_414_958.670_999), "2025-11-29T11:15:58.670999");
+        assert_eq!(t(0.0), "1970-01-01T00:00:00");
+        assert_eq!(utc_time(None), Value::Null);
     }
 }

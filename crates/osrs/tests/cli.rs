@@ -2,52 +2,13 @@
 //! group, every output format, bad arguments, a 403 on save, a checksum mismatch, a copy
 //! between two clouds, and `osrs image show -f json` beside `openstack image show -f json`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Command;
+
+use common::{json, ok, osrs, project_id, write_file};
 use openstack_tests::{ADMIN, DEMO, data, image, state_dir, unique};
 use serde_json::Value;
-
-fn osrs(cloud: &str, args: &[&str]) -> Output {
-    openstack_tests::cloud(cloud); // fails loudly without the local cloud
-    Command::new(env!("CARGO_BIN_EXE_osrs"))
-        .arg("--os-cloud")
-        .arg(cloud)
-        .args(args)
-        .output()
-        .expect("osrs runs")
-}
-
-/// Runs and expects success; returns stdout.
-fn ok(cloud: &str, args: &[&str]) -> String {
-    let out = osrs(cloud, args);
-    assert!(
-        out.status.success(),
-        "osrs {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(cloud: &str, args: &[&str]) -> Value {
-    let text = ok(cloud, args);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
-}
-
-async fn project_id(cloud: &str) -> String {
-    let token = image(cloud).session().token().await.unwrap().expect("a token");
-    match &token.scope {
-        openstack_client::auth::Scope::Project { id, .. } => id.clone(),
-        other => panic!("{cloud} is not project-scoped: {other:?}"),
-    }
-}
-
-fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
 
 #[test]
 fn help_and_bad_arguments() {
@@ -130,7 +91,7 @@ fn create_show_list_set_unset_save_delete_in_every_format() {
     assert_eq!(csv, format!("\"id\",\"min_disk\"\n\"{id}\",1\n"));
     let human =
         json(ADMIN, &["image", "show", &id, "--human-readable", "-f", "json", "-c", "size"]);
-    assert_eq!(human["size"], "293K");
+    assert_eq!(human["size"], "300K");
 
     // list with filters, long, formats.
     let listed = json(ADMIN, &["image", "list", "--tag", &tag, "-f", "json"]);

@@ -39,6 +39,7 @@ use crate::upload::ImageData;
 pub struct CreateImage {
     proxy: ImageProxy,
     name: String,
+    id: Option<String>,
     filename: Option<PathBuf>,
     // In a Mutex only so the builder is Sync (readers and streams need not be).
     data: std::sync::Mutex<Option<ImageData>>,
@@ -77,6 +78,12 @@ impl std::fmt::Debug for CreateImage {
 }
 
 impl CreateImage {
+    /// `id=`: the new image's id, a UUID (default: a random one chosen here). Checked before
+    /// anything is sent; an id already taken is Glance's [`openstack_auth::Error::Conflict`].
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
     /// `filename=`: the file to upload (streamed, never read into memory).
     pub fn filename(mut self, path: impl AsRef<Path>) -> Self {
         self.filename = Some(path.as_ref().to_path_buf());
@@ -287,6 +294,7 @@ impl ImageProxy {
         CreateImage {
             proxy: self.clone(),
             name: name.into(),
+            id: None,
             filename: None,
             data: std::sync::Mutex::new(None),
             container: "images".into(),

@@ -66,6 +66,14 @@ impl CreateImage {
                 None => return Err(Error::InvalidArgument("an image needs a name".into())),
             }
         }
+        if let Some(id) = &self.id {
+            if uuid::Uuid::try_parse(id).is_err() {
+                return Err(Error::InvalidArgument(format!(
+                    "image id {id:?} is not a UUID (Glance accepts only UUIDs, e.g. {})",
+                    uuid::Uuid::new_v4()
+                )));
+            }
+        }
         if let Some(path) = &self.filename {
             let io = |source| Error::Io { path: path.display().to_string(), source };
             let meta = tokio::fs::metadata(path).await.map_err(io)?;
@@ -239,7 +247,7 @@ impl CreateImage {
             properties,
             // The id is chosen here, so the POST can be repeated safely when its answer is
             // lost (a timeout, a broken connection): Glance refuses a second record with it.
-            id: Some(uuid::Uuid::new_v4().to_string()),
+            id: Some(self.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string())),
         };
         // The POST runs in a task of its own: if this future is dropped while the POST is in
         // flight, the record Glance creates anyway is deleted when the answer arrives.

@@ -283,9 +283,6 @@ pub enum AssociationCmd {
         namespace: String,
         /// Resource type, e.g. OS::Glance::Image.
         name: String,
-        /// Prefix for the namespace's properties on this resource type, e.g. `hw_`.
-        #[arg(long)]
-        prefix: Option<String>,
         /// Where the properties go, for resource types with more than one target.
         #[arg(long)]
         properties_target: Option<String>,

@@ -6,8 +6,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::OutputArgs;
 
+mod image;
 mod metadef;
 mod other;
+pub use image::*;
 pub use metadef::*;
 pub use other::*;
 
@@ -124,6 +126,12 @@ pub enum ImageCmd {
         /// Downloaded image save filename (default: stdout, still verified).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Preferred store to download from (repeatable, in order of preference).
+        #[arg(long = "store-preference", value_name = "STORE")]
+        store_preferences: Vec<String>,
+        /// Accepted for openstackclient's scripts; buffers are sized by the transfer engine.
+        #[arg(long, hide = true, value_name = "BYTES")]
+        chunk_size: Option<usize>,
         /// Show a progress bar (on a terminal it is shown anyway).
         #[arg(long)]
         progress: bool,
@@ -158,7 +166,10 @@ pub enum ImageCmd {
         /// Local file that contains the image data.
         #[arg(long)]
         file: PathBuf,
-        /// Accepted for openstackclient's scripts; staging shows no bar (create and save do).
+        /// Accepted for openstackclient's scripts (a file's size is known).
+        #[arg(long, hide = true, value_name = "SIZE")]
+        size: Option<u64>,
+        /// Show a progress bar (on a terminal it is shown anyway).
         #[arg(long)]
         progress: bool,
     },
@@ -185,191 +196,8 @@ pub enum ImageCmd {
     },
 }
 
-/// `image list` options.
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// List only public images.
-    #[arg(long, group = "vis")]
-    pub public: bool,
-    /// List only private images.
-    #[arg(long, group = "vis")]
-    pub private: bool,
-    /// List only community images.
-    #[arg(long, group = "vis")]
-    pub community: bool,
-    /// List only shared images.
-    #[arg(long, group = "vis")]
-    pub shared: bool,
-    /// List all images.
-    #[arg(long, group = "vis")]
-    pub all: bool,
-    /// Filter by property (repeatable).
-    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
-    pub properties: Vec<(String, String)>,
-    /// Filter by name.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Filter by status.
-    #[arg(long)]
-    pub status: Option<String>,
-    /// Filter by member status (accepted, pending, rejected, all).
-    #[arg(long)]
-    pub member_status: Option<String>,
-    /// Filter by project (owner) ID.
-    #[arg(long)]
-    pub project: Option<String>,
-    /// Filter by tag (repeatable).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// List hidden images.
-    #[arg(long)]
-    pub hidden: bool,
-    /// List additional fields.
-    #[arg(long)]
-    pub long: bool,
-    /// Sort by keys and directions, e.g. `name:asc,size:desc`.
-    #[arg(long, value_name = "KEY[:DIRECTION]")]
-    pub sort: Option<String>,
-    /// Maximum number of images to display.
-    #[arg(long, value_name = "NUM-IMAGES")]
-    pub limit: Option<usize>,
-    /// The last image (ID) of the previous page.
-    #[arg(long, value_name = "IMAGE")]
-    pub marker: Option<String>,
-    /// Output.
-    #[command(flatten)]
-    pub out: OutputArgs,
-}
-
-/// Visibility flags shared by create and set.
-#[derive(Debug, Args)]
-pub struct VisibilityArgs {
-    /// Image is accessible to everyone.
-    #[arg(long, group = "visibility")]
-    pub public: bool,
-    /// Image is inaccessible to others (default).
-    #[arg(long, group = "visibility")]
-    pub private: bool,
-    /// Image is accessible to all projects that accept it.
-    #[arg(long, group = "visibility")]
-    pub community: bool,
-    /// Image can be shared with other projects.
-    #[arg(long, group = "visibility")]
-    pub shared: bool,
-}
-
-/// `image create` options.
-#[derive(Debug, Args)]
-pub struct CreateArgs {
-    /// New image name.
-    pub name: String,
-    /// Upload image data from this local file.
-    #[arg(long)]
-    pub file: Option<PathBuf>,
-    /// Image disk format (default: raw, or from the file's extension).
-    #[arg(long)]
-    pub disk_format: Option<String>,
-    /// Image container format (default: bare).
-    #[arg(long)]
-    pub container_format: Option<String>,
-    /// Minimum disk size needed to boot the image, in gigabytes.
-    #[arg(long)]
-    pub min_disk: Option<u64>,
-    /// Minimum RAM size needed to boot the image, in megabytes.
-    #[arg(long)]
-    pub min_ram: Option<u64>,
-    /// Prevent the image from being deleted.
-    #[arg(long, conflicts_with = "unprotected")]
-    pub protected: bool,
-    /// Allow the image to be deleted (default).
-    #[arg(long)]
-    pub unprotected: bool,
-    /// Visibility.
-    #[command(flatten)]
-    pub visibility: VisibilityArgs,
-    /// Set a property on the image (repeatable).
-    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
-    pub properties: Vec<(String, String)>,
-    /// Set a tag on the image (repeatable).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// Upload through the interoperable import (stage + glance-direct).
-    #[arg(long = "import")]
-    pub use_import: bool,
-    /// Store to upload the image to (repeatable; implies --import).
-    #[arg(long = "store", value_name = "STORE")]
-    pub stores: Vec<String>,
-    /// Show a progress bar (on a terminal it is shown anyway).
-    #[arg(long)]
-    pub progress: bool,
-    /// Digest computed while the data uploads and compared with the one Glance reports
-    /// (repeatable; not in openstackclient, which verifies nothing): md5 (Glance's `checksum`,
-    /// reported by every Glance; the default), sha512 (`os_hash_value`, unless the cloud
-    /// hashes with another algorithm), sha256; `none` verifies nothing. A mismatch, or a
-    /// digest Glance does not report, fails the command and deletes the image.
-    #[arg(
-        long = "checksum-algorithm",
-        value_name = "ALGORITHM",
-        default_value = "md5",
-        value_parser = ["md5", "sha256", "sha512", "none"]
-    )]
-    pub checksum_algorithms: Vec<String>,
-    /// Output.
-    #[command(flatten)]
-    pub out: OutputArgs,
-}
-
-/// `image set` options.
-#[derive(Debug, Args)]
-pub struct SetArgs {
-    /// Image to modify (name or ID).
-    pub image: String,
-    /// New image name.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Minimum disk size, in gigabytes.
-    #[arg(long)]
-    pub min_disk: Option<u64>,
-    /// Minimum RAM size, in megabytes.
-    #[arg(long)]
-    pub min_ram: Option<u64>,
-    /// Image disk format.
-    #[arg(long)]
-    pub disk_format: Option<String>,
-    /// Image container format.
-    #[arg(long)]
-    pub container_format: Option<String>,
-    /// Prevent the image from being deleted.
-    #[arg(long, conflicts_with = "unprotected")]
-    pub protected: bool,
-    /// Allow the image to be deleted.
-    #[arg(long)]
-    pub unprotected: bool,
-    /// Visibility.
-    #[command(flatten)]
-    pub visibility: VisibilityArgs,
-    /// Set a property (repeatable).
-    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = key_value)]
-    pub properties: Vec<(String, String)>,
-    /// Add a tag (repeatable).
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// Hide the image from default lists.
-    #[arg(long, conflicts_with = "unhidden")]
-    pub hidden: bool,
-    /// Show the image in default lists.
-    #[arg(long)]
-    pub unhidden: bool,
-    /// Deactivate the image.
-    #[arg(long, conflicts_with = "activate")]
-    pub deactivate: bool,
-    /// Activate (reactivate) the image.
-    #[arg(long)]
-    pub activate: bool,
-}
-
 /// `KEY=VALUE`.
-fn key_value(s: &str) -> Result<(String, String), String> {
+pub(crate) fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("expected KEY=VALUE, got {s:?}")),

@@ -78,6 +78,16 @@ pub enum RemoveCmd {
 /// `image member ...`.
 #[derive(Debug, Subcommand)]
 pub enum MemberCmd {
+    /// Show a project associated with an image.
+    Get {
+        /// Image (name or ID).
+        image: String,
+        /// Project (ID).
+        project: String,
+        /// Output.
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// List projects associated with an image.
     List {
         /// Image (name or ID).
@@ -146,11 +156,24 @@ pub enum ImportInfoCmd {
 pub enum TaskCmd {
     /// List tasks.
     List {
+        /// Sort by these keys (created_at, expires_at, id, status, type, updated_at;
+        /// comma-separated; default created_at).
+        #[arg(long, value_name = "KEY[,KEY]")]
+        sort_key: Option<String>,
+        /// Sort directions (asc or desc), one per --sort-key key.
+        #[arg(long, value_name = "DIR[,DIR]")]
+        sort_dir: Option<String>,
+        /// Maximum number of tasks to display.
+        #[arg(long, value_name = "NUM")]
+        limit: Option<usize>,
+        /// The last task (ID) of the previous page.
+        #[arg(long, value_name = "TASK")]
+        marker: Option<String>,
         /// Filter by type.
-        #[arg(long = "type")]
+        #[arg(long = "type", value_parser = ["import", "api_image_import", "location_import"])]
         task_type: Option<String>,
         /// Filter by status.
-        #[arg(long)]
+        #[arg(long, value_parser = ["pending", "processing", "success", "failure"])]
         status: Option<String>,
         /// Output.
         #[command(flatten)]

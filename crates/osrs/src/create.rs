@@ -1,0 +1,263 @@
+//! `image create` and `image set`.
+
+use std::io::IsTerminal;
+
+use serde_json::Value;
+
+use openstack_client::image::{
+    ContainerFormat, DiskFormat, ImageData, ImageProxy, MemberStatus, Visibility, WaitOptions,
+};
+use openstack_client::transfer::Algorithm;
+
+use crate::cli::{CreateArgs, ImageFields, SetArgs, VisibilityArgs};
+use crate::{Failure, Outcome, output, progress, records};
+
+pub(crate) async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
+    let f = &a.fields;
+    let mut c = img.create_image(a.name.as_str()).allow_duplicates(true);
+    if let Some(id) = &a.id {
+        c = c.id(id.as_str());
+    }
+    if let Some(d) = &f.disk_format {
+        c = c.disk_format(DiskFormat::from(d.as_str()));
+    } else if a.file.is_none() {
+        c = c.disk_format(DiskFormat::Raw);
+    }
+    if let Some(d) = &f.container_format {
+        c = c.container_format(ContainerFormat::from(d.as_str()));
+    }
+    if let Some(n) = f.min_disk {
+        c = c.min_disk(n);
+    }
+    if let Some(n) = f.min_ram {
+        c = c.min_ram(n);
+    }
+    if f.protected {
+        c = c.protected(true);
+    }
+    if let Some(v) = visibility(&f.visibility) {
+        c = c.visibility(v);
+    }
+    if let Some(p) = &f.project {
+        c = c.property("owner", p.as_str());
+    }
+    for (k, v) in &f.properties {
+        c = c.property(k.as_str(), v.as_str());
+    }
+    if !f.tags.is_empty() {
+        c = c.tags(f.tags.clone());
+    }
+    if a.use_import || !a.stores.is_empty() {
+        c = c.use_import(true).wait(WaitOptions::default());
+    }
+    if !a.stores.is_empty() {
+        c = c.stores(a.stores.clone());
+    }
+    let (data, size) = match &a.file {
+        Some(path) => {
+            let size = std::fs::metadata(path).map(|m| m.len()).ok();
+            (Some(ImageData::from(path.as_path())), size)
+        }
+        None => stdin_data(a.size)?.map_or((None, None), |(d, s)| (Some(d), s)),
+    };
+    let mut bar = None;
+    if let Some(data) = data {
+        let algorithms = checksum_algorithms(&a.checksum_algorithms)?;
+        c = c.data(data).validate_checksum(!algorithms.is_empty()).digests(&algorithms);
+        if let Some((b, p)) = progress::bar("upload", size, a.progress) {
+            c = c.progress(p);
+            bar = Some(b);
+        }
+    }
+    let created = c.await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    output::show(&a.out, records::image(&created?, false))?;
+    Ok(())
+}
+
+/// Image data on stdin: a regular file redirected to it (seekable, so retried uploads
+/// re-read it) or a pipe (sent once, `--size` announced and enforced). A terminal, a
+/// character device such as /dev/null, or a closed stdin is no data, as openstackclient
+/// treats a terminal.
+fn stdin_data(size: Option<u64>) -> Result<Option<(ImageData, Option<u64>)>, Failure> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let Ok(fd) = stdin.as_fd().try_clone_to_owned() else { return Ok(None) };
+    let file = std::fs::File::from(fd);
+    let Ok(meta) = file.metadata() else { return Ok(None) };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        use std::io::Seek;
+        let mut file = file;
+        let at = file.stream_position().unwrap_or(0);
+        let left = meta.len().saturating_sub(at);
+        if let Some(s) = size.filter(|s| *s != left) {
+            return Err(Failure::Usage(format!(
+                "--size {s}, but the file on stdin holds {left} bytes"
+            )));
+        }
+        Ok(Some((ImageData::from(file), Some(left))))
+    } else if kind.is_fifo() || kind.is_socket() {
+        let reader = tokio::fs::File::from_std(file);
+        Ok(Some((ImageData::Reader { reader: Box::pin(reader), length: size }, size)))
+    } else {
+        Ok(None)
+    }
+}
+
+/// `--checksum-algorithm` values (`none` alone: nothing).
+fn checksum_algorithms(names: &[String]) -> Result<Vec<Algorithm>, Failure> {
+    if names.iter().any(|n| n == "none") {
+        if names.len() > 1 {
+            return Err(Failure::Usage(
+                "--checksum-algorithm none cannot be combined with another algorithm".into(),
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    let mut algorithms = Vec::new();
+    for n in names {
+        let a: Algorithm =
+            n.parse().map_err(|_| Failure::Usage(format!("unknown checksum algorithm {n:?}")))?;
+        if !algorithms.contains(&a) {
+            algorithms.push(a);
+        }
+    }
+    Ok(algorithms)
+}
+
+pub(crate) fn visibility(v: &VisibilityArgs) -> Option<Visibility> {
+    if v.public {
+        Some(Visibility::Public)
+    } else if v.private {
+        Some(Visibility::Private)
+    } else if v.community {
+        Some(Visibility::Community)
+    } else if v.shared {
+        Some(Visibility::Shared)
+    } else {
+        None
+    }
+}
+
+/// Whether `image set` changes any field of the record (tags and membership aside).
+fn changes_record(a: &SetArgs) -> bool {
+    let f: &ImageFields = &a.fields;
+    let membership = a.accept || a.reject || a.pending;
+    a.name.is_some()
+        || f.min_disk.is_some()
+        || f.min_ram.is_some()
+        || f.disk_format.is_some()
+        || f.container_format.is_some()
+        || f.protected
+        || f.unprotected
+        || visibility(&f.visibility).is_some()
+        || !f.properties.is_empty()
+        || (f.project.is_some() && !membership)
+        || a.hidden
+        || a.unhidden
+        || shortcut_properties(a).next().is_some()
+}
+
+/// `--architecture` & co.: properties by another name.
+fn shortcut_properties(a: &SetArgs) -> impl Iterator<Item = (&'static str, &String)> {
+    [
+        ("architecture", &a.architecture),
+        ("os_distro", &a.os_distro),
+        ("os_version", &a.os_version),
+        ("kernel_id", &a.kernel_id),
+        ("ramdisk_id", &a.ramdisk_id),
+        ("instance_id", &a.instance_id),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+}
+
+pub(crate) async fn set(img: &ImageProxy, a: SetArgs) -> Outcome {
+    let found = img.find_image(&a.image).await?;
+    if a.deactivate {
+        img.deactivate_image(&found).await?;
+    }
+    if a.activate {
+        img.reactivate_image(&found).await?;
+    }
+    let status = if a.accept {
+        Some(MemberStatus::Accepted)
+    } else if a.reject {
+        Some(MemberStatus::Rejected)
+    } else if a.pending {
+        Some(MemberStatus::Pending)
+    } else {
+        None
+    };
+    if let Some(status) = status.clone() {
+        // The member is --project, else the caller's own project.
+        let member = match &a.fields.project {
+            Some(p) => p.clone(),
+            None => own_project(img).await?,
+        };
+        img.update_member(&found, member.as_str(), status).await?;
+    }
+    for t in &a.fields.tags {
+        img.add_tag(&found, t).await?;
+    }
+    if !changes_record(&a) {
+        return Ok(());
+    }
+    let owner = a.fields.project.clone().filter(|_| status.is_none());
+    let shortcuts: Vec<(String, String)> =
+        shortcut_properties(&a).map(|(k, v)| (k.to_string(), v.clone())).collect();
+    img.update_image_with(&found.id, move |i| {
+        let f = a.fields;
+        if let Some(n) = a.name {
+            i.name = Some(n);
+        }
+        if let Some(n) = f.min_disk {
+            i.min_disk = n;
+        }
+        if let Some(n) = f.min_ram {
+            i.min_ram = n;
+        }
+        if let Some(d) = f.disk_format {
+            i.disk_format = Some(DiskFormat::from(d.as_str()));
+        }
+        if let Some(d) = f.container_format {
+            i.container_format = Some(ContainerFormat::from(d.as_str()));
+        }
+        if f.protected || f.unprotected {
+            i.protected = f.protected;
+        }
+        if let Some(v) = visibility(&f.visibility) {
+            i.visibility = v;
+        }
+        if a.hidden || a.unhidden {
+            i.os_hidden = a.hidden;
+        }
+        if let Some(o) = owner {
+            i.owner = Some(o);
+        }
+        for (k, v) in f.properties.into_iter().chain(shortcuts) {
+            i.properties.insert(k, Value::String(v));
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// The project the caller's token is scoped to.
+async fn own_project(img: &ImageProxy) -> Result<String, Failure> {
+    use openstack_client::auth::Scope;
+    match img.session().token().await?.as_deref().map(|t| &t.scope) {
+        Some(Scope::Project { id, .. }) => Ok(id.clone()),
+        _ => Err(Failure::Usage(
+            "--accept/--reject/--pending: the token is not scoped to a project; give --project"
+                .into(),
+        )),
+    }
+}

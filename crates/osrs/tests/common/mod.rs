@@ -1,0 +1,86 @@
+//! What the black-box tests share: running the built `osrs` and python-openstackclient's
+//! `openstack` against the local cloud.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use openstack_tests::{image, state_dir};
+use serde_json::Value;
+
+pub fn osrs(cloud: &str, args: &[&str]) -> Output {
+    openstack_tests::cloud(cloud); // fails loudly without the local cloud
+    Command::new(env!("CARGO_BIN_EXE_osrs"))
+        .arg("--os-cloud")
+        .arg(cloud)
+        .args(args)
+        .output()
+        .expect("osrs runs")
+}
+
+/// Runs and expects success; returns stdout.
+pub fn ok(cloud: &str, args: &[&str]) -> String {
+    let out = osrs(cloud, args);
+    assert!(
+        out.status.success(),
+        "osrs {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn json(cloud: &str, args: &[&str]) -> Value {
+    let text = ok(cloud, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
+}
+
+pub async fn project_id(cloud: &str) -> String {
+    let token = image(cloud).session().token().await.unwrap().expect("a token");
+    match &token.scope {
+        openstack_client::auth::Scope::Project { id, .. } => id.clone(),
+        other => panic!("{cloud} is not project-scoped: {other:?}"),
+    }
+}
+
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// `openstack` (python-openstackclient, pinned, installed in the cloud's venv by
+/// `cargo xtask cloud up`) with `--os-cloud cloud` and `args`; expects success and JSON.
+pub fn openstack_json(cloud: &str, args: &[&str]) -> Value {
+    let bin = state_dir().join("venv/bin/openstack");
+    assert!(bin.exists(), "{} is missing: `cargo xtask cloud up` installs it", bin.display());
+    let out = Command::new(&bin)
+        .args(["--os-cloud", cloud])
+        .args(args)
+        .env("PYTHONWARNINGS", "ignore")
+        .output()
+        .expect("openstack runs");
+    assert!(
+        out.status.success(),
+        "openstack {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("openstack {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+/// `osrs ARGS -f json` and `openstack ARGS -f json` print the same keys and values.
+pub fn same_as_openstack(cloud: &str, args: &[&str]) -> Value {
+    let mut with_format = args.to_vec();
+    with_format.extend(["-f", "json"]);
+    let theirs = openstack_json(cloud, &with_format);
+    let ours = json(cloud, &with_format);
+    assert_eq!(
+        ours, theirs,
+        "osrs and openstack differ for {args:?}\nosrs:      {ours}\nopenstack: {theirs}"
+    );
+    ours
+}
