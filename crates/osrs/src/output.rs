@@ -42,6 +42,97 @@ pub struct OutputArgs {
     /// Prefix for the variable names of the shell format.
     #[arg(long, default_value = "")]
     pub prefix: String,
+    /// Sort a list by this column (repeatable; the first one given sorts first).
+    #[arg(long = "sort-column", value_name = "SORT_COLUMN")]
+    pub sort_columns: Vec<String>,
+    /// Sort the --sort-column columns ascending (the default).
+    #[arg(long, conflicts_with = "sort_descending")]
+    pub sort_ascending: bool,
+    /// Sort the --sort-column columns descending.
+    #[arg(long)]
+    pub sort_descending: bool,
+    /// When to quote csv fields.
+    #[arg(long, value_enum, default_value = "nonnumeric")]
+    pub quote: Quote,
+    /// Largest width of a table, in characters (0: no limit); long values wrap.
+    #[arg(long, env = "CLIFF_MAX_TERM_WIDTH", default_value_t = 0)]
+    pub max_width: u16,
+    /// Fit the table to the display width ($COLUMNS); implied by --max-width.
+    #[arg(long, env = "CLIFF_FIT_WIDTH")]
+    pub fit_width: bool,
+    /// Print an empty table when there is no data (default: print nothing).
+    #[arg(long)]
+    pub print_empty: bool,
+}
+
+/// csv quoting (openstackclient's `--quote`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Quote {
+    /// Every field.
+    All,
+    /// Only fields that need it.
+    Minimal,
+    /// No field.
+    None,
+    /// Every field that is not a number.
+    Nonnumeric,
+}
+
+impl Quote {
+    fn style(self) -> csv::QuoteStyle {
+        match self {
+            Quote::All => csv::QuoteStyle::Always,
+            Quote::Minimal => csv::QuoteStyle::Necessary,
+            Quote::None => csv::QuoteStyle::Never,
+            Quote::Nonnumeric => csv::QuoteStyle::NonNumeric,
+        }
+    }
+}
+
+/// Orders JSON values as a sort key: null first, then booleans, numbers (by value), text,
+/// and anything else by its text.
+fn order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::String(_) => 3,
+            _ => 4,
+        }
+    }
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+            x.total_cmp(&y)
+        }
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)).then_with(|| a.to_string().cmp(&b.to_string())),
+    }
+}
+
+/// Sorts rows by the `--sort-column` columns (unknown names are refused).
+fn sort_rows(out: &OutputArgs, names: &[String], rows: &mut [Vec<Value>]) -> Result<(), String> {
+    let mut keys = Vec::new();
+    for c in &out.sort_columns {
+        match names.iter().position(|n| n == c) {
+            Some(i) => keys.push(i),
+            None => {
+                return Err(format!("--sort-column {c:?}: no such column ({})", names.join(", ")));
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Ok(());
+    }
+    rows.sort_by(|a, b| {
+        let o = keys
+            .iter()
+            .fold(std::cmp::Ordering::Equal, |o, &k| o.then_with(|| order(&a[k], &b[k])));
+        if out.sort_descending { o.reverse() } else { o }
+    });
+    Ok(())
 }
 
 /// One value as the human-readable formats print it.
@@ -84,7 +175,7 @@ pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String
     let mut text = String::new();
     match out.format {
         Format::Table => {
-            let mut t = table(&["Field", "Value"]);
+            let mut t = table(out, &["Field", "Value"]);
             for (k, v) in &fields {
                 t.add_row(vec![k.clone(), human(v)]);
             }
@@ -107,7 +198,7 @@ pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String
         Format::Csv => {
             let headers: Vec<String> = fields.iter().map(|(k, _)| k.clone()).collect();
             let row: Vec<Value> = fields.into_iter().map(|(_, v)| v).collect();
-            text = csv_text(&headers, &[row])?;
+            text = csv_text(&headers, &[row], out.quote)?;
         }
         Format::Shell => {
             for (k, v) in &fields {
@@ -125,8 +216,9 @@ pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String
 ///
 /// # Errors
 /// An unknown `-c` column; a failed write.
-pub fn list(out: &OutputArgs, headers: &[&str], rows: Vec<Vec<Value>>) -> Result<(), String> {
+pub fn list(out: &OutputArgs, headers: &[&str], mut rows: Vec<Vec<Value>>) -> Result<(), String> {
     let names: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    sort_rows(out, &names, &mut rows)?;
     let keep = select(&names, &out.columns)?;
     let headers: Vec<String> = keep.iter().map(|&i| names[i].clone()).collect();
     let rows: Vec<Vec<Value>> =
@@ -134,11 +226,11 @@ pub fn list(out: &OutputArgs, headers: &[&str], rows: Vec<Vec<Value>>) -> Result
     let text = match out.format {
         Format::Table => {
             let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
-            let mut t = table(&refs);
+            let mut t = table(out, &refs);
             for r in &rows {
                 t.add_row(r.iter().map(human).collect::<Vec<_>>());
             }
-            if rows.is_empty() { String::new() } else { format!("{t}\n") }
+            if rows.is_empty() && !out.print_empty { String::new() } else { format!("{t}\n") }
         }
         Format::Json | Format::Yaml => {
             let items: Vec<Value> = rows
@@ -154,16 +246,26 @@ pub fn list(out: &OutputArgs, headers: &[&str], rows: Vec<Vec<Value>>) -> Result
         Format::Value => {
             rows.iter().map(|r| r.iter().map(human).collect::<Vec<_>>().join(" ") + "\n").collect()
         }
-        Format::Csv => csv_text(&headers, &rows)?,
+        Format::Csv => csv_text(&headers, &rows, out.quote)?,
         Format::Shell => return Err("the shell format prints one record, not a list".into()),
     };
     write_out(&text)
 }
 
-fn table(headers: &[&str]) -> comfy_table::Table {
+fn table(out: &OutputArgs, headers: &[&str]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::ASCII_FULL_CONDENSED);
     t.set_header(headers.to_vec());
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok());
+    let width = match (out.max_width, out.fit_width) {
+        (0, true) => columns,
+        (0, false) => None,
+        (max, _) => Some(columns.map_or(max, |c| c.min(max))),
+    };
+    if let Some(w) = width {
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        t.set_width(w);
+    }
     t
 }
 
@@ -177,9 +279,8 @@ fn json(v: &Value, noindent: bool) -> String {
     s
 }
 
-fn csv_text(headers: &[String], rows: &[Vec<Value>]) -> Result<String, String> {
-    let mut w =
-        csv::WriterBuilder::new().quote_style(csv::QuoteStyle::NonNumeric).from_writer(vec![]);
+fn csv_text(headers: &[String], rows: &[Vec<Value>], quote: Quote) -> Result<String, String> {
+    let mut w = csv::WriterBuilder::new().quote_style(quote.style()).from_writer(vec![]);
     w.write_record(headers).map_err(|e| e.to_string())?;
     for r in rows {
         w.write_record(r.iter().map(human)).map_err(|e| e.to_string())?;
@@ -221,8 +322,44 @@ mod tests {
 
     #[test]
     fn csv_quotes_text_not_numbers() {
-        let text =
-            csv_text(&["ID".into(), "Size".into()], &[vec![json!("a,b"), json!(5)]]).unwrap();
-        assert_eq!(text, "\"ID\",\"Size\"\n\"a,b\",5\n");
+        let rows = [vec![json!("a,b"), json!(5)], vec![json!("c"), json!(6)]];
+        let csv = |q| csv_text(&["ID".into(), "Size".into()], &rows, q).unwrap();
+        assert_eq!(csv(Quote::Nonnumeric), "\"ID\",\"Size\"\n\"a,b\",5\n\"c\",6\n");
+        assert_eq!(csv(Quote::Minimal), "ID,Size\n\"a,b\",5\nc,6\n");
+        assert_eq!(csv(Quote::All), "\"ID\",\"Size\"\n\"a,b\",\"5\"\n\"c\",\"6\"\n");
+        assert_eq!(csv(Quote::None), "ID,Size\na,b,5\nc,6\n");
+    }
+
+    #[test]
+    fn rows_sort_by_columns_with_numbers_as_numbers() {
+        let parse = |args: &[&str]| {
+            #[derive(clap::Parser)]
+            struct T {
+                #[command(flatten)]
+                out: OutputArgs,
+            }
+            <T as clap::Parser>::parse_from(std::iter::once("t").chain(args.iter().copied())).out
+        };
+        let names = vec!["Name".to_string(), "Size".to_string()];
+        let mut rows = vec![
+            vec![json!("b"), json!(10)],
+            vec![json!("a"), json!(9)],
+            vec![json!("a"), json!(null)],
+        ];
+        sort_rows(&parse(&["--sort-column", "Size"]), &names, &mut rows).unwrap();
+        assert_eq!(rows[0][1], json!(null));
+        assert_eq!(rows[2][1], json!(10), "numbers compare as numbers, not text");
+        let by_both =
+            parse(&["--sort-column", "Name", "--sort-column", "Size", "--sort-descending"]);
+        sort_rows(&by_both, &names, &mut rows).unwrap();
+        assert_eq!(
+            rows,
+            [
+                vec![json!("b"), json!(10)],
+                vec![json!("a"), json!(9)],
+                vec![json!("a"), json!(null)]
+            ]
+        );
+        assert!(sort_rows(&parse(&["--sort-column", "Nope"]), &names, &mut rows).is_err());
     }
 }

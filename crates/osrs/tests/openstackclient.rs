@@ -7,7 +7,9 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{json, ok, openstack_json, osrs, project_id, same_as_openstack, write_file};
+use common::{
+    json, ok, openstack_json, openstack_text, osrs, project_id, same_as_openstack, write_file,
+};
 use openstack_client::image::{DiskFormat, MetadefObject, Visibility};
 use openstack_client::transfer::{Algorithm, digest_hex};
 use openstack_tests::{ADMIN, DEMO, data, image, unique};
@@ -259,4 +261,41 @@ fn uuid_like(seed: u64) -> String {
     let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let hex = format!("{:032x}", n ^ u128::from(seed) << 64);
     format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+}
+
+#[tokio::test]
+async fn list_sorting_and_csv_quoting_match_openstackclient_byte_for_byte() {
+    let admin = image(ADMIN);
+    let tag = unique("oscsort");
+    let mut made = Vec::new();
+    for (n, size) in [("b", 30), ("c", 4), ("a", 200)] {
+        let img = admin
+            .create_image(format!("{tag}-{n}"))
+            .data(data(size, 805))
+            .disk_format(DiskFormat::Raw)
+            .tags([tag.clone()])
+            .await
+            .unwrap();
+        made.push(img);
+    }
+    let list = ["image", "list", "--tag", tag.as_str(), "--long", "-c", "Name", "-c", "Size"];
+    for extra in [
+        &["-f", "csv", "--quote", "minimal", "--sort-column", "Name", "--sort-descending"][..],
+        &["-f", "csv", "--quote", "all", "--sort-column", "Size"][..],
+        &["-f", "csv", "--quote", "none", "--sort-column", "Size", "--sort-descending"][..],
+        &["-f", "value", "--sort-column", "Size"][..],
+        &["-f", "json", "--sort-column", "Name", "--sort-ascending"][..],
+    ] {
+        let args: Vec<&str> = list.iter().chain(extra).copied().collect();
+        assert_eq!(ok(ADMIN, &args), openstack_text(ADMIN, &args), "{args:?}");
+    }
+    // Sizes sort as numbers (4 < 30 < 200), not as text.
+    let args: Vec<&str> =
+        list.iter().copied().chain(["-f", "value", "--sort-column", "Size"]).collect();
+    let sizes: Vec<String> =
+        ok(ADMIN, &args).lines().map(|l| l.rsplit(' ').next().unwrap().to_string()).collect();
+    assert_eq!(sizes, ["4", "30", "200"]);
+    for img in &made {
+        admin.delete_image(img).await.unwrap();
+    }
 }

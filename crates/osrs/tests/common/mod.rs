@@ -53,6 +53,13 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 /// `openstack` (python-openstackclient, pinned, installed in the cloud's venv by
 /// `cargo xtask cloud up`) with `--os-cloud cloud` and `args`; expects success and JSON.
 pub fn openstack_json(cloud: &str, args: &[&str]) -> Value {
+    let out = openstack_text(cloud, args);
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("openstack {args:?}: not JSON ({e}): {out}"))
+}
+
+/// `openstack` with `--os-cloud cloud` and `args`; expects success; returns stdout.
+pub fn openstack_text(cloud: &str, args: &[&str]) -> String {
     let bin = state_dir().join("venv/bin/openstack");
     assert!(bin.exists(), "{} is missing: `cargo xtask cloud up` installs it", bin.display());
     let out = Command::new(&bin)
@@ -67,9 +74,7 @@ pub fn openstack_json(cloud: &str, args: &[&str]) -> Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("openstack {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    })
+    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// `osrs ARGS -f json` and `openstack ARGS -f json` print the same keys and values.
