@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::{AuthOptions, AuthType, CloudConfig, Interface};
@@ -120,7 +120,7 @@ pub(crate) fn token_request_body(cfg: &CloudConfig) -> Result<Value> {
 }
 
 /// One endpoint of a catalog entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogEndpoint {
     /// `public`, `internal` or `admin`.
     pub interface: String,
@@ -132,7 +132,7 @@ pub struct CatalogEndpoint {
 }
 
 /// One service of the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogService {
     /// The service type, e.g. `image`.
     #[serde(rename = "type")]
@@ -146,7 +146,7 @@ pub struct CatalogService {
 }
 
 /// The service catalog of a token.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     /// All services.
     pub services: Vec<CatalogService>,
@@ -265,7 +265,7 @@ impl Catalog {
 }
 
 /// What a token is scoped to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Scope {
     /// A project.
@@ -289,10 +289,15 @@ pub enum Scope {
 }
 
 /// A Keystone token with its catalog.
-#[derive(Debug, Clone)]
+///
+/// It serializes (serde) with the token itself in clear, so that a command line can keep it
+/// between runs ([`Session::set_token`](crate::Session::set_token) puts it back): keep what
+/// it serializes to as private as a password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Token {
     /// The token (`X-Subject-Token`).
+    #[serde(with = "in_clear")]
     pub value: Secret,
     /// When it was issued (when it was received, if Keystone did not say).
     pub issued_at: SystemTime,
@@ -387,6 +392,21 @@ impl Token {
     }
 }
 
+/// A [`Secret`] written and read in clear, for [`Token`]'s serde form only.
+mod in_clear {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::secret::Secret;
+
+    pub(super) fn serialize<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(secret.expose())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
 /// Parses `2026-11-27T08:17:31.000000Z` (UTC, optional fraction, `Z` or `+00:00`).
 pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let s = s.trim();
@@ -450,6 +470,25 @@ mod tests {
         let t = Token::parse("u", "tok", body).unwrap();
         assert_eq!(t.refresh_margin(Duration::from_secs(120)), Duration::from_secs(120));
     }
+
+    #[test]
+    fn a_token_survives_serde_with_its_secret_scope_and_catalog() {
+        let body = br#"{"token": {"issued_at": "2026-11-29T10:00:00Z", "expires_at": "2026-11-29T11:00:00.5Z",
+            "user": {"id": "u"}, "project": {"id": "p", "name": "demo"}, "roles": [{"id": "r", "name": "member"}],
+            "catalog": [{"type": "image", "name": "glance", "endpoints": [{"interface": "public", "region_id": "RegionOne", "url": "http://g:9292"}]}]}}"#;
+        let t = Token::parse("u", "gAAAA-secret", body).unwrap();
+        let text = serde_json::to_string(&t).unwrap();
+        assert!(text.contains("gAAAA-secret"), "the token itself is kept: {text}");
+        let back: Token = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.value.expose(), "gAAAA-secret");
+        assert_eq!((back.issued_at, back.expires_at), (t.issued_at, t.expires_at));
+        assert_eq!(back.scope, Scope::Project { id: "p".into(), name: "demo".into() });
+        assert_eq!(back.roles, ["member"]);
+        assert_eq!(back.catalog, t.catalog);
+        assert_eq!(back.catalog.endpoint("image", Interface::Public).unwrap(), "http://g:9292");
+        assert_eq!(format!("{back:?}").matches("gAAAA").count(), 0, "Debug still hides it");
+    }
+
     use crate::config::CloudConfig;
 
     fn cfg(auth_type: AuthType, auth: AuthOptions) -> CloudConfig {

@@ -342,12 +342,19 @@ impl Session {
         self.inner.tokens.get().await
     }
 
+    /// The token held now, if any, without authenticating (unlike [`Session::token`]).
+    pub async fn current_token(&self) -> Option<Arc<Token>> {
+        self.inner.tokens.token.lock().await.clone()
+    }
+
     /// Forgets the cached token so the next request authenticates again.
     pub async fn invalidate_token(&self) {
         *self.inner.tokens.token.lock().await = None;
     }
 
-    /// Replaces the cached token (e.g. with one known to be revoked, in tests).
+    /// Replaces the cached token: one kept from an earlier run (a command line's token cache;
+    /// a token Keystone no longer accepts costs one 401 and a new authentication), or one
+    /// known to be revoked, in tests.
     pub async fn set_token(&self, token: Token) {
         *self.inner.tokens.token.lock().await = Some(Arc::new(token));
     }

@@ -13,17 +13,26 @@ use crate::cli::{
     AddCmd, CacheCmd, CachedCmd, Cli, Command, ImageCmd, ImportArgs, ImportInfoCmd, ListArgs,
     MemberCmd, RemoveCmd, StoresCmd, TaskCmd,
 };
+use crate::token_cache::TokenCache;
 use crate::{Failure, Outcome, connect, output, progress, records};
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Outcome {
     let cfg = connect::config(&cli.global)?;
+    let mut cache = TokenCache::for_config(&cfg, cli.global.no_token_cache);
     let img = connect::image(cfg)?;
-    match cli.command {
+    if let Some(c) = &mut cache {
+        c.load(img.session()).await;
+    }
+    let outcome = match cli.command {
         Command::Image(cmd) => image(&img, &cli.global, *cmd).await,
         Command::Cached { what: CachedCmd::Image(cmd) } => cached(&img, cmd).await,
         Command::Completion { .. } => Ok(()),
+    };
+    if let Some(c) = &cache {
+        c.store(img.session()).await;
     }
+    outcome
 }
 
 async fn image(img: &ImageProxy, global: &crate::cli::Global, cmd: ImageCmd) -> Outcome {

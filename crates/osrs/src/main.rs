@@ -20,6 +20,7 @@ mod metadef;
 mod output;
 mod progress;
 mod records;
+mod token_cache;
 
 use cli::{Cli, Command};
 

@@ -52,6 +52,11 @@ pub struct Global {
         value_name = "VERSION"
     )]
     pub os_image_api_version: Option<String>,
+    /// Do not keep the Keystone token between runs (by default a password or application
+    /// credential login is kept, mode 0600, in $XDG_CACHE_HOME/osrs/tokens or
+    /// ~/.cache/osrs/tokens, and reused until shortly before it expires).
+    #[arg(long, env = "OSRS_NO_TOKEN_CACHE", global = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_token_cache: bool,
     /// Log requests and responses (no secrets) to stderr.
     #[arg(long, global = true)]
     pub debug: bool,
