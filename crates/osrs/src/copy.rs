@@ -14,6 +14,7 @@ use openstack_client::auth::CloudConfig;
 use openstack_client::image::{Image, ImageData, ImageProxy, ImageStatus};
 
 use crate::cli::{CopyArgs, Global};
+use crate::token_cache::TokenCache;
 use crate::{Failure, Outcome, connect, output, progress, records};
 
 /// Properties that describe a copy's own data or Glance's bookkeeping, not the image: they
@@ -43,8 +44,27 @@ pub async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome 
     if global.insecure {
         target_cfg.verify = false;
     }
+    let mut cache = TokenCache::for_config(&target_cfg, global.no_token_cache);
     let target = connect::image(target_cfg)?;
+    if let Some(c) = &mut cache {
+        c.load(target.session()).await;
+    }
+    let outcome = copy_into(source, &src, size, &hash, &target, a).await;
+    if let Some(c) = &cache {
+        c.store(target.session()).await;
+    }
+    outcome
+}
 
+/// The copy itself, once both ends are known.
+async fn copy_into(
+    source: &ImageProxy,
+    src: &Image,
+    size: u64,
+    hash: &str,
+    target: &ImageProxy,
+    a: CopyArgs,
+) -> Outcome {
     let mut create = target
         .create_image(a.name.clone().unwrap_or_else(|| src.name.clone().unwrap_or_default()))
         .allow_duplicates(true)
@@ -64,7 +84,7 @@ pub async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome 
     if !a.stores.is_empty() {
         create = create.stores(a.stores.clone());
     }
-    let mut download = source.download_image(&src);
+    let mut download = source.download_image(src);
     let bar = progress::bar("copy", Some(size), a.progress);
     if let Some((_, p)) = &bar {
         download = download.progress(p.clone());
@@ -91,7 +111,7 @@ pub async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome 
             return Err(cause.lock().expect("cause").take().unwrap_or(e).into());
         }
     };
-    verify(&target, &src, &made, &hash).await?;
+    verify(target, src, &made, hash).await?;
     let mut fields = records::image(&made, false);
     fields.push(("source".into(), Value::String(src.id.clone())));
     fields.sort_by(|x, y| x.0.cmp(&y.0));

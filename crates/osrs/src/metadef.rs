@@ -11,8 +11,8 @@ use openstack_client::image::{
 use openstack_client::resource::Query;
 
 use crate::cli::{
-    AssociationCmd, MetadefCmd, NamespaceCmd, NamespaceFields, ObjectCmd, ObjectPropertyCmd,
-    PropertyCmd, ResourceCmd, ResourceTypeCmd,
+    AssociationCmd, MetadefCmd, NamespaceCmd, NamespaceFields, NamespaceOut, ObjectCmd,
+    ObjectPropertyCmd, PropertyCmd, ResourceCmd, ResourceTypeCmd,
 };
 use crate::{Failure, Outcome, output, records};
 
@@ -57,7 +57,7 @@ async fn namespace(img: &ImageProxy, cmd: NamespaceCmd) -> Outcome {
             let rows = all.iter().map(|n| vec![Value::String(n.namespace.clone())]).collect();
             output::list(&out, &["namespace"], rows)?;
         }
-        NamespaceCmd::Show { namespace, out } => {
+        NamespaceCmd::Show(NamespaceOut { namespace, out }) => {
             let ns = img.get_metadef_namespace(namespace.as_str()).await?;
             output::show(&out, records::namespace(&ns))?;
         }
@@ -100,7 +100,7 @@ async fn object(img: &ImageProxy, cmd: ObjectCmd) -> Outcome {
                 img.create_metadef_object(namespace.as_str(), &MetadefObject::new(name)).await?;
             output::show(&out, records::object(&o, &namespace))?;
         }
-        ObjectCmd::List { namespace, out } => {
+        ObjectCmd::List(NamespaceOut { namespace, out }) => {
             let all: Vec<_> = img.metadef_objects(namespace.as_str()).try_collect().await?;
             let rows = all
                 .iter()
@@ -178,7 +178,7 @@ async fn property(img: &ImageProxy, cmd: PropertyCmd) -> Outcome {
             let made = img.create_metadef_property(namespace.as_str(), &p).await?;
             output::show(&out, records::property(&made))?;
         }
-        PropertyCmd::List { namespace, out } => {
+        PropertyCmd::List(NamespaceOut { namespace, out }) => {
             let all: Vec<_> = img.metadef_properties(namespace.as_str()).try_collect().await?;
             let rows = all
                 .iter()
@@ -263,7 +263,7 @@ async fn resource_type(img: &ImageProxy, cmd: ResourceTypeCmd) -> Outcome {
             }
             result?;
         }
-        ResourceTypeCmd::Association(AssociationCmd::List { namespace, out }) => {
+        ResourceTypeCmd::Association(AssociationCmd::List(NamespaceOut { namespace, out })) => {
             let all: Vec<_> =
                 img.metadef_resource_type_associations(namespace.as_str()).try_collect().await?;
             let rows = all.iter().map(|r| vec![Value::String(r.name.clone())]).collect();

@@ -75,6 +75,20 @@ fn create_show_list_set_unset_save_delete_in_every_format() {
     assert_eq!(made["properties"]["osrs_cli"], "yes");
     assert_eq!(made["tags"], serde_json::json!([tag]));
 
+    // A table fits the width asked for (long values wrap), with --max-width or $COLUMNS.
+    let narrow = ok(ADMIN, &["image", "show", &id, "--max-width", "60"]);
+    assert!(narrow.lines().all(|l| l.chars().count() <= 60), "{narrow}");
+    assert!(narrow.lines().any(|l| l.chars().count() > 50), "{narrow}");
+    let fit = Command::new(env!("CARGO_BIN_EXE_osrs"))
+        .args(["--os-cloud", ADMIN, "image", "show", &id, "--fit-width"])
+        .env("COLUMNS", "70")
+        .output()
+        .unwrap();
+    let fit = String::from_utf8(fit.stdout).unwrap();
+    assert!(fit.lines().all(|l| l.chars().count() <= 70), "{fit}");
+    let wide = ok(ADMIN, &["image", "show", &id]);
+    assert!(wide.lines().any(|l| l.chars().count() > 100), "unlimited by default: {wide}");
+
     // show in every format, and -c.
     let shown = json(ADMIN, &["image", "show", &id, "-f", "json"]);
     assert_eq!(shown["name"], name.as_str());
@@ -102,6 +116,10 @@ fn create_show_list_set_unset_save_delete_in_every_format() {
     let by_prop =
         ok(ADMIN, &["image", "list", "--tag", &tag, "--property", "osrs_cli=no", "-f", "value"]);
     assert_eq!(by_prop, "", "property filter");
+    let none = ["image", "list", "--tag", &tag, "--property", "osrs_cli=no"];
+    assert_eq!(ok(ADMIN, &none), "", "an empty table prints nothing");
+    let empty = ok(ADMIN, &[&none[..], &["--print-empty"]].concat());
+    assert!(empty.contains("| ID | Name | Status |"), "{empty}");
     let csv = ok(ADMIN, &["image", "list", "--tag", &tag, "-f", "csv", "-c", "ID"]);
     assert_eq!(csv, format!("\"ID\"\n\"{id}\"\n"));
     let unknown = osrs(ADMIN, &["image", "list", "-c", "Nope"]);

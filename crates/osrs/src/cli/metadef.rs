@@ -26,6 +26,16 @@ pub enum MetadefCmd {
     },
 }
 
+/// A namespace and the output options: what the metadef shows and lists take.
+#[derive(Debug, Args)]
+pub struct NamespaceOut {
+    /// Namespace (name).
+    pub namespace: String,
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
 /// Visibility and protection of a namespace (create and set).
 #[derive(Debug, Args)]
 pub struct NamespaceFields {
@@ -65,13 +75,7 @@ pub enum NamespaceCmd {
         out: OutputArgs,
     },
     /// Show a namespace.
-    Show {
-        /// Namespace (name).
-        namespace: String,
-        /// Output.
-        #[command(flatten)]
-        out: OutputArgs,
-    },
+    Show(NamespaceOut),
     /// Create a namespace.
     Create {
         /// New namespace name.
@@ -128,13 +132,7 @@ pub enum ObjectCmd {
         out: OutputArgs,
     },
     /// List the objects of a namespace.
-    List {
-        /// Namespace (name).
-        namespace: String,
-        /// Output.
-        #[command(flatten)]
-        out: OutputArgs,
-    },
+    List(NamespaceOut),
     /// Show an object.
     Show {
         /// Namespace of the object (name).
@@ -211,13 +209,7 @@ pub enum PropertyCmd {
         out: OutputArgs,
     },
     /// List the properties of a namespace.
-    List {
-        /// Namespace (name).
-        namespace: String,
-        /// Output.
-        #[command(flatten)]
-        out: OutputArgs,
-    },
+    List(NamespaceOut),
     /// Show a property.
     Show {
         /// Namespace (name).
@@ -303,11 +295,5 @@ pub enum AssociationCmd {
         force: bool,
     },
     /// List the resource types associated with a namespace.
-    List {
-        /// Namespace (name).
-        namespace: String,
-        /// Output.
-        #[command(flatten)]
-        out: OutputArgs,
-    },
+    List(NamespaceOut),
 }
