@@ -116,6 +116,38 @@ const PUBLISHED: [&str; 6] = [
     "openstack-image-cli",
 ];
 
+/// `cargo package` of several crates puts them in a temporary local registry, and cargo
+/// extracts a crate from it only once per registry path and version: a second run would
+/// verify each crate against its siblings' sources from the first run. Those extracted
+/// copies (under `$CARGO_HOME/registry/src/-<hash>/`, local registries only, never
+/// crates.io's) are removed first.
+fn remove_stale_package_sources() -> Result {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry/src")) else { return Ok(()) };
+    let Ok(registries) = std::fs::read_dir(&src) else { return Ok(()) };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(registry.path()) else { continue };
+        for dir in crates.flatten() {
+            let name = dir.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED.iter().any(|c| {
+                name.strip_prefix(c)
+                    .and_then(|v| v.strip_prefix('-'))
+                    .is_some_and(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(dir.path())
+                    .map_err(|e| format!("removing {}: {e}", dir.path().display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn test(extra: &[&str]) -> Result {
     let started = std::time::Instant::now();
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
@@ -139,6 +171,7 @@ fn test(extra: &[&str]) -> Result {
         }
         _ => {}
     }
+    remove_stale_package_sources()?;
     let crates: Vec<&str> = PUBLISHED.iter().flat_map(|c| ["-p", c]).collect();
     run(
         "cargo clean of the packaged crates' old builds",
