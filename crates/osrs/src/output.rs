@@ -29,6 +29,7 @@ pub enum Format {
 
 /// The output options every command that prints takes.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output formatters")]
 pub struct OutputArgs {
     /// The output format.
     #[arg(short = 'f', long = "format", value_enum, default_value = "table")]

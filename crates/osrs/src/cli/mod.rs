@@ -28,6 +28,7 @@ pub struct Cli {
 
 /// Options every command takes (openstackclient's names and `OS_*` variables).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Cloud name in clouds.yaml.
     #[arg(long = "os-cloud", env = "OS_CLOUD", global = true, value_name = "NAME")]
