@@ -43,18 +43,7 @@ fn cli_bench() -> Result {
         "building osrs (release)",
         cargo().args(["build", "--quiet", "--release", "-p", "openstack-image-cli"]),
     )?;
-    run(
-        "building sdk_save (release)",
-        cargo().args([
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "openstack-benches",
-            "--bin",
-            "sdk_save",
-        ]),
-    )?;
+    build_bench_bin("sdk_save")?;
     let osrs = workspace_root().join("target/release/osrs");
     let sdk_save = workspace_root().join("target/release/sdk_save");
     let openstack = cloud.venv_python().with_file_name("openstack");
@@ -167,22 +156,19 @@ fn reference_comparison() -> Result {
 
 /// The whole stack against the local cloud, this SDK vs openstacksdk 4.22 (a second venv,
 /// made on first use): upload, download to a file, list. Medians of 3 interleaved runs.
+/// Builds one binary of the benchmark crate (release).
+fn build_bench_bin(name: &str) -> Result {
+    run(
+        &format!("building {name} (release)"),
+        cargo().args(["build", "--quiet", "--release", "-p", "openstack-benches", "--bin", name]),
+    )
+}
+
 fn stack_comparison() -> Result {
     let cloud = cloud::Cloud::from_env()?;
     cloud.up()?;
     let sdk_python = cloud.ensure_sdk_venv()?;
-    run(
-        "building the stack benchmark",
-        cargo().args([
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "openstack-benches",
-            "--bin",
-            "stack",
-        ]),
-    )?;
+    build_bench_bin("stack")?;
     let mib: u64 = std::env::var("OSRS_STACK_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
     let dir = std::env::temp_dir().join(format!("osrs-stack-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
