@@ -159,16 +159,18 @@ fn check_upload(up: &Image, bytes: &[u8]) -> Result<(), Outcome> {
     Ok(())
 }
 
-async fn file_upload(w: &World, k: usize) -> Result<(), Outcome> {
-    let (path, bytes) = &w.sources[k];
-    let up = w
-        .img
-        .create_image(unique("soak-file"))
-        .filename(path)
+/// An image the soak makes: tagged so the checks at the end find it.
+fn soak_image(w: &World, kind: &str) -> openstack_image::CreateImage {
+    w.img
+        .create_image(unique(kind))
         .disk_format(DiskFormat::Raw)
         .tags([w.tag.clone()])
         .allow_duplicates(true)
-        .await?;
+}
+
+async fn file_upload(w: &World, k: usize) -> Result<(), Outcome> {
+    let (path, bytes) = &w.sources[k];
+    let up = soak_image(w, "soak-file").filename(path).await?;
     w.tally.lock().unwrap().created.push(up.id.clone());
     check_upload(&up, bytes)
 }
@@ -177,13 +179,9 @@ async fn stream_upload(w: &World, k: usize) -> Result<(), Outcome> {
     let (_, bytes) = &w.sources[k];
     let chunks: Vec<std::io::Result<Bytes>> =
         bytes.chunks(100_000).map(|c| Ok(bytes.slice_ref(c))).collect();
-    let up = w
-        .img
-        .create_image(unique("soak-stream"))
-        .data(ImageData::sized_stream(futures_util::stream::iter(chunks), bytes.len() as u64))
-        .disk_format(DiskFormat::Raw)
-        .tags([w.tag.clone()])
-        .allow_duplicates(true)
+    let stream = futures_util::stream::iter(chunks);
+    let up = soak_image(w, "soak-stream")
+        .data(ImageData::sized_stream(stream, bytes.len() as u64))
         .await?;
     w.tally.lock().unwrap().created.push(up.id.clone());
     check_upload(&up, bytes)

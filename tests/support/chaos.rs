@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::faults::{Body, Upstream};
+use crate::faults::{Body, Upstream, read_up_to};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -145,14 +145,7 @@ async fn handle(
         }
         Some("upload truncated") => {
             let limit = st.roll(2 << 20);
-            let mut body = req.into_body();
-            let mut read = 0u64;
-            while read < limit {
-                match body.frame().await {
-                    Some(Ok(f)) => read += f.data_ref().map_or(0, |d| d.len() as u64),
-                    _ => break,
-                }
-            }
+            read_up_to(&mut req.into_body(), limit).await;
             return Err(io_err("chaos: upload connection cut"));
         }
         Some("download 503") | Some("read 503") => {

@@ -141,13 +141,7 @@ async fn handle(
         };
         if let Some(limit) = limit {
             let mut body = req.into_body();
-            let mut read = 0u64;
-            while read < limit {
-                match body.frame().await {
-                    Some(Ok(f)) => read += f.data_ref().map_or(0, |d| d.len() as u64),
-                    _ => break,
-                }
-            }
+            read_up_to(&mut body, limit).await;
             // Hold the connection (and any unread body) open; never answer.
             tokio::time::sleep(Duration::from_secs(3600)).await;
             drop(body);
@@ -327,4 +321,16 @@ pub fn through_url(
         b = b.response_timeout(t);
     }
     ImageProxy::new(b.retry_policy(RetryPolicy::default().max_retries(2)).build().unwrap())
+}
+
+/// Reads a request body until `limit` bytes (or its end, or an error); returns how many.
+pub(crate) async fn read_up_to(body: &mut Incoming, limit: u64) -> u64 {
+    let mut read = 0u64;
+    while read < limit {
+        match body.frame().await {
+            Some(Ok(f)) => read += f.data_ref().map_or(0, |d| d.len() as u64),
+            _ => break,
+        }
+    }
+    read
 }
