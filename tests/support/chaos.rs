@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::faults::{Body, Upstream, read_up_to};
+use crate::faults::{Body, Upstream, read_up_to, to_glance};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -158,8 +158,7 @@ async fn handle(
     }
     let path_and_query = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
     let (mut parts, body) = req.into_parts();
-    parts.uri = format!("{}{path_and_query}", crate::glance_url()).parse().unwrap();
-    parts.headers.remove("host");
+    to_glance(&mut parts, &path_and_query);
     let up = Request::from_parts(parts, body.map_err(io_err).boxed());
     let resp = match upstream.request(up).await {
         Ok(r) => r,

@@ -189,8 +189,7 @@ async fn handle(
             parts.headers.remove("range");
         }
     }
-    parts.uri = format!("{}{path}", crate::glance_url()).parse().unwrap();
-    parts.headers.remove("host");
+    to_glance(&mut parts, &path);
     let body = body.map_err(io_err).boxed();
     let body = match st.fault {
         Fault::SlowUpload(pause) if is_file => {
@@ -333,4 +332,10 @@ pub(crate) async fn read_up_to(body: &mut Incoming, limit: u64) -> u64 {
         }
     }
     read
+}
+
+/// Points a request the proxy received at the real Glance (same path and query).
+pub(crate) fn to_glance(parts: &mut http::request::Parts, path_and_query: &str) {
+    parts.uri = format!("{}{path_and_query}", crate::glance_url()).parse().unwrap();
+    parts.headers.remove("host");
 }
