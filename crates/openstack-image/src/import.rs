@@ -1,5 +1,6 @@
 //! Interoperable image import: `import_image` and a waiter reporting the per-store outcome.
 
+use std::collections::HashSet;
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
@@ -227,13 +228,18 @@ impl IntoFuture for ImportImage<Waited> {
     type IntoFuture = Call<ImportOutcome>;
     fn into_future(self) -> Call<ImportOutcome> {
         Call::new(async move {
+            // The image's earlier import tasks (an earlier import, or one whose task Glance
+            // stamped in the same second) must not be taken for this one's.
+            let earlier = self.proxy.import_task_ids(&self.image_id).await?;
             self.start().await?;
             let must = self.selection.all_stores_must_succeed != Some(false);
-            self.proxy
+            let mut wait = self
+                .proxy
                 .wait_for_import(&self.image_id)
                 .options(self.wait.0)
-                .all_stores_must_succeed(must)
-                .await
+                .all_stores_must_succeed(must);
+            wait.earlier_tasks = earlier;
+            wait.await
         })
     }
 }
@@ -312,6 +318,11 @@ impl ImageProxy {
     /// Waits until an import finished: the image's import task ended (API 2.12) and no store
     /// is still being imported to. Reports which stores succeeded and failed.
     ///
+    /// Right after Glance accepted an import, its task may not be listed yet while an earlier
+    /// import's finished task is (seen for over a second with copy-image): to wait for the
+    /// import just started, use [`ImportImage::wait`], which ignores the tasks that existed
+    /// before it.
+    ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// let outcome = image.wait_for_import("5cfaff86-…").all_stores_must_succeed(false).await?;
@@ -331,7 +342,17 @@ impl ImageProxy {
                 .max_interval(Duration::from_secs(5))
                 .timeout(Duration::from_secs(3600)),
             all_must_succeed: true,
+            earlier_tasks: HashSet::new(),
         }
+    }
+
+    /// The ids of the image's import tasks now (none before API 2.12, which lists them).
+    async fn import_task_ids(&self, image: &str) -> Result<HashSet<String>> {
+        if self.require("image_tasks", 12).await.is_err() {
+            return Ok(HashSet::new());
+        }
+        let tasks: Vec<Task> = self.image_tasks(image).try_collect().await?;
+        Ok(tasks.into_iter().filter(|t| t.task_type.contains("import")).map(|t| t.id).collect())
     }
 }
 
@@ -343,6 +364,8 @@ pub struct WaitForImport {
     image: String,
     options: WaitOptions,
     all_must_succeed: bool,
+    /// Import tasks that are not the one waited for (they existed before the import).
+    earlier_tasks: HashSet<String>,
 }
 
 impl WaitForImport {
@@ -360,7 +383,7 @@ impl WaitForImport {
     }
 
     async fn run(self) -> Result<ImportOutcome> {
-        let WaitForImport { proxy, image, options, all_must_succeed } = self;
+        let WaitForImport { proxy, image, options, all_must_succeed, earlier_tasks } = self;
         let this = &proxy;
         let id = image;
         let started = Instant::now();
@@ -369,7 +392,10 @@ impl WaitForImport {
         loop {
             let img = this.get_image(&id).await?;
             let task = if has_tasks {
-                latest_import_task(this.image_tasks(&id).try_collect().await?)
+                let tasks: Vec<Task> = this.image_tasks(&id).try_collect().await?;
+                latest_import_task(
+                    tasks.into_iter().filter(|t| !earlier_tasks.contains(&t.id)).collect(),
+                )
             } else {
                 None
             };
