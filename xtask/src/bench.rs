@@ -117,15 +117,7 @@ fn reference_comparison() -> Result {
     let url = url.trim().to_string();
     let size = (1u64 << 30).to_string();
     let measure = |cmd: &mut Command| -> Result<f64> {
-        let out = cmd.output().map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "{:?} failed: {}",
-                cmd.get_program(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|e| format!("bad output: {e}"))
+        stdout_of(cmd)?.trim().parse().map_err(|e| format!("bad output: {e}"))
     };
     let mut ours = Vec::new();
     let mut python_runs = Vec::new();
@@ -156,6 +148,19 @@ fn reference_comparison() -> Result {
 
 /// The whole stack against the local cloud, this SDK vs openstacksdk 4.22 (a second venv,
 /// made on first use): upload, download to a file, list. Medians of 3 interleaved runs.
+/// Runs `cmd` to its end; its stdout, or an error with its stderr.
+fn stdout_of(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "{:?} failed: {}",
+            cmd.get_program(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Builds one binary of the benchmark crate (release).
 fn build_bench_bin(name: &str) -> Result {
     run(
@@ -193,15 +198,7 @@ fn stack_comparison() -> Result {
         for (k, v) in cloud.env_vars() {
             cmd.env(k, v);
         }
-        let out = cmd.output().map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "{:?} failed: {}",
-                cmd.get_program(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = stdout_of(cmd)?;
         let line = text.lines().last().unwrap_or_default();
         keys.iter()
             .map(|k| {
