@@ -70,25 +70,36 @@ async fn glance_killed_in_the_middle_of_an_upload() {
     use openstack_auth::CleanupOutcome;
     use openstack_image::ImageData;
     use openstack_resource::Error;
-    use std::time::Duration;
     let img = image(ADMIN);
     assert!(img.get_image_opt(NO_SUCH_IMAGE).await.unwrap().is_none());
-    // 16 MiB sent at about 2.5 MiB/s: Glance is killed (SIGKILL, no graceful stop) while it
-    // is receiving.
+    // 16 MiB, of which the SDK takes 4 MiB; then the source holds the rest back until Glance
+    // has been killed (SIGKILL, no graceful stop) while it was receiving. The SDK pulls the
+    // body only while it sends the PUT, so the kill falls mid-upload whatever the speed.
+    let (pulled_tx, pulled_rx) = tokio::sync::oneshot::channel::<()>();
+    let killed = std::sync::Arc::new(tokio::sync::Notify::new());
     let chunks = (0..64u64).map(|i| Bytes::from(openstack_tests::data(256 << 10, 500 + i)));
-    let slow = futures_util::stream::iter(chunks).then(|c| async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok::<_, std::io::Error>(c)
+    let (mut pulled_tx, hold) = (Some(pulled_tx), killed.clone());
+    let source = futures_util::stream::iter(chunks.enumerate()).then(move |(i, c)| {
+        let signal = if i == 16 { pulled_tx.take() } else { None };
+        let hold = hold.clone();
+        async move {
+            if let Some(tx) = signal {
+                let _ = tx.send(());
+                hold.notified().await;
+            }
+            Ok::<_, std::io::Error>(c)
+        }
     });
     let name = unique("killed");
     let create = tokio::spawn(
         img.create_image(&name)
-            .data(ImageData::sized_stream(slow, 64 * (256 << 10)))
+            .data(ImageData::sized_stream(source, 64 * (256 << 10)))
             .disk_format(DiskFormat::Raw)
             .into_future(),
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    pulled_rx.await.expect("the SDK took the first 4 MiB of the upload");
     tokio::task::spawn_blocking(|| restart_with(&["glance", "--hard"])).await.unwrap();
+    killed.notify_one();
     let err = create.await.unwrap().unwrap_err();
     // The upload broke on the network (a one-shot stream is never re-sent): typed, with the
     // cause, and the record Glance had made was deleted once Glance was back.

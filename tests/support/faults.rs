@@ -3,11 +3,11 @@
 //! stalls, 503s on uploads, uploads never read or never answered, and (for the soak) all of
 //! these at random, seeded.
 
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::trap::{Hold, Trap, Traps, tap_upload};
 use crate::{ADMIN, cloud};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -40,8 +40,11 @@ pub enum Fault {
     Stall(u64),
     /// Answer every image list with the same `next` link (a server bug).
     LoopNext,
-    /// Forward uploads to Glance slowly: this long between frames.
+    /// Forward uploads to Glance slowly: in pieces of 256 KiB, this long before each.
     SlowUpload(Duration),
+    /// Change the byte at this offset of every `PUT .../file` body on its way to Glance,
+    /// keeping the length (Glance stores, and hashes, other bytes than the client sent).
+    CorruptUpload(u64),
     /// Answer `PUT .../file` with 503 (after reading the whole upload, so the answer is
     /// deterministic rather than a race with a broken pipe).
     Upload503,
@@ -64,6 +67,23 @@ pub struct State {
     pub requests: Mutex<Vec<String>>,
     /// Each upload the proxy read to its end itself (`Upload503`): bytes and sha256.
     pub puts: Mutex<Vec<(u64, String)>>,
+    /// The trap armed on this proxy, and its events.
+    pub traps: Arc<Traps>,
+}
+
+impl State {
+    /// How many requests `METHOD path` seen so far satisfy `f`.
+    pub fn count(&self, f: impl Fn(&str) -> bool) -> usize {
+        self.requests.lock().unwrap().iter().filter(|r| f(r)).count()
+    }
+
+    /// How many `method` requests for exactly `path` (no query) were seen.
+    pub fn seen(&self, method: &str, path: &str) -> usize {
+        let want = format!("{method} {path}");
+        self.count(|r| {
+            r == want || r.strip_prefix(want.as_str()).is_some_and(|q| q.starts_with('?'))
+        })
+    }
 }
 
 /// A running proxy.
@@ -85,9 +105,27 @@ pub async fn start(fault: Fault) -> FaultProxy {
         ranges: Mutex::new(Vec::new()),
         puts: Mutex::new(Vec::new()),
         requests: Mutex::new(Vec::new()),
+        traps: Arc::new(Traps::default()),
     });
     serve(listener, state.clone(), handle);
     FaultProxy { url, state }
+}
+
+impl FaultProxy {
+    /// Arms a trap on this proxy (see [`crate::trap`]).
+    pub fn arm(&self, trap: Trap) {
+        self.state.traps.arm(trap);
+    }
+
+    /// Waits until `n` traps in all have sprung on this proxy.
+    pub async fn sprung(&self, n: u32) {
+        self.state.traps.sprung(n).await;
+    }
+
+    /// Lets everything the proxy's traps hold go on.
+    pub fn release(&self) {
+        self.state.traps.release();
+    }
 }
 
 /// The upstream client a proxy forwards to Glance with.
@@ -127,10 +165,14 @@ async fn handle(
     req: Request<Incoming>,
     st: Arc<State>,
     upstream: Client<HttpConnector, Body>,
-) -> Result<Response<Body>, Infallible> {
+) -> Result<Response<Body>, std::io::Error> {
     let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
     let is_create = req.method() == http::Method::POST && path == "/v2/images";
     st.requests.lock().unwrap().push(format!("{} {path}", req.method()));
+    let trap = st.traps.take(req.method(), req.uri().path());
+    if let Some(Hold::Request) = trap {
+        st.traps.spring_and_hold().await;
+    }
     let is_file = req.uri().path().ends_with("/file");
     if is_file && req.method() == http::Method::PUT {
         st.uploads.fetch_add(1, Ordering::SeqCst);
@@ -192,14 +234,21 @@ async fn handle(
     to_glance(&mut parts, &path);
     let body = body.map_err(io_err).boxed();
     let body = match st.fault {
-        Fault::SlowUpload(pause) if is_file => {
-            let frames = futures_util::stream::unfold(body, move |mut b| async move {
-                tokio::time::sleep(pause).await;
-                b.frame().await.map(|f| (f, b))
-            });
-            StreamBody::new(frames).boxed()
-        }
+        Fault::SlowUpload(pause) if is_file => slow(body, pause),
         _ => body,
+    };
+    let flip = match st.fault {
+        Fault::CorruptUpload(at) if is_file && parts.method == http::Method::PUT => Some(at),
+        _ => None,
+    };
+    let hold_after = match trap {
+        Some(Hold::BodyAfter(n)) => Some((n, st.traps.clone())),
+        _ => None,
+    };
+    let body = if flip.is_some() || hold_after.is_some() {
+        tap_upload(body, flip, hold_after)
+    } else {
+        body
     };
     let up = Request::from_parts(parts, body);
     let resp = match upstream.request(up).await {
@@ -211,6 +260,16 @@ async fn handle(
                 .unwrap());
         }
     };
+    match trap {
+        Some(Hold::Answer) => st.traps.spring_and_hold().await,
+        Some(Hold::CutAnswer) => {
+            // Glance finished (its whole answer read); the client never hears of it.
+            let _ = resp.into_body().collect().await;
+            st.traps.spring();
+            return Err(io_err("injected: answer cut"));
+        }
+        _ => {}
+    }
     if let Fault::DelayCreate(delay) = st.fault {
         if is_create {
             tokio::time::sleep(delay).await;
@@ -284,6 +343,33 @@ async fn handle(
     Ok(Response::from_parts(parts, StreamBody::new(stream).boxed()))
 }
 
+/// `body` in pieces of at most 256 KiB, each sent `pause` after the one before.
+fn slow(body: Body, pause: Duration) -> Body {
+    const PIECE: usize = 256 << 10;
+    let pieces =
+        futures_util::stream::unfold((body, Bytes::new()), move |(mut b, mut rest)| async move {
+            if rest.is_empty() {
+                loop {
+                    match b.frame().await? {
+                        Err(e) => return Some((Err(e), (b, Bytes::new()))),
+                        Ok(f) => match f.into_data() {
+                            Ok(d) if d.is_empty() => continue,
+                            Ok(d) => {
+                                rest = d;
+                                break;
+                            }
+                            Err(other) => return Some((Ok(other), (b, rest))),
+                        },
+                    }
+                }
+            }
+            tokio::time::sleep(pause).await;
+            let piece = rest.split_to(rest.len().min(PIECE));
+            Some((Ok(Frame::data(piece)), (b, rest)))
+        });
+    StreamBody::new(pieces).boxed()
+}
+
 /// An image proxy that reaches Glance through the fault proxy (Keystone directly).
 pub fn through(proxy: &FaultProxy, read_timeout: Option<Duration>) -> ImageProxy {
     through_with(proxy, read_timeout, None, None)
@@ -338,4 +424,14 @@ pub(crate) async fn read_up_to(body: &mut Incoming, limit: u64) -> u64 {
 pub(crate) fn to_glance(parts: &mut http::request::Parts, path_and_query: &str) {
     parts.uri = format!("{}{path_and_query}", crate::glance_url()).parse().unwrap();
     parts.headers.remove("host");
+}
+
+/// Makes `img` (a proxy with tight timeouts) ready for a timed test: the token comes from a
+/// session with the default timeouts (so a slow Keystone can neither fail the test nor pass
+/// it through the wrong path), and the image endpoint is resolved.
+pub async fn ready(img: &ImageProxy) {
+    let token = crate::session(ADMIN).token().await.unwrap().expect("a password cloud");
+    img.session().set_token((*token).clone()).await;
+    let ep = img.session().endpoint("image").await.unwrap();
+    assert!(ep.version.is_some(), "version discovery through the proxy failed: {ep:?}");
 }

@@ -6,6 +6,7 @@
 
 pub mod chaos;
 pub mod faults;
+pub mod trap;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

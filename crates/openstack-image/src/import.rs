@@ -390,15 +390,28 @@ impl WaitForImport {
         let has_tasks = this.require("image_tasks", 12).await.is_ok();
         let mut interval = options.interval;
         loop {
-            let img = this.get_image(&id).await?;
-            let task = if has_tasks {
-                let tasks: Vec<Task> = this.image_tasks(&id).try_collect().await?;
-                latest_import_task(
-                    tasks.into_iter().filter(|t| !earlier_tasks.contains(&t.id)).collect(),
-                )
-            } else {
-                None
+            let poll = async {
+                let img = this.get_image(&id).await?;
+                let task = if has_tasks {
+                    let tasks: Vec<Task> = this.image_tasks(&id).try_collect().await?;
+                    latest_import_task(
+                        tasks.into_iter().filter(|t| !earlier_tasks.contains(&t.id)).collect(),
+                    )
+                } else {
+                    None
+                };
+                Ok::<_, Error>((img, task))
             };
+            // The deadline covers the poll in flight too: a server that stops answering
+            // cannot stretch the wait past its timeout.
+            let left = options.timeout.saturating_sub(started.elapsed());
+            let Ok(poll) = tokio::time::timeout(left, poll).await else {
+                return Err(Error::Timeout {
+                    what: format!("import of image {id} (no answer to the last poll)"),
+                    waited: started.elapsed(),
+                });
+            };
+            let (img, task) = poll?;
             let task_done = task
                 .as_ref()
                 .is_none_or(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));

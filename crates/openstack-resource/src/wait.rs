@@ -122,6 +122,15 @@ fn is_transient(e: &Error) -> bool {
     }
 }
 
+/// `fut`'s output, or `None` when the wait that started at `started` reaches `timeout` first.
+async fn within<T>(
+    started: Instant,
+    timeout: Duration,
+    fut: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::time::timeout(timeout.saturating_sub(started.elapsed()), fut).await.ok()
+}
+
 impl<R: Get> Api<R> {
     /// Polls until the resource reaches `status`; fails early on a `failures` status.
     ///
@@ -142,8 +151,17 @@ impl<R: Get> Api<R> {
         let mut interval = opts.interval;
         let mut transient_left = opts.transient_errors;
         let mut last = String::from("unknown");
+        let timed_out = |last: &str| Error::Timeout {
+            what: format!("{} {id} to become {status} (last status: {last})", R::KIND),
+            waited: started.elapsed(),
+        };
         loop {
-            match self.get(id).await {
+            // The deadline covers the poll in flight too: a server that stops answering
+            // cannot stretch the wait past its timeout.
+            let Some(poll) = within(started, opts.timeout, self.get(id)).await else {
+                return Err(timed_out(&last));
+            };
+            match poll {
                 Ok(r) => {
                     let s = r.status().to_string();
                     if let Some(f) = &opts.on_poll {
@@ -168,10 +186,7 @@ impl<R: Get> Api<R> {
                 Err(e) => return Err(e),
             }
             if started.elapsed() + interval > opts.timeout {
-                return Err(Error::Timeout {
-                    what: format!("{} {id} to become {status} (last status: {last})", R::KIND),
-                    waited: started.elapsed(),
-                });
+                return Err(timed_out(&last));
             }
             tokio::time::sleep(interval).await;
             interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval);
@@ -186,18 +201,22 @@ impl<R: Get> Api<R> {
         let started = Instant::now();
         let mut interval = opts.interval;
         let mut transient_left = opts.transient_errors;
+        let timed_out = || Error::Timeout {
+            what: format!("{} {id} to be deleted", R::KIND),
+            waited: started.elapsed(),
+        };
         loop {
-            match self.get(id).await {
+            let Some(poll) = within(started, opts.timeout, self.get(id)).await else {
+                return Err(timed_out());
+            };
+            match poll {
                 Err(e) if e.is_not_found() => return Ok(()),
                 Err(e) if is_transient(&e) && transient_left > 0 => transient_left -= 1,
                 Err(e) => return Err(e),
                 Ok(_) => {}
             }
             if started.elapsed() + interval > opts.timeout {
-                return Err(Error::Timeout {
-                    what: format!("{} {id} to be deleted", R::KIND),
-                    waited: started.elapsed(),
-                });
+                return Err(timed_out());
             }
             tokio::time::sleep(interval).await;
             interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval);

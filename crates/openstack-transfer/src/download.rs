@@ -577,66 +577,126 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"the old file", "the old file is as it was");
     }
 
-    /// Serves `data` in 64 KiB chunks, one every millisecond.
-    struct Paced {
+    /// Serves `data` in 64 KiB chunks; with `stop_after`, that many chunks, then it says so
+    /// on `reached` and sends nothing more (the test drops the download at that event).
+    struct Gated {
         data: Bytes,
+        stop_after: Option<usize>,
+        reached: Option<tokio::sync::oneshot::Sender<()>>,
     }
 
-    impl RangeSource for Paced {
+    impl RangeSource for Gated {
         fn open(&mut self, offset: u64) -> OpenFuture<'_> {
             let data = self.data.slice(offset as usize..);
             let total = self.data.len() as u64;
+            let (stop_after, reached) = (self.stop_after, self.reached.take());
             Box::pin(async move {
-                let chunks: Vec<Bytes> =
-                    data.chunks(64 * 1024).map(|c| data.slice_ref(c)).collect();
-                let body = futures_util::stream::iter(chunks).then(|c| async move {
-                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                    Ok(c)
-                });
+                let mut chunks: Vec<std::result::Result<Bytes, TransferError>> =
+                    data.chunks(64 * 1024).map(|c| Ok(data.slice_ref(c))).collect();
+                let body: ByteStream = match stop_after {
+                    None => Box::pin(futures_util::stream::iter(chunks)),
+                    Some(n) => {
+                        chunks.truncate(n);
+                        let gate = futures_util::stream::once(async move {
+                            if let Some(tx) = reached {
+                                let _ = tx.send(());
+                            }
+                            std::future::pending::<std::result::Result<Bytes, TransferError>>()
+                                .await
+                        });
+                        Box::pin(futures_util::stream::iter(chunks).chain(gate))
+                    }
+                };
                 Ok(Opened {
                     partial: offset > 0,
                     start: offset,
                     total: Some(total),
                     identity: None,
-                    body: Box::pin(body),
+                    body,
                 })
             })
         }
     }
 
+    /// The names in `dir`.
+    fn names(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
     #[tokio::test]
     async fn a_download_to_a_path_dropped_at_any_moment_leaves_nothing_behind() {
-        // Dropped before the first byte, mid-body, while verifying, while renaming: the
-        // old file stays as it was and no temp file is left, whatever the moment.
+        // Dropped before the first byte and after each of the 64 chunks (at the event "the
+        // download asked for the next chunk"), then, with all the data there, after 0, 1, 2,
+        // ... polls while it finishes writing, verifies and renames (the temp file is made
+        // and renamed on the blocking pool meanwhile): the old file stays as it was and no
+        // temp file is left, whatever the moment; a download that finished replaced it.
         let data = Bytes::from((0..4u32 << 20).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+        let chunks = data.len().div_ceil(64 * 1024);
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("img.raw");
-        let (mut dropped, mut finished) = (0, 0);
-        // Twenty drops at 0 ms too: the temp file is being created on the blocking pool then.
-        for ms in (0..240).step_by(6).chain(std::iter::repeat_n(0, 20)) {
+        // Finished: the new file. Dropped: the old file, or (dropped while the rename ran
+        // on the blocking pool, and the rename won) the whole verified new one; never a part.
+        let check = |what: &str, finished: bool| {
+            let now = std::fs::read(&target).unwrap();
+            let (old, new) = (now == b"the old file", now == data);
+            assert!(new || (old && !finished), "{what}: {} bytes at the target", now.len());
+            assert_eq!(names(dir.path()), ["img.raw"], "{what}: a temp file is left");
+        };
+        for stop in 0..chunks {
             std::fs::write(&target, b"the old file").unwrap();
-            let src = Paced { data: data.clone() };
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let src = Gated { data: data.clone(), stop_after: Some(stop), reached: Some(tx) };
             let fut =
                 Download::new(src, expected(&data), &DownloadOptions::default()).to_path(&target);
-            let waited = std::time::Duration::from_millis(ms);
-            match tokio::time::timeout(waited, fut).await {
-                Err(_) => {
-                    dropped += 1;
-                    assert_eq!(std::fs::read(&target).unwrap(), b"the old file", "{ms} ms");
-                }
-                Ok(done) => {
-                    done.unwrap();
-                    finished += 1;
-                    assert_eq!(std::fs::read(&target).unwrap(), data.to_vec(), "{ms} ms");
-                }
+            tokio::select! {
+                done = fut => panic!("finished past the gate at chunk {stop}: {done:?}"),
+                _ = rx => {}
             }
-            let names: Vec<_> = std::fs::read_dir(dir.path())
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            assert_eq!(names, ["img.raw"], "dropped after {ms} ms: a temp file is left");
+            check(&format!("dropped after chunk {stop}"), false);
         }
-        assert!(dropped > 5 && finished > 0, "the sweep spans the transfer: {dropped} {finished}");
+        // How many steps (a poll, then 1 ms) a whole download takes here, measured, so the
+        // drops below spread over its whole life on a fast machine and on a slow one.
+        let run = |polls: Option<usize>| {
+            let src = Gated { data: data.clone(), stop_after: None, reached: None };
+            let fut =
+                Download::new(src, expected(&data), &DownloadOptions::default()).to_path(&target);
+            let mut fut = Box::pin(fut);
+            async move {
+                for step in 0.. {
+                    if polls == Some(step) {
+                        return None; // dropped here
+                    }
+                    let polled =
+                        std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx)))
+                            .await;
+                    if let std::task::Poll::Ready(r) = polled {
+                        r.unwrap();
+                        return Some(step);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                unreachable!()
+            }
+        };
+        std::fs::write(&target, b"the old file").unwrap();
+        let steps = run(None).await.expect("runs to the end");
+        check("run to the end", true);
+        let (mut dropped, mut finished) = (0, 0);
+        for polls in (0..=steps + 2).step_by((steps / 60).max(1)) {
+            std::fs::write(&target, b"the old file").unwrap();
+            let done = run(Some(polls)).await.is_some();
+            if done {
+                finished += 1
+            } else {
+                dropped += 1
+            }
+            check(&format!("after {polls} of {steps} steps"), done);
+        }
+        assert!(dropped > 0 && finished > 0, "{dropped} dropped, {finished} finished");
+        eprintln!("polled to the end: {dropped} dropped, {finished} finished");
     }
 
     #[tokio::test]

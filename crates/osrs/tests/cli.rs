@@ -6,35 +6,26 @@ mod common;
 
 use std::process::Command;
 
-use common::{json, ok, osrs, project_id, write_file};
+use common::{json, ok, osrs, osrs_command, project_id, write_file};
 use openstack_tests::{ADMIN, DEMO, data, image, state_dir, unique};
 use serde_json::Value;
 
 #[test]
 fn help_and_bad_arguments() {
-    let out = Command::new(env!("CARGO_BIN_EXE_osrs"))
-        .args(["help", "image", "create"])
-        .output()
-        .unwrap();
+    let out = osrs_command().args(["help", "image", "create"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in ["--file", "--disk-format", "--container-format", "--property", "--tag", "--import"]
     {
         assert!(help.contains(flag), "help lacks {flag}: {help}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_osrs"))
-        .args(["image", "list", "--bogus"])
-        .output()
-        .unwrap();
+    let out = osrs_command().args(["image", "list", "--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "bad arguments exit 2");
-    let out = Command::new(env!("CARGO_BIN_EXE_osrs"))
-        .args(["image", "create", "x", "--property", "novalue"])
-        .output()
-        .unwrap();
+    let out =
+        osrs_command().args(["image", "create", "x", "--property", "novalue"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("KEY=VALUE"));
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_osrs")).args(["completion", "bash"]).output().unwrap();
+    let out = osrs_command().args(["completion", "bash"]).output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("osrs"));
 }
 
@@ -79,13 +70,16 @@ fn create_show_list_set_unset_save_delete_in_every_format() {
     let narrow = ok(ADMIN, &["image", "show", &id, "--max-width", "60"]);
     assert!(narrow.lines().all(|l| l.chars().count() <= 60), "{narrow}");
     assert!(narrow.lines().any(|l| l.chars().count() > 50), "{narrow}");
-    let fit = Command::new(env!("CARGO_BIN_EXE_osrs"))
+    let fit = osrs_command()
         .args(["--os-cloud", ADMIN, "image", "show", &id, "--fit-width"])
         .env("COLUMNS", "70")
         .output()
         .unwrap();
+    assert!(fit.status.success(), "{}", String::from_utf8_lossy(&fit.stderr));
     let fit = String::from_utf8(fit.stdout).unwrap();
+    assert!(fit.contains("| status") && fit.lines().count() > 10, "{fit}");
     assert!(fit.lines().all(|l| l.chars().count() <= 70), "{fit}");
+    assert!(fit.lines().any(|l| l.chars().count() > 60), "the table uses the width: {fit}");
     let wide = ok(ADMIN, &["image", "show", &id]);
     assert!(wide.lines().any(|l| l.chars().count() > 100), "unlimited by default: {wide}");
 

@@ -9,14 +9,17 @@ use std::process::{Command, Output};
 use openstack_tests::{image, state_dir};
 use serde_json::Value;
 
+/// The built `osrs`, keeping its tokens in this build's temporary directory (never in the
+/// user's own `~/.cache/osrs`).
+pub fn osrs_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_osrs"));
+    cmd.env("OSRS_TOKEN_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("osrs-tokens"));
+    cmd
+}
+
 pub fn osrs(cloud: &str, args: &[&str]) -> Output {
     openstack_tests::cloud(cloud); // fails loudly without the local cloud
-    Command::new(env!("CARGO_BIN_EXE_osrs"))
-        .arg("--os-cloud")
-        .arg(cloud)
-        .args(args)
-        .output()
-        .expect("osrs runs")
+    osrs_command().arg("--os-cloud").arg(cloud).args(args).output().expect("osrs runs")
 }
 
 /// Runs and expects success; returns stdout.
