@@ -159,3 +159,68 @@ async fn stage_image_dropped_mid_body_keeps_the_callers_image() {
     assert_eq!(deletes(&proxy), 0, "{:?}", proxy.state.requests.lock().unwrap());
     admin.delete_image(&rec).await.unwrap();
 }
+
+/// The images named `name` (hidden ones too).
+async fn named(name: &str) -> Vec<Image> {
+    use futures_util::TryStreamExt;
+    let admin = image(ADMIN);
+    let query = openstack_image::ImageQuery::new().name(name);
+    let mut all: Vec<Image> = admin.images(&query).try_collect().await.unwrap();
+    let hidden: Vec<Image> = admin.images(&query.clone().hidden(true)).try_collect().await.unwrap();
+    all.extend(hidden);
+    all
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_makes_exactly_one_record() {
+    // Glance makes the record and answers; the proxy cuts the connection before the answer
+    // reaches the client. The client cannot know whether the POST arrived: it sends it again
+    // (same id), Glance answers 409, and the record Glance made is the one used. Exactly one
+    // record, never two, never a lost one; with data and without.
+    let proxy = start(Fault::None).await;
+    let img = through(&proxy, None);
+    warm(&img).await;
+    let mut sprung = 0;
+    for with_data in [false, true] {
+        sprung += 1;
+        let name = unique("lostanswer");
+        let (posts, deleted) = (proxy.state.seen("POST", "/v2/images"), deletes(&proxy));
+        proxy.arm(Trap::on(Method::POST, "/v2/images", Hold::CutAnswer));
+        let mut create = img.create_image(&name).disk_format(DiskFormat::Raw);
+        if with_data {
+            create = create.data(data(200_000, 404));
+        }
+        let made = create.await.unwrap();
+        assert_eq!(proxy.state.traps.sprung_count(), sprung, "the answer was cut");
+        assert_eq!(proxy.state.seen("POST", "/v2/images") - posts, 2, "sent again once");
+        assert_eq!(deletes(&proxy), deleted, "nothing deleted");
+        let found = named(&name).await;
+        assert_eq!(found.iter().map(|i| &i.id).collect::<Vec<_>>(), [&made.id], "one record");
+        let expected = if with_data { ImageStatus::Active } else { ImageStatus::Queued };
+        assert_eq!(found[0].status, expected);
+        image(ADMIN).delete_image(&made).await.unwrap();
+    }
+    // Dropped at that very moment: the record Glance made (and the client never heard of)
+    // is deleted all the same.
+    for with_data in [false, true] {
+        sprung += 1;
+        let name = unique("lostdrop");
+        let (posts, deleted) = (proxy.state.seen("POST", "/v2/images"), deletes(&proxy));
+        proxy.arm(Trap::on(Method::POST, "/v2/images", Hold::CutAnswer));
+        let mut create = img.create_image(&name).disk_format(DiskFormat::Raw);
+        if with_data {
+            create = create.data(data(200_000, 405));
+        }
+        drop_when_sprung(&proxy, sprung, create.into_future()).await;
+        gone(&name).await;
+        deletes_reach(&proxy, deleted + 1).await;
+        assert_eq!(deletes(&proxy), deleted + 1, "one DELETE");
+        let sent = proxy.state.seen("POST", "/v2/images") - posts;
+        assert!((1..=2).contains(&sent), "{sent} POSTs");
+        assert_eq!(
+            proxy.state.uploads.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "no data after the drop"
+        );
+    }
+}
