@@ -11,6 +11,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod cloud;
 mod http;
+mod load;
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -24,7 +25,8 @@ commands:
   cloud env      print the shell exports that point an SDK at the local cloud
   cloud logs     print the tail of every server log (cloud logs <name> for one)
   cloud purge    delete the images and metadef namespaces tests and benchmarks left behind
-  test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests
+  test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests;
+                 `test --under-load` runs it with two CPU-burning processes beside it
   demo           bring the local cloud up and run the quickstart example against it
   soak           the chaos soak alone, longer: `soak --secs 600 [--seed N]` (the suite runs
                  it for 75 s); prints the table of calls, faults and outcomes
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
             cloud::Cloud::from_env().and_then(|c| c.logs(rest.first().copied()))
         }
         ["test", rest @ ..] => test(rest),
+        ["burn"] => load::burn(),
         ["demo", rest @ ..] => demo(rest),
         ["bench", rest @ ..] => bench::bench(rest),
         ["soak", rest @ ..] => soak(rest),
@@ -150,6 +153,9 @@ fn remove_stale_package_sources() -> Result {
 
 fn test(extra: &[&str]) -> Result {
     let started = std::time::Instant::now();
+    let under_load = extra.contains(&"--under-load");
+    let extra: Vec<&str> = extra.iter().copied().filter(|a| *a != "--under-load").collect();
+    let _load = if under_load { Some(load::Load::start(2)?) } else { None };
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
     run(
         "cargo clippy",
@@ -188,7 +194,7 @@ fn test(extra: &[&str]) -> Result {
     cloud.up()?;
     let mut cmd = cargo();
     // Every test binary runs even when one fails, so one run shows every failure.
-    cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]).args(extra);
+    cmd.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]).args(&extra);
     for (key, value) in cloud.env_vars() {
         cmd.env(key, value);
     }
