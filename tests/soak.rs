@@ -4,9 +4,13 @@
 //! resets, stalls, 503/429 with `Retry-After`, flipped bytes, truncated uploads). One call in
 //! ten is also cancelled at a random moment by `tokio::time::timeout`.
 //!
-//! Every call must return correct data or a typed error of a kind the faults explain; no
-//! success may carry wrong bytes; no file may be left in the output directory; no image the
-//! soak made may be left half-made; memory stays flat; the connection works at the end.
+//! Every call must return correct data or a typed error that a fault explains: one of the
+//! faults the proxy injected into *that call's* requests (each task has images of its own,
+//! and each upload a name of its own, so the proxy's record of faulted requests points at
+//! one call). No success may carry wrong bytes; no file may be left in the output directory;
+//! no image the soak made may be left half-made; memory stays flat; every kind of call
+//! succeeds, at a rate the fault rate allows; and the same workload with the faults off
+//! succeeds every time.
 //!
 //! `OSRS_SOAK_SECS` (default 75) sets the length and `OSRS_SOAK_SEED` replays a run;
 //! `cargo xtask soak --secs N` runs it alone for longer.
@@ -20,8 +24,9 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use openstack_image::{DiskFormat, Image, ImageData, ImageProxy, ImageQuery, ImageStatus};
 use openstack_resource::Error;
+use openstack_tests::chaos::{self, ChaosState, Seen, Subject};
 use openstack_tests::faults::through_url;
-use openstack_tests::{ADMIN, chaos, data, image, unique};
+use openstack_tests::{ADMIN, data, image, unique};
 use openstack_transfer::{Algorithm, digest_hex};
 
 const TASKS: u64 = 16;
@@ -33,9 +38,23 @@ struct Fixture {
     bytes: Bytes,
 }
 
+/// One kind of call's line in the table.
+#[derive(Default, Clone)]
+struct Line {
+    calls: u64,
+    ok: u64,
+    cancelled: u64,
+    /// Calls that failed, each explained by a fault on one of its own requests.
+    failed: u64,
+    /// Calls with at least one faulted request.
+    faulted: u64,
+    /// Faultable requests of the calls that ran to the end (for the expected success rate).
+    faultable: u64,
+}
+
 #[derive(Default)]
 struct Tally {
-    calls: BTreeMap<&'static str, u64>,
+    lines: BTreeMap<&'static str, Line>,
     outcomes: BTreeMap<String, u64>,
     wrong_bytes: u64,
     unexpected: Vec<String>,
@@ -43,21 +62,37 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, op: &'static str, outcome: Result<(), Outcome>) {
-        *self.calls.entry(op).or_default() += 1;
+    fn record(&mut self, op: &'static str, outcome: Result<(), Outcome>, requests: &[Seen]) {
+        let faults: Vec<&str> = requests.iter().filter_map(|r| r.fault).collect();
+        let line = self.lines.entry(op).or_default();
+        line.calls += 1;
+        line.faulted += u64::from(!faults.is_empty());
+        if !matches!(outcome, Err(Outcome::Cancelled)) {
+            line.faultable += requests.iter().filter(|r| r.faultable).count() as u64;
+        }
         let key = match outcome {
-            Ok(()) => "ok".to_string(),
-            Err(Outcome::Cancelled) => "cancelled".to_string(),
+            Ok(()) => {
+                line.ok += 1;
+                "ok".to_string()
+            }
+            Err(Outcome::Cancelled) => {
+                line.cancelled += 1;
+                "cancelled".to_string()
+            }
             Err(Outcome::Wrong(why)) => {
                 self.wrong_bytes += 1;
                 self.unexpected.push(format!("{op}: WRONG DATA: {why}"));
                 "WRONG DATA".to_string()
             }
             Err(Outcome::Failed(e)) => {
+                line.failed += 1;
                 let name = kind_name(&e);
-                let expected = explained(&e) || (op == "update" && concurrent_update_conflict(&e));
-                if !expected {
-                    self.unexpected.push(format!("{op}: {}", e.report()));
+                if faults.is_empty() || !explained(&e) {
+                    let seen: Vec<&str> = requests.iter().map(|r| r.request.as_str()).collect();
+                    self.unexpected.push(format!(
+                        "{op}: {} (faults on its requests: {faults:?}; its requests: {seen:?})",
+                        e.report()
+                    ));
                 }
                 name
             }
@@ -90,7 +125,7 @@ fn kind_name(e: &Error) -> String {
     }
 }
 
-/// Error kinds the injected faults explain (after the retries and resumes allowed).
+/// Error kinds an injected fault can cause (after the retries and resumes allowed).
 fn explained(e: &Error) -> bool {
     match e.kind() {
         Error::Transport { .. }
@@ -103,13 +138,6 @@ fn explained(e: &Error) -> bool {
         Error::Http(api) => api.status.as_u16() == 429,
         _ => false,
     }
-}
-
-/// Glance applies concurrent PATCHes to one image last-writer-wins: a property another
-/// task's PATCH dropped meanwhile makes this task's `replace` of it fail with 409 ("Property
-/// ... does not exist"). The server's own refusal, typed; not a client fault.
-fn concurrent_update_conflict(e: &Error) -> bool {
-    matches!(e.kind(), Error::Conflict(api) if api.message.contains("does not exist"))
 }
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -138,8 +166,13 @@ impl Xorshift {
 
 struct World {
     img: ImageProxy,
+    chaos: Arc<ChaosState>,
+    /// On every image the soak makes.
     tag: String,
-    fixtures: Vec<Fixture>,
+    /// Each task's own fixtures (tagged with the task's tag too), so that the requests for
+    /// them during a call are that call's.
+    fixtures: Vec<Vec<Fixture>>,
+    task_tags: Vec<String>,
     sources: Vec<(PathBuf, Bytes)>,
     out: PathBuf,
     tally: Mutex<Tally>,
@@ -160,35 +193,32 @@ fn check_upload(up: &Image, bytes: &[u8]) -> Result<(), Outcome> {
 }
 
 /// An image the soak makes: tagged so the checks at the end find it.
-fn soak_image(w: &World, kind: &str) -> openstack_image::CreateImage {
+fn soak_image(w: &World, name: &str) -> openstack_image::CreateImage {
     w.img
-        .create_image(unique(kind))
+        .create_image(name)
         .disk_format(DiskFormat::Raw)
         .tags([w.tag.clone()])
         .allow_duplicates(true)
 }
 
-async fn file_upload(w: &World, k: usize) -> Result<(), Outcome> {
+async fn file_upload(w: &World, k: usize, name: &str) -> Result<(), Outcome> {
     let (path, bytes) = &w.sources[k];
-    let up = soak_image(w, "soak-file").filename(path).await?;
+    let up = soak_image(w, name).filename(path).await?;
     w.tally.lock().unwrap().created.push(up.id.clone());
     check_upload(&up, bytes)
 }
 
-async fn stream_upload(w: &World, k: usize) -> Result<(), Outcome> {
+async fn stream_upload(w: &World, k: usize, name: &str) -> Result<(), Outcome> {
     let (_, bytes) = &w.sources[k];
     let chunks: Vec<std::io::Result<Bytes>> =
         bytes.chunks(100_000).map(|c| Ok(bytes.slice_ref(c))).collect();
     let stream = futures_util::stream::iter(chunks);
-    let up = soak_image(w, "soak-stream")
-        .data(ImageData::sized_stream(stream, bytes.len() as u64))
-        .await?;
+    let up = soak_image(w, name).data(ImageData::sized_stream(stream, bytes.len() as u64)).await?;
     w.tally.lock().unwrap().created.push(up.id.clone());
     check_upload(&up, bytes)
 }
 
-async fn download_to_path(w: &World, k: usize, name: &str) -> Result<(), Outcome> {
-    let fx = &w.fixtures[k];
+async fn download_to_path(w: &World, fx: &Fixture, name: &str) -> Result<(), Outcome> {
     let path = w.out.join(name);
     w.img.download_image(&fx.id).to_path(&path).await?;
     let got = std::fs::read(&path).map_err(|e| Outcome::Wrong(format!("{name}: {e}")))?;
@@ -199,8 +229,7 @@ async fn download_to_path(w: &World, k: usize, name: &str) -> Result<(), Outcome
     Ok(())
 }
 
-async fn download_stream(w: &World, k: usize) -> Result<(), Outcome> {
-    let fx = &w.fixtures[k];
+async fn download_stream(w: &World, fx: &Fixture) -> Result<(), Outcome> {
     let mut stream = Box::pin(w.img.download_image(&fx.id).into_stream().await?);
     let mut got = Vec::with_capacity(fx.bytes.len());
     while let Some(chunk) = stream.next().await {
@@ -212,22 +241,27 @@ async fn download_stream(w: &World, k: usize) -> Result<(), Outcome> {
     Ok(())
 }
 
-async fn list(w: &World) -> Result<(), Outcome> {
+async fn list(w: &World, task: usize) -> Result<(), Outcome> {
+    let tag = &w.task_tags[task];
     let listed: Vec<Image> =
-        w.img.images(&ImageQuery::new().tag(&w.tag).page_size(2)).try_collect().await?;
-    if listed.len() < w.fixtures.len() || listed.iter().any(|i| !i.tags.contains(&w.tag)) {
-        return Err(Outcome::Wrong(format!("list by tag gave {} images", listed.len())));
+        w.img.images(&ImageQuery::new().tag(tag).page_size(2)).try_collect().await?;
+    let mut ids: Vec<&str> = listed.iter().map(|i| i.id.as_str()).collect();
+    let mut want: Vec<&str> = w.fixtures[task].iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    want.sort_unstable();
+    if ids != want {
+        return Err(Outcome::Wrong(format!("list by tag {tag} gave {ids:?}, want {want:?}")));
     }
     Ok(())
 }
 
-async fn update(w: &World, k: usize, task: u64, n: u64) -> Result<(), Outcome> {
+async fn update(w: &World, fx: &Fixture, task: usize, n: u64) -> Result<(), Outcome> {
     let key = format!("osrs_soak_t{task}");
     let value = n.to_string();
     let (k2, v2) = (key.clone(), value.clone());
     let updated = w
         .img
-        .update_image_with(&w.fixtures[k].id, move |i| {
+        .update_image_with(&fx.id, move |i| {
             i.properties.insert(k2, serde_json::Value::String(v2));
         })
         .await?;
@@ -237,29 +271,40 @@ async fn update(w: &World, k: usize, task: u64, n: u64) -> Result<(), Outcome> {
     Ok(())
 }
 
-async fn worker(w: Arc<World>, task: u64, seed: u64, deadline: Instant) {
-    let mut rng = Xorshift((seed ^ (task + 1).wrapping_mul(0xA24B_AED4_963E_E407)) | 1);
+/// Runs calls of every kind at random until `deadline`; one in ten is cancelled at a random
+/// moment. Each call's outcome is judged against the faults on its own requests.
+async fn worker(w: Arc<World>, task: usize, seed: u64, deadline: Instant) {
+    let mut rng = Xorshift((seed ^ (task as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407)) | 1);
     let mut n = 0u64;
     while Instant::now() < deadline {
         n += 1;
         let op = rng.roll(6);
         let k = rng.roll(3) as usize;
         let cancel_after = (rng.roll(10) == 0).then(|| Duration::from_millis(rng.roll(3000)));
-        let name = format!("t{task}-{n}.img");
+        let file = format!("t{task}-{n}.img");
+        let fx = &w.fixtures[task][k];
+        let name = unique(if op == 0 { "soak-file" } else { "soak-stream" });
+        let subject = match op {
+            0 | 1 => Subject::Named(name.clone()),
+            4 => Subject::Text(format!("tag={}", w.task_tags[task])),
+            _ => Subject::Image(fx.id.clone()),
+        };
         let (label, fut): (&'static str, futures_util::future::BoxFuture<'_, Result<(), Outcome>>) =
             match op {
-                0 => ("file upload", Box::pin(file_upload(&w, k))),
-                1 => ("stream upload", Box::pin(stream_upload(&w, k))),
-                2 => ("download to path", Box::pin(download_to_path(&w, k, &name))),
-                3 => ("download stream", Box::pin(download_stream(&w, k))),
-                4 => ("list", Box::pin(list(&w))),
-                _ => ("update", Box::pin(update(&w, k, task, n))),
+                0 => ("file upload", Box::pin(file_upload(&w, k, &name))),
+                1 => ("stream upload", Box::pin(stream_upload(&w, k, &name))),
+                2 => ("download to path", Box::pin(download_to_path(&w, fx, &file))),
+                3 => ("download stream", Box::pin(download_stream(&w, fx))),
+                4 => ("list", Box::pin(list(&w, task))),
+                _ => ("update", Box::pin(update(&w, fx, task, n))),
             };
+        let started = Instant::now();
         let outcome = match cancel_after {
             Some(d) => tokio::time::timeout(d, fut).await.unwrap_or(Err(Outcome::Cancelled)),
             None => fut.await,
         };
-        w.tally.lock().unwrap().record(label, outcome);
+        let requests = w.chaos.requests_of(&subject, started, Instant::now());
+        w.tally.lock().unwrap().record(label, outcome, &requests);
     }
 }
 
@@ -268,6 +313,47 @@ fn files_in(dir: &Path) -> Vec<String> {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect()
+}
+
+/// Runs the workload on `world` for `secs`, then takes its tally.
+async fn run(world: &Arc<World>, seed: u64, secs: u64) -> (Tally, Duration) {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let workers: Vec<_> = (0..TASKS as usize)
+        .map(|t| tokio::spawn(worker(world.clone(), t, seed, deadline)))
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    (std::mem::take(&mut *world.tally.lock().unwrap()), started.elapsed())
+}
+
+/// Prints the table: per kind of call, its outcomes, how many calls a fault hit, and the
+/// success rate against the least the fault rate allows.
+fn print_table(title: &str, tally: &Tally, minimum: &BTreeMap<&'static str, f64>) {
+    eprintln!("\n{title}");
+    eprintln!(
+        "{:<18} {:>6} {:>6} {:>9} {:>7} {:>8} {:>9} {:>9}",
+        "call", "calls", "ok", "cancelled", "failed", "faulted", "ok rate", "at least"
+    );
+    for (op, l) in &tally.lines {
+        let ran = l.calls - l.cancelled;
+        let rate = if ran == 0 { 1.0 } else { l.ok as f64 / ran as f64 };
+        let least = minimum.get(op).map_or("-".to_string(), |m| format!("{:.0}%", m * 100.0));
+        eprintln!(
+            "{op:<18} {:>6} {:>6} {:>9} {:>7} {:>8} {:>8.0}% {least:>9}",
+            l.calls,
+            l.ok,
+            l.cancelled,
+            l.failed,
+            l.faulted,
+            rate * 100.0
+        );
+    }
+    eprintln!("{:<28} {:>8}", "outcome", "count");
+    for (kind, n) in &tally.outcomes {
+        eprintln!("{kind:<28} {n:>8}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,18 +366,23 @@ async fn chaos_soak() {
     eprintln!("soak: seed {seed}, {secs} s, {TASKS} tasks (replay with OSRS_SOAK_SEED={seed})");
     let direct = image(ADMIN);
     let tag = unique("soak");
+    let task_tags: Vec<String> = (0..TASKS).map(|t| format!("{tag}-t{t}")).collect();
     let mut fixtures = Vec::new();
-    for (i, size) in [64 << 10, 700_000, 3 << 20].into_iter().enumerate() {
-        let bytes = Bytes::from(data(size, seed ^ i as u64));
-        let up = direct
-            .create_image(unique("soak-fixture"))
-            .data(bytes.to_vec())
-            .disk_format(DiskFormat::Raw)
-            .tags([tag.clone()])
-            .allow_duplicates(true)
-            .await
-            .unwrap();
-        fixtures.push(Fixture { id: up.id, bytes });
+    for (t, task_tag) in task_tags.iter().enumerate() {
+        let mut mine = Vec::new();
+        for (i, size) in [64 << 10, 700_000, 1_500_000].into_iter().enumerate() {
+            let bytes = Bytes::from(data(size, seed ^ (t * 3 + i) as u64));
+            let up = direct
+                .create_image(unique("soak-fixture"))
+                .data(bytes.to_vec())
+                .disk_format(DiskFormat::Raw)
+                .tags([tag.clone(), task_tag.clone()])
+                .allow_duplicates(true)
+                .await
+                .unwrap();
+            mine.push(Fixture { id: up.id, bytes });
+        }
+        fixtures.push(mine);
     }
     let src_dir = tempfile::tempdir().unwrap();
     let sources: Vec<(PathBuf, Bytes)> = [100_000, 1 << 20, 2_500_000]
@@ -306,26 +397,29 @@ async fn chaos_soak() {
         .collect();
     let out_dir = tempfile::tempdir().unwrap();
 
+    // Idle timeouts well above anything a loaded Glance takes to answer, below the stall.
     let chaos = chaos::start(seed, FAULT_PERCENT).await;
     let img = through_url(
         &chaos.url,
-        Some(Duration::from_secs(2)),
-        Some(Duration::from_secs(5)),
+        Some(Duration::from_secs(8)),
+        Some(Duration::from_secs(15)),
         Some(Duration::from_secs(60)),
     );
+    assert!(chaos::STALL > Duration::from_secs(8));
+    openstack_tests::faults::ready(&img).await;
     let world = Arc::new(World {
         img: img.clone(),
+        chaos: chaos.state.clone(),
         tag: tag.clone(),
         fixtures,
+        task_tags,
         sources,
         out: out_dir.path().to_path_buf(),
         tally: Mutex::new(Tally::default()),
     });
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(secs);
     let rss = Arc::new(Mutex::new(Vec::<(Duration, u64)>::new()));
     let sampler = {
-        let rss = rss.clone();
+        let (rss, started) = (rss.clone(), Instant::now());
         tokio::spawn(async move {
             loop {
                 rss.lock().unwrap().push((started.elapsed(), rss_kib()));
@@ -333,19 +427,29 @@ async fn chaos_soak() {
             }
         })
     };
-    let workers: Vec<_> =
-        (0..TASKS).map(|t| tokio::spawn(worker(world.clone(), t, seed, deadline))).collect();
-    for w in workers {
-        w.await.unwrap();
-    }
+    let (tally, ran) = run(&world, seed, secs).await;
     sampler.abort();
-    let ran = started.elapsed();
-    chaos.state.disable();
 
-    // Cancelled creations delete their records from spawned tasks: give them a moment, then
-    // nothing the soak made may be half-made.
+    // The same workload with the faults off: every call that is not cancelled succeeds. It
+    // also measures how many faultable requests each kind of call makes.
+    chaos.state.disable();
+    let (calm, calm_ran) = run(&world, seed ^ 1, (secs / 4).max(15)).await;
+    let p = FAULT_PERCENT as f64 / 100.0;
+    let minimum: BTreeMap<&'static str, f64> = calm
+        .lines
+        .iter()
+        .map(|(op, l)| {
+            let per_call = l.faultable as f64 / (l.calls - l.cancelled).max(1) as f64;
+            // The share of calls no fault touches, halved for the luck of a short run.
+            (*op, 0.5 * (1.0 - p).powf(per_call))
+        })
+        .collect();
+
+    // Cancelled creations delete their records from spawned tasks (patiently, through
+    // restarts): wait for that, then nothing the soak made may be half-made.
     let mut half_made = Vec::new();
-    for _ in 0..40 {
+    let waiting = Instant::now();
+    while waiting.elapsed() < Duration::from_secs(120) {
         let mine: Vec<Image> =
             direct.images(&ImageQuery::new().tag(&tag)).try_collect().await.unwrap();
         half_made = mine.into_iter().filter(|i| i.status != ImageStatus::Active).collect();
@@ -357,47 +461,42 @@ async fn chaos_soak() {
     let left_files = files_in(out_dir.path());
 
     // The connection still works, faults off.
-    let fx = &world.fixtures[1];
+    let fx = &world.fixtures[1][1];
     assert_eq!(img.download_image(&fx.id).to_bytes().await.unwrap(), fx.bytes);
     assert_eq!(img.get_image(&fx.id).await.unwrap().status, ImageStatus::Active);
 
     // Every image the soak made, and the fixtures, go; active ones it never reported are leaks.
-    let tally = std::mem::take(&mut *world.tally.lock().unwrap());
     let mine: Vec<Image> = direct.images(&ImageQuery::new().tag(&tag)).try_collect().await.unwrap();
+    let fixture = |id: &str| world.fixtures.iter().flatten().any(|f| f.id == id);
+    let created = |id: &String| tally.created.contains(id) || calm.created.contains(id);
     let unaccounted: Vec<String> = mine
         .iter()
         .filter(|i| i.status == ImageStatus::Active)
-        .filter(|i| !tally.created.contains(&i.id) && !world.fixtures.iter().any(|f| f.id == i.id))
+        .filter(|i| !created(&i.id) && !fixture(&i.id))
         .map(|i| i.id.clone())
         .collect();
     for i in &mine {
         direct.delete_image_opt(&i.id).await.unwrap();
     }
 
-    // The table.
+    // The tables.
     let samples = rss.lock().unwrap().clone();
     let third = samples.len() / 3;
     let early = samples[..third.max(1)].iter().map(|s| s.1).max().unwrap_or(0);
     let late = samples[samples.len() - third.max(1)..].iter().map(|s| s.1).max().unwrap_or(0);
     eprintln!(
-        "\nsoak: seed {seed}, ran {ran:.1?}, {} requests through the proxy",
+        "\nsoak: seed {seed}, ran {ran:.1?} with faults and {calm_ran:.1?} without, {} requests through the proxy",
         chaos.state.requests.load(std::sync::atomic::Ordering::Relaxed)
     );
-    eprintln!("{:<20} {:>8}", "call", "count");
-    for (op, n) in &tally.calls {
-        eprintln!("{op:<20} {n:>8}");
-    }
     eprintln!("{:<20} {:>8}", "fault applied", "count");
     for (kind, n) in chaos.state.applied() {
         eprintln!("{kind:<20} {n:>8}");
     }
-    eprintln!("{:<28} {:>8}", "outcome", "count");
-    for (kind, n) in &tally.outcomes {
-        eprintln!("{kind:<28} {n:>8}");
-    }
+    print_table(&format!("with {FAULT_PERCENT}% faults"), &tally, &minimum);
+    print_table("faults off", &calm, &BTreeMap::new());
     eprintln!(
         "wrong bytes {}, files left {}, half-made images {}, unaccounted images {}, peak RSS first third {} MiB, last third {} MiB",
-        tally.wrong_bytes,
+        tally.wrong_bytes + calm.wrong_bytes,
         left_files.len(),
         half_made.len(),
         unaccounted.len(),
@@ -406,12 +505,28 @@ async fn chaos_soak() {
     );
 
     assert!(tally.unexpected.is_empty(), "unexplained outcomes:\n{}", tally.unexpected.join("\n"));
-    assert_eq!(tally.wrong_bytes, 0);
+    assert!(calm.unexpected.is_empty(), "faults off:\n{}", calm.unexpected.join("\n"));
+    assert_eq!(tally.wrong_bytes + calm.wrong_bytes, 0);
     assert!(left_files.is_empty(), "files left in the output directory: {left_files:?}");
     assert!(half_made.is_empty(), "half-made images left: {half_made:?}");
     assert!(unaccounted.is_empty(), "images made but never reported: {unaccounted:?}");
     assert!(late <= early + 64 * 1024, "RSS grew from {early} KiB to {late} KiB");
-    let total: u64 = tally.calls.values().sum();
-    assert!(total >= TASKS * 3, "the soak ran only {total} calls");
     assert!(chaos.state.applied().values().sum::<u64>() > 0, "no fault was injected");
+    for (op, l) in &calm.lines {
+        assert_eq!(l.ok, l.calls - l.cancelled, "faults off, every {op} succeeds");
+    }
+    for op in
+        ["file upload", "stream upload", "download to path", "download stream", "list", "update"]
+    {
+        let l = tally.lines.get(op).cloned().unwrap_or_default();
+        assert!(l.ok >= 1, "{op} never succeeded under faults");
+        let rate = l.ok as f64 / (l.calls - l.cancelled).max(1) as f64;
+        let least = minimum.get(op).copied().unwrap_or(0.0);
+        assert!(
+            rate >= least,
+            "{op}: {:.0}% succeeded, at least {:.0}% expected",
+            rate * 100.0,
+            least * 100.0
+        );
+    }
 }

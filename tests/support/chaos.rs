@@ -10,11 +10,15 @@
 //!
 //! `POST`, `PATCH` and `DELETE` are never faulted, so that creating and cleaning up records
 //! stays reliable and "no image left behind" measures the client, not the proxy.
+//!
+//! Every request is recorded with the time it arrived and the fault it got, and the name of
+//! each image created through the proxy is kept (from the `POST` body), so that an error can
+//! be traced to a fault that hit one of *that* call's requests ([`ChaosState::requests_of`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::faults::{Body, Upstream, read_up_to, to_glance};
 use bytes::Bytes;
@@ -23,7 +27,31 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 
 /// How long a stalled download holds still (longer than the soak's idle timeout).
-const STALL: Duration = Duration::from_secs(4);
+pub const STALL: Duration = Duration::from_secs(12);
+
+/// One request the proxy saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// When it arrived.
+    pub at: Instant,
+    /// `METHOD path?query`.
+    pub request: String,
+    /// The fault it got, if any.
+    pub fault: Option<&'static str>,
+    /// Whether it could have got one (a GET or an upload).
+    pub faultable: bool,
+}
+
+/// What a call's requests are recognised by.
+#[derive(Clone, Debug)]
+pub enum Subject {
+    /// Requests naming this image id in their path.
+    Image(String),
+    /// Requests for the image created with this name (its id from the `POST` body).
+    Named(String),
+    /// Requests whose path or query contains this text (a tag filter).
+    Text(String),
+}
 
 /// What the chaos proxy did.
 pub struct ChaosState {
@@ -33,6 +61,9 @@ pub struct ChaosState {
     applied: Mutex<BTreeMap<&'static str, u64>>,
     /// Requests seen.
     pub requests: AtomicU64,
+    seen: Mutex<Vec<Seen>>,
+    /// Image id to name, from the bodies of `POST /v2/images`.
+    names: Mutex<HashMap<String, String>>,
 }
 
 impl ChaosState {
@@ -44,6 +75,25 @@ impl ChaosState {
     /// Faults applied so far, by kind.
     pub fn applied(&self) -> BTreeMap<&'static str, u64> {
         self.applied.lock().unwrap().clone()
+    }
+
+    /// The requests about `subject` that arrived between `from` and `to`.
+    pub fn requests_of(&self, subject: &Subject, from: Instant, to: Instant) -> Vec<Seen> {
+        let id = match subject {
+            Subject::Image(id) => Some(id.clone()),
+            Subject::Named(name) => {
+                let names = self.names.lock().unwrap();
+                names.iter().find(|(_, n)| *n == name).map(|(id, _)| id.clone())
+            }
+            Subject::Text(_) => None,
+        };
+        let matches = |r: &str| match (subject, &id) {
+            (Subject::Text(t), _) => r.contains(t.as_str()),
+            (_, Some(id)) => r.contains(&format!("/v2/images/{id}")),
+            (_, None) => false,
+        };
+        let seen = self.seen.lock().unwrap();
+        seen.iter().filter(|s| s.at >= from && s.at <= to && matches(&s.request)).cloned().collect()
     }
 
     /// A number in `0..n` from the seeded generator (xorshift).
@@ -80,6 +130,8 @@ pub async fn start(seed: u64, percent: u64) -> Chaos {
         enabled: AtomicBool::new(true),
         applied: Mutex::new(BTreeMap::new()),
         requests: AtomicU64::new(0),
+        seen: Mutex::new(Vec::new()),
+        names: Mutex::new(HashMap::new()),
     });
     crate::faults::serve(listener, state.clone(), handle);
     Chaos { url, state }
@@ -101,7 +153,7 @@ fn answer(status: StatusCode, retry_after: &str) -> Response<Body> {
         .unwrap()
 }
 
-async fn drain(body: Incoming) {
+async fn drain(body: Body) {
     let mut body = body;
     while let Some(Ok(_)) = body.frame().await {}
 }
@@ -112,6 +164,7 @@ async fn handle(
     upstream: Upstream,
 ) -> Result<Response<Body>, std::io::Error> {
     st.requests.fetch_add(1, Ordering::Relaxed);
+    let at = Instant::now();
     let path = req.uri().path().to_string();
     let data_path = path.ends_with("/file") || path.ends_with("/stage");
     let upload = data_path && req.method() == Method::PUT;
@@ -133,6 +186,23 @@ async fn handle(
         })
     } else {
         None
+    };
+    let path_and_query = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let request = format!("{} {path_and_query}", req.method());
+    st.seen.lock().unwrap().push(Seen { at, request, fault, faultable });
+    // A create: keep the id and name it carries (the body is small JSON), then send it on.
+    let req = if req.method() == Method::POST && path == "/v2/images" {
+        let (parts, body) = req.into_parts();
+        let bytes = body.collect().await.map_err(io_err)?.to_bytes();
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            if let (Some(id), Some(name)) = (v["id"].as_str(), v["name"].as_str()) {
+                st.names.lock().unwrap().insert(id.to_string(), name.to_string());
+            }
+        }
+        Request::from_parts(parts, Full::new(bytes).map_err(io_err).boxed())
+    } else {
+        let (parts, body) = req.into_parts();
+        Request::from_parts(parts, body.map_err(io_err).boxed())
     };
     match fault {
         Some("upload 503") => {
@@ -156,10 +226,9 @@ async fn handle(
         }
         _ => {}
     }
-    let path_and_query = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
     let (mut parts, body) = req.into_parts();
     to_glance(&mut parts, &path_and_query);
-    let up = Request::from_parts(parts, body.map_err(io_err).boxed());
+    let up = Request::from_parts(parts, body);
     let resp = match upstream.request(up).await {
         Ok(r) => r,
         Err(e) => return Err(io_err(e)),

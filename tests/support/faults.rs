@@ -409,7 +409,10 @@ pub fn through_url(
 }
 
 /// Reads a request body until `limit` bytes (or its end, or an error); returns how many.
-pub(crate) async fn read_up_to(body: &mut Incoming, limit: u64) -> u64 {
+pub(crate) async fn read_up_to<B>(body: &mut B, limit: u64) -> u64
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+{
     let mut read = 0u64;
     while read < limit {
         match body.frame().await {
