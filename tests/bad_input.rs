@@ -307,6 +307,7 @@ async fn deactivated_image_downloaded_by_a_non_admin() {
         .await
         .unwrap();
     admin.deactivate_image(&up).await.unwrap();
+    assert_eq!(admin.get_image(&up.id).await.unwrap().status, ImageStatus::Deactivated);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("deact.img");
     let err = demo.download_image(&up.id).to_path(&out).await.unwrap_err();
@@ -316,6 +317,11 @@ async fn deactivated_image_downloaded_by_a_non_admin() {
     // Admins still can.
     admin.download_image(&up.id).to_path(&out).await.unwrap();
     admin.reactivate_image(&up).await.unwrap();
+    // Re-read: active again, and the owner downloads it once more.
+    assert_eq!(admin.get_image(&up.id).await.unwrap().status, ImageStatus::Active);
+    std::fs::remove_file(&out).unwrap();
+    demo.download_image(&up.id).to_path(&out).await.unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), data(4096, 8));
     demo.delete_image(&up).await.unwrap();
 }
 

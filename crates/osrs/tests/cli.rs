@@ -168,6 +168,7 @@ async fn a_403_on_save_is_an_error_not_file_content() {
         .await
         .unwrap();
     admin.deactivate_image(&up).await.unwrap();
+    assert_eq!(admin.get_image(&up.id).await.unwrap().status.to_string(), "deactivated");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.img");
     let run = osrs(DEMO, &["image", "save", &up.id, "--file", out.to_str().unwrap()]);
@@ -180,6 +181,10 @@ async fn a_403_on_save_is_an_error_not_file_content() {
     assert_eq!(piped.status.code(), Some(1));
     assert!(piped.stdout.is_empty(), "the error body never reaches stdout");
     admin.reactivate_image(&up).await.unwrap();
+    // Active again: the same save now works and writes the image.
+    assert_eq!(admin.get_image(&up.id).await.unwrap().status.to_string(), "active");
+    ok(DEMO, &["image", "save", &up.id, "--file", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&out).unwrap(), data(4096, 702));
     demo.delete_image(&up).await.unwrap();
 }
 
@@ -240,11 +245,17 @@ async fn members_tasks_stores_import_info_metadefs_and_cache() {
     );
     assert_eq!(imported["status"], "active");
     assert_eq!(imported["size"], 20_000);
+    // The import's own task (Glance knows it by image): listed, and shown tied to the image.
+    let theirs: Vec<openstack_client::image::Task> =
+        futures_util::TryStreamExt::try_collect(admin.image_tasks(&up.id)).await.unwrap();
+    assert_eq!(theirs.len(), 1, "one import task for the image: {theirs:?}");
+    let task_id = theirs[0].id.clone();
     let tasks = json(ADMIN, &["image", "task", "list", "-f", "json"]);
-    let task_id =
-        tasks.as_array().unwrap().first().expect("a task")["ID"].as_str().unwrap().to_string();
+    assert!(tasks.as_array().unwrap().iter().any(|t| t["ID"] == task_id.as_str()), "{tasks}");
     let task = json(ADMIN, &["image", "task", "show", &task_id, "-f", "json"]);
     assert_eq!(task["id"], task_id.as_str());
+    assert_eq!(task["type"], "api_image_import");
+    assert_eq!(task["properties"]["image_id"], up.id.as_str(), "{task}");
 
     let namespaces = ok(ADMIN, &["image", "metadef", "namespace", "list", "-f", "value"]);
     assert!(namespaces.lines().any(|l| l == "OS::Compute::Hypervisor"), "{namespaces}");
