@@ -36,13 +36,17 @@ async fn refused_create(
     build: impl FnOnce(openstack_image::CreateImage) -> openstack_image::CreateImage,
     needles: &[&str],
 ) {
-    let img = image(ADMIN);
+    // Through a proxy that counts what reaches Glance: nothing but reads may.
+    let proxy = openstack_tests::faults::start(openstack_tests::faults::Fault::None).await;
+    let img = openstack_tests::faults::through(&proxy, None);
     let name = unique("bad");
     let err = build(img.create_image(&name).data(data(1024, 1)).allow_duplicates(true))
         .await
         .unwrap_err();
     invalid(&err, needles);
-    nothing_named(&img, &name).await;
+    let sent = proxy.state.requests.lock().unwrap().clone();
+    assert!(sent.iter().all(|r| r.starts_with("GET ")), "refused, yet sent: {sent:?}");
+    nothing_named(&image(ADMIN), &name).await;
 }
 
 // ---- image records -------------------------------------------------------------------

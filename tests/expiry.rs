@@ -21,6 +21,10 @@ async fn calls_and_a_slow_upload_outlive_one_minute_tokens() {
     assert!(lifetime <= Duration::from_secs(61), "a one-minute token: {lifetime:?}");
     let expires = token.expires_at;
     assert_eq!(img.session().auth_count(), 1);
+    // A record the lists below must find, every time.
+    let listed = unique("expirylist");
+    let marker = img.create_image(&listed).disk_format(DiskFormat::Raw).await.unwrap();
+    let query = ImageQuery::new().name(&listed).page_size(1);
 
     // A slow upload (about 70 s: 35 chunks, 2 s apart) that runs past the token's expiry.
     let name = unique("expiry");
@@ -44,9 +48,8 @@ async fn calls_and_a_slow_upload_outlive_one_minute_tokens() {
     // Calls while the first token is fresh: no re-authentication.
     let started = Instant::now();
     while SystemTime::now() + Duration::from_secs(25) < expires {
-        let page: Vec<_> =
-            img.images(&ImageQuery::new().page_size(1)).take(1).try_collect().await.unwrap();
-        assert!(page.len() <= 1);
+        let page: Vec<_> = img.images(&query).try_collect().await.unwrap();
+        assert_eq!(page.len(), 1);
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert!(started.elapsed() < Duration::from_secs(60));
     }
@@ -65,9 +68,8 @@ async fn calls_and_a_slow_upload_outlive_one_minute_tokens() {
     until(expires + Duration::from_secs(5)).await;
     for _ in 0..3 {
         assert!(img.get_image_opt(NO_SUCH_IMAGE).await.unwrap().is_none());
-        let page: Vec<_> =
-            img.images(&ImageQuery::new().page_size(1)).take(1).try_collect().await.unwrap();
-        assert!(page.len() <= 1);
+        let page: Vec<_> = img.images(&query).try_collect().await.unwrap();
+        assert_eq!(page.len(), 1);
     }
     assert_eq!(img.session().auth_count(), 2);
 
@@ -75,4 +77,5 @@ async fn calls_and_a_slow_upload_outlive_one_minute_tokens() {
     let up = upload.await.unwrap().unwrap();
     assert_eq!(up.size, Some(35 * 64 * 1024));
     img.delete_image(&up).await.unwrap();
+    img.delete_image(&marker).await.unwrap();
 }

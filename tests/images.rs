@@ -1,9 +1,12 @@
 //! Image records: create, get, find, list with filters, update, tags, actions, delete.
 
+use std::future::IntoFuture;
+use std::time::Duration;
+
 use futures_util::{StreamExt, TryStreamExt};
 use openstack_image::{
     Compare, ContainerFormat, DiskFormat, Image, ImageQuery, ImageStatus, SortDir, TaskStatus,
-    Visibility,
+    Visibility, WaitOptions,
 };
 use openstack_resource::{Error, Query};
 use openstack_tests::{ADMIN, DEMO, image, unique};
@@ -76,8 +79,26 @@ async fn create_record_get_find_update_tags_delete() {
     assert!(img.remove_tag(&updated.id, "never-there").await.unwrap_err().is_not_found());
     assert!(matches!(img.add_tag(&updated.id, "").await.unwrap_err(), Error::InvalidArgument(_)));
 
+    // The delete waiter waits while the image is there (the proxy sees it poll), and ends
+    // once it is gone.
+    let proxy = openstack_tests::faults::start(openstack_tests::faults::Fault::None).await;
+    let watched = openstack_tests::faults::through(&proxy, None);
+    let waiter = tokio::spawn(
+        watched
+            .wait_for_delete(&updated.id)
+            .options(WaitOptions::fixed(Duration::from_millis(100), Duration::from_secs(120)))
+            .into_future(),
+    );
+    let polls = || proxy.state.seen("GET", &format!("/v2/images/{}", updated.id));
+    let started = std::time::Instant::now();
+    while polls() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(120), "the waiter never polled twice");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!waiter.is_finished(), "still waiting: the image is there");
     img.delete_image(&updated).await.unwrap();
-    img.wait_for_delete(&updated.id).await.unwrap();
+    waiter.await.unwrap().unwrap();
+    assert!(polls() >= 3, "polled while it existed, then saw it gone");
     assert!(img.delete_image_opt(&updated.id).await.unwrap().is_none());
     assert!(img.delete_image(&updated.id).await.unwrap_err().is_not_found());
 }
@@ -260,7 +281,6 @@ async fn bad_formats_are_refused_before_anything_is_created() {
 #[tokio::test]
 async fn wait_for_status_reports_each_poll_and_times_out_with_the_last_state() {
     use std::sync::{Arc, Mutex};
-    use std::time::Duration;
     // The image has no data, so it stays queued: the wait must time out, however fast or
     // slow Glance answers. Every poll that got an answer is reported (the proxy counts the
     // polls; the last one may be cut by the deadline).

@@ -143,6 +143,25 @@ async fn a_path_prefixed_image_endpoint_works_end_to_end() {
     let mut want = ids.clone();
     want.sort();
     assert_eq!(got, want);
+    // Every page went through the prefix: nginx logged one GET per page (three pages of one
+    // image, and the empty fourth that ends the list), each under /image/.
+    let log = openstack_tests::state_dir().join("log/nginx-access.log");
+    let pages = || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(&format!("name={name}")))
+            .map(String::from)
+            .collect();
+        lines
+    };
+    let started = std::time::Instant::now();
+    while pages().len() < 3 && started.elapsed() < std::time::Duration::from_secs(60) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let seen = pages();
+    assert!((3..=4).contains(&seen.len()), "{seen:#?}");
+    assert!(seen.iter().all(|l| l.contains("GET /image/v2/images?")), "{seen:#?}");
     let bytes = img.download_image(&ids[0]).to_bytes().await.unwrap();
     assert_eq!(bytes.as_ref(), data.as_slice());
     for id in &ids {

@@ -523,8 +523,19 @@ mod tests {
         }
     }
 
+    /// A megabyte that never repeats (xorshift): a resume from a wrong offset cannot
+    /// produce the same bytes by accident.
     fn object() -> Bytes {
-        Bytes::from((0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>())
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut v = Vec::with_capacity(1_000_008);
+        while v.len() < 1_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        v.truncate(1_000_000);
+        Bytes::from(v)
     }
 
     fn expected(data: &Bytes) -> Expected {
@@ -704,20 +715,23 @@ mod tests {
         let data = object();
         for pct in [10u64, 50, 99] {
             let cut = data.len() as u64 * pct / 100;
+            let opens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
             let src = Flaky {
                 data: data.clone(),
                 cut: Some(cut),
                 ignore_range: false,
                 flip: None,
-                opens: Default::default(),
+                opens: opens.clone(),
             };
             let mut out = Vec::new();
             let report = Download::new(src, expected(&data), &DownloadOptions::default())
                 .to_writer(&mut out)
                 .await
                 .unwrap();
-            assert_eq!(out, data.to_vec(), "cut at {pct}%");
+            assert!(out == data, "cut at {pct}%: the bytes differ");
             assert_eq!(report.resumes, 1);
+            // The resume asked for exactly the first byte not yet received.
+            assert_eq!(*opens.lock().unwrap(), [0, cut], "cut at {pct}%");
         }
     }
 

@@ -192,7 +192,7 @@ async fn metadef_commands_print_and_change_as_openstackclient() {
     run(m(&["object", "delete", &ns]));
     assert_eq!(same(m(&["object", "list", &ns])), json!([]));
     run(m(&["namespace", "delete", &ns]));
-    assert!(admin.get_metadef_namespace(ns.as_str()).await.is_err());
+    assert!(admin.get_metadef_namespace(ns.as_str()).await.unwrap_err().is_not_found());
 }
 
 #[tokio::test]
