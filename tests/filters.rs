@@ -58,36 +58,36 @@ async fn each_filter_selects_exactly_its_images() {
     let q = || ImageQuery::new().tag(&tag);
 
     // By id, status, owner, size, container format, protection.
-    assert_eq!(ids(&admin, q().id(&small.id)).await, [small.id.clone()]);
+    assert_eq!(ids(&admin, q().id(&small.id)).await, sorted(&[&small]));
     assert_eq!(
         ids(&admin, q().owner(&admin_project).status(ImageStatus::Active)).await,
         sorted(&[&small, &large])
     );
-    assert_eq!(ids(&admin, q().status(ImageStatus::Queued)).await, [record.id.clone()]);
+    assert_eq!(ids(&admin, q().status(ImageStatus::Queued)).await, sorted(&[&record]));
     assert_eq!(ids(&admin, q().owner(&admin_project)).await, sorted(&[&small, &large, &record]));
-    assert_eq!(ids(&admin, q().size_min(15_000).size_max(30_000)).await, [theirs.id.clone()]);
-    assert_eq!(ids(&admin, q().size_min(40_000)).await, [large.id.clone()]);
-    assert_eq!(ids(&admin, q().container_format(ContainerFormat::Ovf)).await, [large.id.clone()]);
-    assert_eq!(ids(&admin, q().protected(true)).await, [record.id.clone()]);
+    assert_eq!(ids(&admin, q().size_min(15_000).size_max(30_000)).await, sorted(&[&theirs]));
+    assert_eq!(ids(&admin, q().size_min(40_000)).await, sorted(&[&large]));
+    assert_eq!(ids(&admin, q().container_format(ContainerFormat::Ovf)).await, sorted(&[&large]));
+    assert_eq!(ids(&admin, q().protected(true)).await, sorted(&[&record]));
     assert_eq!(
         ids(&admin, q().owner(&admin_project).protected(false)).await,
         sorted(&[&small, &large])
     );
     // Visibility, and the member's view of a shared image by membership status.
-    assert_eq!(ids(&admin, q().visibility(Visibility::Community)).await, [record.id.clone()]);
+    assert_eq!(ids(&admin, q().visibility(Visibility::Community)).await, sorted(&[&record]));
     assert_eq!(ids(&admin, q().visibility(Visibility::Private)).await, sorted(&[&small, &theirs]));
-    assert_eq!(ids(&demo, q().visibility(Visibility::Private)).await, [theirs.id.clone()]);
-    assert_eq!(ids(&admin, q().owner(&demo_project)).await, [theirs.id.clone()]);
+    assert_eq!(ids(&demo, q().visibility(Visibility::Private)).await, sorted(&[&theirs]));
+    assert_eq!(ids(&admin, q().owner(&demo_project)).await, sorted(&[&theirs]));
     let shared = |status| q().visibility(Visibility::Shared).member_status(status);
-    assert_eq!(ids(&demo, shared(MemberStatus::Pending)).await, [large.id.clone()]);
+    assert_eq!(ids(&demo, shared(MemberStatus::Pending)).await, sorted(&[&large]));
     assert_eq!(ids(&demo, shared(MemberStatus::Accepted)).await, Vec::<String>::new());
     demo.update_member(&large, &demo_project, MemberStatus::Accepted).await.unwrap();
-    assert_eq!(ids(&demo, shared(MemberStatus::Accepted)).await, [large.id.clone()]);
+    assert_eq!(ids(&demo, shared(MemberStatus::Accepted)).await, sorted(&[&large]));
     assert_eq!(ids(&demo, shared(MemberStatus::Pending)).await, Vec::<String>::new());
     // And back to pending.
     let back = demo.update_member(&large, &demo_project, MemberStatus::Pending).await.unwrap();
     assert_eq!(back.status, MemberStatus::Pending);
-    assert_eq!(ids(&demo, shared(MemberStatus::Pending)).await, [large.id.clone()]);
+    assert_eq!(ids(&demo, shared(MemberStatus::Pending)).await, sorted(&[&large]));
     assert_eq!(ids(&admin, q().all_visibilities()).await.len(), 4);
 
     // updated_at: the image changed last is at or after its own update time; before it,
