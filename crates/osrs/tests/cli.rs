@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{json, ok, osrs, osrs_command, project_id, write_file};
+use common::{json, ok, osrs, osrs_command, osrs_command_env, project_id, write_file};
 use openstack_tests::{ADMIN, DEMO, data, image, state_dir, unique};
 use serde_json::Value;
 
@@ -385,4 +385,53 @@ async fn image_show_and_list_json_match_openstackclient() {
     }
     admin.delete_image(&queued).await.unwrap();
     admin.delete_image(&active).await.unwrap();
+}
+
+/// Runs `osrs --os-cloud local ARGS` on a terminal (a pseudo-terminal made by util-linux
+/// `script`), stdout to `stdout_file`; returns what reached the terminal (stderr) and
+/// whether it succeeded.
+fn on_a_terminal(args: &[&str], stdout_file: &std::path::Path) -> (bool, String) {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut line = vec![quote(env!("CARGO_BIN_EXE_osrs")), "--os-cloud".into(), quote(ADMIN)];
+    line.extend(args.iter().map(|a| quote(a)));
+    let line = format!("{} > {}", line.join(" "), quote(stdout_file.to_str().unwrap()));
+    let out = osrs_command_env(Command::new("script"))
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+        .expect("util-linux script runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn progress_bars_are_drawn_on_stderr_for_create_save_and_copy() {
+    let admin = image(ADMIN);
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = data(3 << 20, 707);
+    let f = write_file(dir.path(), "bar.raw", &bytes);
+    let name = unique("clibar");
+    let made = dir.path().join("made.json");
+    let args = ["image", "create", &name, "--file", f.to_str().unwrap(), "--disk-format", "raw"];
+    let (ok_, tty) = on_a_terminal(&[&args[..], &["--progress", "-f", "json"]].concat(), &made);
+    assert!(ok_, "{tty}");
+    assert!(tty.contains("upload [") && tty.contains("3.00 MiB"), "no upload bar: {tty:?}");
+    let made: Value = serde_json::from_slice(&std::fs::read(&made).unwrap()).unwrap();
+    let id = made["id"].as_str().unwrap().to_string();
+    assert!(!tty.contains(&id), "the JSON went to stdout, not to the terminal");
+
+    let out = dir.path().join("saved.raw");
+    let save = ["image", "save", &id, "--file", out.to_str().unwrap(), "--progress"];
+    let (ok_, tty) = on_a_terminal(&save, &dir.path().join("save.out"));
+    assert!(ok_, "{tty}");
+    assert!(tty.contains("download [") && tty.contains("3.00 MiB"), "no download bar: {tty:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+
+    let copy_name = unique("clibarcopy");
+    let copy = ["image", "copy", &id, "--to-cloud", DEMO, "--name", &copy_name, "--progress"];
+    let (ok_, tty) = on_a_terminal(&copy, &dir.path().join("copy.out"));
+    assert!(ok_, "{tty}");
+    assert!(tty.contains("copy [") && tty.contains("3.00 MiB"), "no copy bar: {tty:?}");
+    let copied = image(DEMO).find_image(&copy_name).await.unwrap();
+    assert_eq!(copied.size, Some(bytes.len() as u64));
+    image(DEMO).delete_image(&copied).await.unwrap();
+    admin.delete_image(&id).await.unwrap();
 }

@@ -12,7 +12,11 @@ use serde_json::Value;
 /// The built `osrs`, keeping its tokens in this build's temporary directory (never in the
 /// user's own `~/.cache/osrs`).
 pub fn osrs_command() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_osrs"));
+    osrs_command_env(Command::new(env!("CARGO_BIN_EXE_osrs")))
+}
+
+/// `cmd` (osrs, or a command that runs it) with the environment osrs runs with in tests.
+pub fn osrs_command_env(mut cmd: Command) -> Command {
     cmd.env("OSRS_TOKEN_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("osrs-tokens"));
     cmd
 }
