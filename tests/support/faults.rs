@@ -52,6 +52,8 @@ pub enum Fault {
     UploadStopReading(u64),
     /// Read a whole upload, then never answer.
     UploadNoAnswer,
+    /// Answer the first this many `GET /v2/images/{id}` (the record, not its file) with 503.
+    ImageGet503(u32),
 }
 
 /// What the proxy saw.
@@ -65,6 +67,8 @@ pub struct State {
     pub ranges: Mutex<Vec<Option<String>>>,
     /// Every request, as `METHOD path?query`.
     pub requests: Mutex<Vec<String>>,
+    /// The 503s sent for `ImageGet503`.
+    pub get503s: AtomicU32,
     /// Each upload the proxy read to its end itself (`Upload503`): bytes and sha256.
     pub puts: Mutex<Vec<(u64, String)>>,
     /// The trap armed on this proxy, and its events.
@@ -101,6 +105,7 @@ pub async fn start(fault: Fault) -> FaultProxy {
     let state = Arc::new(State {
         fault,
         downloads: AtomicU32::new(0),
+        get503s: AtomicU32::new(0),
         uploads: AtomicU32::new(0),
         ranges: Mutex::new(Vec::new()),
         puts: Mutex::new(Vec::new()),
@@ -209,6 +214,21 @@ async fn handle(
                 )
                 .unwrap();
             return Ok(resp);
+        }
+    }
+    if let Fault::ImageGet503(n) = st.fault {
+        let record =
+            req.uri().path().strip_prefix("/v2/images/").is_some_and(|id| !id.contains('/'));
+        if record
+            && req.method() == http::Method::GET
+            && st.get503s.fetch_add(1, Ordering::SeqCst) < n
+        {
+            let body = Full::new(Bytes::from_static(b"{\"message\": \"injected 503\"}"));
+            return Ok(Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .header("retry-after", "0")
+                .body(body.map_err(io_err).boxed())
+                .unwrap());
         }
     }
     if let Fault::LoopNext = st.fault {

@@ -73,8 +73,10 @@ pub struct DownloadOutcome {
     pub image: Box<Image>,
     /// Bytes, digests, resumes.
     pub report: DownloadReport,
-    /// The digest that was verified (`None` only when verification was switched off or the
-    /// image has no checksum at all).
+    /// The digest that was verified. `None` when verification was switched off, when the
+    /// image has no checksum at all, or when it has only an MD5 `checksum` (an image older
+    /// than `os_hash_value`) and [`DownloadImage::allow_md5`] is off: the bytes were then
+    /// delivered unverified.
     pub verified_with: Option<Algorithm>,
 }
 
@@ -98,7 +100,8 @@ impl DownloadImage {
     }
 
     /// Whether MD5 (`checksum`) may verify an image without `os_hash_value` (default true;
-    /// switch off on FIPS systems).
+    /// switch off on FIPS systems). Off, such an image is delivered unverified and
+    /// [`DownloadOutcome::verified_with`] is `None`.
     pub fn allow_md5(mut self, allow: bool) -> Self {
         self.allow_md5 = allow;
         self
