@@ -67,6 +67,8 @@ pub struct State {
     pub ranges: Mutex<Vec<Option<String>>>,
     /// Every request, as `METHOD path?query`.
     pub requests: Mutex<Vec<String>>,
+    /// The `User-Agent` of every request.
+    pub agents: Mutex<Vec<String>>,
     /// The 503s sent for `ImageGet503`.
     pub get503s: AtomicU32,
     /// Each upload the proxy read to its end itself (`Upload503`): bytes and sha256.
@@ -110,6 +112,7 @@ pub async fn start(fault: Fault) -> FaultProxy {
         ranges: Mutex::new(Vec::new()),
         puts: Mutex::new(Vec::new()),
         requests: Mutex::new(Vec::new()),
+        agents: Mutex::new(Vec::new()),
         traps: Arc::new(Traps::default()),
     });
     serve(listener, state.clone(), handle);
@@ -174,6 +177,8 @@ async fn handle(
     let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
     let is_create = req.method() == http::Method::POST && path == "/v2/images";
     st.requests.lock().unwrap().push(format!("{} {path}", req.method()));
+    let agent = req.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    st.agents.lock().unwrap().push(agent.unwrap_or_default().to_string());
     let trap = st.traps.take(req.method(), req.uri().path());
     if let Some(Hold::Request) = trap {
         st.traps.spring_and_hold().await;
