@@ -227,7 +227,7 @@ async fn handle(
         _ => {}
     }
     let (mut parts, body) = req.into_parts();
-    to_glance(&mut parts, &path_and_query);
+    to_glance(&mut parts, &crate::glance_url(), &path_and_query);
     let up = Request::from_parts(parts, body);
     let resp = match upstream.request(up).await {
         Ok(r) => r,

@@ -59,6 +59,8 @@ pub enum Fault {
 /// What the proxy saw.
 pub struct State {
     fault: Fault,
+    /// The Glance it forwards to.
+    upstream: String,
     /// File downloads (`GET .../file`) seen.
     pub downloads: AtomicU32,
     /// File uploads (`PUT .../file`) seen.
@@ -102,10 +104,16 @@ pub struct FaultProxy {
 
 /// Starts a proxy on a free loopback port, in front of the local Glance.
 pub async fn start(fault: Fault) -> FaultProxy {
+    start_to(fault, &crate::glance_url()).await
+}
+
+/// Starts a proxy on a free loopback port, in front of the Glance at `upstream`.
+pub async fn start_to(fault: Fault, upstream: &str) -> FaultProxy {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = Arc::new(State {
         fault,
+        upstream: upstream.trim_end_matches('/').to_string(),
         downloads: AtomicU32::new(0),
         get503s: AtomicU32::new(0),
         uploads: AtomicU32::new(0),
@@ -256,7 +264,7 @@ async fn handle(
             parts.headers.remove("range");
         }
     }
-    to_glance(&mut parts, &path);
+    to_glance(&mut parts, &st.upstream, &path);
     let body = body.map_err(io_err).boxed();
     let body = match st.fault {
         Fault::SlowUpload(pause) if is_file => slow(body, pause),
@@ -448,9 +456,9 @@ where
     read
 }
 
-/// Points a request the proxy received at the real Glance (same path and query).
-pub(crate) fn to_glance(parts: &mut http::request::Parts, path_and_query: &str) {
-    parts.uri = format!("{}{path_and_query}", crate::glance_url()).parse().unwrap();
+/// Points a request the proxy received at the Glance at `base` (same path and query).
+pub(crate) fn to_glance(parts: &mut http::request::Parts, base: &str, path_and_query: &str) {
+    parts.uri = format!("{base}{path_and_query}").parse().unwrap();
     parts.headers.remove("host");
 }
 

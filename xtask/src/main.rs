@@ -47,6 +47,8 @@ environment:
   OSRS_KEYSTONE_TLS_PORT, OSRS_GLANCE_TLS_PORT  nginx with TLS (defaults 5443, 9443)
   OSRS_GLANCE_ALT_PORT  Glance through nginx, RegionTwo's endpoint (default 9294)
   OSRS_GLANCE_LIMITS_PORT  a second Glance with unified limits on (default 9295)
+  OSRS_KEYSTONE_B_PORT, OSRS_GLANCE_B_PORT  cloud local-b: a separate Keystone and a
+                      single-store Glance without cache (defaults 5002, 9296)
   OSRS_SOAK_SECS, OSRS_SOAK_SEED  length and seed of the chaos soak (tests/soak.rs)
   OSRS_PYTHON         Python >= 3.11 used to create the server venv (default python3)
 ";

@@ -14,6 +14,7 @@ pub(super) fn template(name: &str) -> &'static str {
     match name {
         "keystone.conf" => include_str!("../../cloud/templates/keystone.conf"),
         "glance-api.conf" => include_str!("../../cloud/templates/glance-api.conf"),
+        "glance-api-b.conf" => include_str!("../../cloud/templates/glance-api-b.conf"),
         "sqlite_immediate_shim.py" => {
             include_str!("../../cloud/templates/sqlite_immediate_shim.py")
         }
@@ -47,11 +48,17 @@ impl Cloud {
     /// `xtask/cloud/templates/`.
     pub(super) fn write_configs(&self) -> Result {
         let d = self.dir.display().to_string();
-        for (conf, log, expiration) in [
-            ("etc/keystone/keystone.conf", "keystone.log", "14400"),
-            ("etc/keystone-short/keystone.conf", "keystone-short.log", "60"),
+        for (conf, log, expiration, data) in [
+            ("etc/keystone/keystone.conf", "keystone.log", "14400", "keystone"),
+            ("etc/keystone-short/keystone.conf", "keystone-short.log", "60", "keystone"),
+            ("etc/keystone-b/keystone.conf", "keystone-b.log", "14400", "keystone-b"),
         ] {
-            let vars = [("dir", d.as_str()), ("log", log), ("expiration", expiration)];
+            let vars = [
+                ("dir", d.as_str()),
+                ("log", log),
+                ("expiration", expiration),
+                ("keystone_data", data),
+            ];
             write(&self.path(conf), &render(template("keystone.conf"), &vars)?)?;
         }
         // Glance, and the same Glance with unified limits on (its own config dir and log).
@@ -85,6 +92,21 @@ impl Cloud {
             );
             write(&self.path(&format!("etc/{conf_dir}/glance-api-paste.ini")), &paste)?;
         }
+        // Cloud local-b's Glance: one store, no cache, its own Keystone.
+        let glance_b = render(
+            template("glance-api-b.conf"),
+            &[
+                ("dir", &d),
+                ("glance_url", &self.glance_b_url()),
+                ("keystone_url", &self.keystone_b_url()),
+                ("web_port", &self.web_port.to_string()),
+                ("glance_password", GLANCE_PASSWORD),
+            ],
+        )?;
+        write(&self.path("etc/glance-b/glance-api.conf"), &glance_b)?;
+        let paste_b =
+            paste_with_healthcheck_file(&paste, &format!("{d}/run/glance-b-healthcheck-disable"));
+        write(&self.path("etc/glance-b/glance-api-paste.ini"), &paste_b)?;
 
         for shim in ["sqlite_immediate_shim.py", "keystone_wsgi_shim.py", "glance_wsgi_shim.py"] {
             write(&self.path(&format!("lib/{shim}")), template(shim))?;
@@ -114,11 +136,18 @@ impl Cloud {
         }
     }
 
-    pub(super) fn init_keystone(&self) -> Result {
-        let conf = "etc/keystone/keystone.conf";
-        let marker = self.path("data/keystone/.initialised");
+    /// Initialises the main Keystone's database and keys, or cloud local-b's (`b`).
+    pub(super) fn init_keystone(&self, b: bool) -> Result {
+        let (name, url) = if b {
+            ("keystone-b", self.keystone_b_url())
+        } else {
+            ("keystone", self.keystone_url())
+        };
+        let conf = format!("etc/{name}/keystone.conf");
+        let conf = conf.as_str();
+        let marker = self.path(&format!("data/{name}/.initialised"));
         if !marker.exists() {
-            eprintln!("xtask: initialising keystone");
+            eprintln!("xtask: initialising {name}");
             self.manage("keystone-manage", conf, &["db_sync"])?;
             self.manage(
                 "keystone-manage",
@@ -130,10 +159,13 @@ impl Cloud {
                 conf,
                 &["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
             )?;
-            sqlite_wal(&self.path("data/keystone/keystone.sqlite"), &self.venv_bin("python"))?;
+            sqlite_wal(
+                &self.path(&format!("data/{name}/keystone.sqlite")),
+                &self.venv_bin("python"),
+            )?;
         }
         // bootstrap is idempotent and corrects the identity endpoint when the port changed.
-        let url = format!("{}/v3", self.keystone_url());
+        let url = format!("{url}/v3");
         let marker_text = format!("{url}\n");
         if fs::read_to_string(&marker).ok().as_deref() != Some(marker_text.as_str()) {
             self.manage(
@@ -166,52 +198,69 @@ impl Cloud {
         Ok(())
     }
 
-    pub(super) fn init_glance(&self) -> Result {
-        let conf = "etc/glance/glance-api.conf";
-        let marker = self.path("data/glance/.initialised");
+    /// Initialises the main Glance's database (with the standard metadefs), or cloud
+    /// local-b's (`b`).
+    pub(super) fn init_glance(&self, b: bool) -> Result {
+        let name = if b { "glance-b" } else { "glance" };
+        let conf = format!("etc/{name}/glance-api.conf");
+        let marker = self.path(&format!("data/{name}/.initialised"));
         if marker.exists() {
             return Ok(());
         }
-        eprintln!("xtask: initialising glance (database + standard metadefs)");
-        self.manage("glance-manage", conf, &["db_sync"])?;
+        eprintln!("xtask: initialising {name} (database + standard metadefs)");
+        self.manage("glance-manage", &conf, &["db_sync"])?;
         let metadefs = self.path("venv/etc/glance/metadefs");
-        self.manage("glance-manage", conf, &["db_load_metadefs", &metadefs.display().to_string()])?;
-        sqlite_wal(&self.path("data/glance/glance.sqlite"), &self.venv_bin("python"))?;
+        self.manage(
+            "glance-manage",
+            &conf,
+            &["db_load_metadefs", &metadefs.display().to_string()],
+        )?;
+        sqlite_wal(&self.path(&format!("data/{name}/glance.sqlite")), &self.venv_bin("python"))?;
         write(&marker, "ok\n")
     }
 
     /// Whether the catalog was made by this version of the bootstrap script (for these
-    /// ports), so an already running cloud picks up a changed catalog on `cloud up`.
-    pub(super) fn catalog_current(&self) -> bool {
-        fs::read_to_string(self.path("data/keystone/.catalog")).ok() == Some(self.catalog_stamp())
+    /// ports), so an already running cloud picks up a changed catalog on `cloud up`; `b`:
+    /// cloud local-b's catalog, in its own Keystone.
+    pub(super) fn catalog_current(&self, b: bool) -> bool {
+        fs::read_to_string(self.catalog_marker(b)).ok() == Some(self.catalog_stamp(b))
     }
 
-    fn catalog_stamp(&self) -> String {
+    fn catalog_marker(&self, b: bool) -> std::path::PathBuf {
+        self.path(if b { "data/keystone-b/.catalog" } else { "data/keystone/.catalog" })
+    }
+
+    /// Keystone, Glance and RegionTwo's Glance of the main cloud, or of local-b (which has
+    /// no second region: both regions' endpoints are its one Glance).
+    fn catalog_urls(&self, b: bool) -> [String; 3] {
+        if b {
+            [self.keystone_b_url(), self.glance_b_url(), self.glance_b_url()]
+        } else {
+            [self.keystone_url(), self.glance_url(), self.glance_alt_url()]
+        }
+    }
+
+    fn catalog_stamp(&self, b: bool) -> String {
         let script = workspace_root().join("xtask/cloud/bootstrap_catalog.py");
         let text = fs::read_to_string(script).unwrap_or_default();
-        format!("{} {} {}\n{text}", self.keystone_url(), self.glance_url(), self.glance_alt_url())
+        let [k, g, alt] = self.catalog_urls(b);
+        format!("{k} {g} {alt}\n{text}")
     }
 
-    pub(super) fn bootstrap_catalog(&self) -> Result {
+    pub(super) fn bootstrap_catalog(&self, b: bool) -> Result {
         let script = workspace_root().join("xtask/cloud/bootstrap_catalog.py");
+        let [k, g, alt] = self.catalog_urls(b);
         let out = Command::new(self.venv_bin("python"))
             .arg(&script)
-            .args([
-                &self.keystone_url(),
-                &self.glance_url(),
-                &self.glance_alt_url(),
-                ADMIN_PASSWORD,
-                GLANCE_PASSWORD,
-                DEMO_PASSWORD,
-            ])
+            .args([&k, &g, &alt, ADMIN_PASSWORD, GLANCE_PASSWORD, DEMO_PASSWORD])
             .env("PYTHONWARNINGS", "ignore")
             .output()
             .map_err(|e| format!("cannot run the catalog bootstrap: {e}"))?;
         if out.status.success() {
-            write(&self.path("data/keystone/.catalog"), &self.catalog_stamp())
+            write(&self.catalog_marker(b), &self.catalog_stamp(b))
         } else {
             Err(format!(
-                "creating the Keystone catalog failed:\n{}{}",
+                "creating the Keystone catalog ({k}) failed:\n{}{}",
                 tail(&String::from_utf8_lossy(&out.stdout), 10),
                 tail(&String::from_utf8_lossy(&out.stderr), 20)
             ))
@@ -232,6 +281,7 @@ impl Cloud {
                 ("ca", &self.path("tls/ca.pem").display().to_string()),
                 ("keystone_short_port", &self.keystone_short_port.to_string()),
                 ("glance_limits_port", &self.glance_limits_port.to_string()),
+                ("keystone_b_url", &self.keystone_b_url()),
             ],
         )?;
         write(&self.path("clouds.yaml"), &text)?;

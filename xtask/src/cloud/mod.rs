@@ -48,16 +48,24 @@ enum Service {
     /// create asks Keystone, 1.8 s each, so the main Glance keeps them off): the quota usage
     /// tests use it, through the `local-limits` cloud.
     GlanceLimits,
+    /// The Keystone of cloud `local-b`: a second, separate cloud (its own database, keys,
+    /// users and catalog), for copies between clouds that really differ.
+    KeystoneB,
+    /// The Glance of cloud `local-b`: its own database and one file store, no image cache
+    /// (the commonest production setup).
+    GlanceB,
 }
 
 impl Service {
-    const ALL: [Service; 6] = [
+    const ALL: [Service; 8] = [
         Service::Keystone,
         Service::Glance,
         Service::Web,
         Service::Tls,
         Service::KeystoneShort,
         Service::GlanceLimits,
+        Service::KeystoneB,
+        Service::GlanceB,
     ];
 
     fn name(self) -> &'static str {
@@ -68,6 +76,8 @@ impl Service {
             Service::Tls => "nginx",
             Service::KeystoneShort => "keystone-short",
             Service::GlanceLimits => "glance-limits",
+            Service::KeystoneB => "keystone-b",
+            Service::GlanceB => "glance-b",
         }
     }
 
@@ -79,13 +89,15 @@ impl Service {
             Service::Tls => "OSRS_KEYSTONE_TLS_PORT",
             Service::KeystoneShort => "OSRS_KEYSTONE_SHORT_PORT",
             Service::GlanceLimits => "OSRS_GLANCE_LIMITS_PORT",
+            Service::KeystoneB => "OSRS_KEYSTONE_B_PORT",
+            Service::GlanceB => "OSRS_GLANCE_B_PORT",
         }
     }
 
     fn health_path(self) -> &'static str {
         match self {
-            Service::Keystone | Service::KeystoneShort => "/v3",
-            Service::Glance | Service::GlanceLimits => "/healthcheck",
+            Service::Keystone | Service::KeystoneShort | Service::KeystoneB => "/v3",
+            Service::Glance | Service::GlanceLimits | Service::GlanceB => "/healthcheck",
             Service::Web | Service::Tls => "/",
         }
     }
@@ -102,6 +114,8 @@ pub(crate) struct Cloud {
     glance_tls_port: u16,
     glance_alt_port: u16,
     glance_limits_port: u16,
+    keystone_b_port: u16,
+    glance_b_port: u16,
 }
 
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
@@ -139,6 +153,8 @@ impl Cloud {
             glance_tls_port: port_from_env("OSRS_GLANCE_TLS_PORT", 9443)?,
             glance_alt_port: port_from_env("OSRS_GLANCE_ALT_PORT", 9294)?,
             glance_limits_port: port_from_env("OSRS_GLANCE_LIMITS_PORT", 9295)?,
+            keystone_b_port: port_from_env("OSRS_KEYSTONE_B_PORT", 5002)?,
+            glance_b_port: port_from_env("OSRS_GLANCE_B_PORT", 9296)?,
         })
     }
 
@@ -150,6 +166,8 @@ impl Cloud {
             Service::Tls => self.keystone_tls_port,
             Service::KeystoneShort => self.keystone_short_port,
             Service::GlanceLimits => self.glance_limits_port,
+            Service::KeystoneB => self.keystone_b_port,
+            Service::GlanceB => self.glance_b_port,
         }
     }
 
@@ -182,6 +200,14 @@ impl Cloud {
         format!("http://127.0.0.1:{}", self.glance_port)
     }
 
+    fn keystone_b_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.keystone_b_port)
+    }
+
+    fn glance_b_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.glance_b_port)
+    }
+
     /// Glance behind nginx on another port: RegionTwo's distinct catalog URL.
     fn glance_alt_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.glance_alt_port)
@@ -199,6 +225,7 @@ impl Cloud {
             ("OSRS_KEYSTONE_TLS_URL", format!("https://127.0.0.1:{}", self.keystone_tls_port)),
             ("OSRS_GLANCE_TLS_URL", format!("https://127.0.0.1:{}", self.glance_tls_port)),
             ("OSRS_GLANCE_ALT_URL", self.glance_alt_url()),
+            ("OSRS_GLANCE_B_URL", self.glance_b_url()),
         ]
     }
 
@@ -231,6 +258,8 @@ impl Cloud {
                 Service::Glance,
                 Service::Tls,
                 Service::GlanceLimits,
+                Service::KeystoneB,
+                Service::GlanceB,
             ];
             for (i, s) in services.into_iter().enumerate() {
                 if before[i] != after[i] {
@@ -239,8 +268,10 @@ impl Cloud {
                     self.start(s)?;
                 }
             }
-            if !self.catalog_current() {
-                self.bootstrap_catalog()?;
+            for b in [false, true] {
+                if !self.catalog_current(b) {
+                    self.bootstrap_catalog(b)?;
+                }
             }
             self.write_clouds_yaml()?;
             eprintln!(
@@ -264,6 +295,12 @@ impl Cloud {
             "data/glance/tasks",
             "data/glance/cache",
             "data/glance/locks",
+            "etc/keystone-b",
+            "etc/glance-b",
+            "data/keystone-b",
+            "data/glance-b/images",
+            "data/glance-b/staging",
+            "data/glance-b/locks",
             "www",
             "log",
             "run",
@@ -275,16 +312,21 @@ impl Cloud {
         }
         self.ensure_venv()?;
         self.write_configs()?;
-        self.init_keystone()?;
-        self.init_glance()?;
+        self.init_keystone(false)?;
+        self.init_glance(false)?;
+        self.init_keystone(true)?;
+        self.init_glance(true)?;
         self.start(Service::Keystone)?;
-        self.bootstrap_catalog()?;
+        self.bootstrap_catalog(false)?;
         self.start(Service::Glance)?;
         self.start(Service::Web)?;
         self.ensure_tls()?;
         self.start(Service::Tls)?;
         self.start(Service::KeystoneShort)?;
         self.start(Service::GlanceLimits)?;
+        self.start(Service::KeystoneB)?;
+        self.bootstrap_catalog(true)?;
+        self.start(Service::GlanceB)?;
         self.write_clouds_yaml()?;
         eprintln!(
             "xtask: local cloud up in {:.1?}: keystone {}/v3, glance {}, web {}; state in {}",
@@ -300,6 +342,8 @@ impl Cloud {
     /// `cloud down`: stops our own processes (by saved pid, checked against the state dir).
     pub(crate) fn down(&self) -> Result {
         for s in [
+            Service::GlanceB,
+            Service::KeystoneB,
             Service::GlanceLimits,
             Service::KeystoneShort,
             Service::Tls,
@@ -321,7 +365,7 @@ impl Cloud {
             let healthy = self.healthy(s);
             all &= pid.is_some() && healthy;
             println!(
-                "{:<9} 127.0.0.1:{:<5} {:<14} {}",
+                "{:<14} 127.0.0.1:{:<5} {:<14} {}",
                 s.name(),
                 self.port(s),
                 pid.map_or("not running".to_string(), |p| format!("pid {p}")),
@@ -364,15 +408,17 @@ impl Cloud {
 
     /// `cloud restart [glance|keystone]`: stop and start again (both when none is named);
     /// returns once the restarted servers answer.
-    /// The configuration files of keystone, keystone-short, glance, nginx and glance-limits,
-    /// in that order.
-    fn config_snapshot(&self) -> [String; 5] {
+    /// The configuration files of keystone, keystone-short, glance, nginx, glance-limits,
+    /// keystone-b and glance-b, in that order.
+    fn config_snapshot(&self) -> [String; 7] {
         [
             "etc/keystone/keystone.conf",
             "etc/keystone-short/keystone.conf",
             "etc/glance/glance-api.conf",
             "etc/nginx/nginx.conf",
             "etc/glance-limits/glance-api.conf",
+            "etc/keystone-b/keystone.conf",
+            "etc/glance-b/glance-api.conf",
         ]
         .map(|f| fs::read_to_string(self.path(f)).unwrap_or_default())
     }

@@ -83,6 +83,16 @@ impl Cloud {
                 c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance-limits"));
                 c
             }
+            Service::KeystoneB => {
+                let mut c = gunicorn("1", "1", "120", "keystone_wsgi_shim");
+                c.env("OS_KEYSTONE_CONFIG_DIR", d.join("etc/keystone-b"));
+                c
+            }
+            Service::GlanceB => {
+                let mut c = gunicorn("1", "4", "600", "glance_wsgi_shim");
+                c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance-b"));
+                c
+            }
             Service::Tls => {
                 let mut c = Command::new(nginx_binary());
                 c.arg("-c").arg(d.join("etc/nginx/nginx.conf")).arg("-p").arg(d.join("run/nginx"));
