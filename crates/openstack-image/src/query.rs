@@ -202,11 +202,14 @@ impl ImageQuery {
         self.page_size
     }
 
-    /// The raw query this sends (without `limit`, which the pager adds).
+    /// The raw query this sends: the filters, one `limit` (the page size: `page_size` when
+    /// set, which replaces a `limit` given through [`ImageQuery::param`] or a raw `Query`;
+    /// else that `limit`), and `sort`.
     pub fn to_query(&self) -> Query {
         let mut q = self.filters.clone();
         if let Some(n) = self.page_size {
-            q = q.limit(n);
+            let rest = q.pairs().iter().filter(|(k, _)| k != "limit");
+            q = rest.fold(Query::new(), |q, (k, v)| q.param(k.as_str(), v)).limit(n);
         }
         if !self.sort.is_empty() {
             let keys: Vec<String> = self.sort.iter().map(|(k, d)| format!("{k}:{d}")).collect();
@@ -226,6 +229,20 @@ impl From<Query> for ImageQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_limit_is_sent_and_page_size_wins() {
+        let limits = |q: &ImageQuery| {
+            q.to_query().pairs().iter().filter(|(k, _)| k == "limit").cloned().collect::<Vec<_>>()
+        };
+        let raw = ImageQuery::from(Query::new().param("name", "x").limit(5));
+        assert_eq!(limits(&raw), [("limit".to_string(), "5".to_string())]);
+        let both = raw.clone().page_size(2);
+        assert_eq!(limits(&both), [("limit".to_string(), "2".to_string())]);
+        assert_eq!(both.to_query().get("name"), Some("x"), "the other filters stay");
+        let via_param = ImageQuery::new().param("limit", 7).page_size(3);
+        assert_eq!(limits(&via_param), [("limit".to_string(), "3".to_string())]);
+    }
 
     #[test]
     fn every_filter_has_its_wire_form() {
