@@ -167,3 +167,17 @@ async fn a_connect_timeout_ends_a_connection_that_never_completes() {
     assert!(err.report().to_lowercase().contains("connect"), "{}", err.report());
     drop(listener);
 }
+
+#[tokio::test]
+async fn a_failed_version_discovery_is_an_error_and_is_tried_again() {
+    // Glance's root answers 503 three times: the first call (three tries) fails with the
+    // 503 instead of going on without the API version; the next call discovers it.
+    let proxy = start(Fault::Root503(3)).await;
+    let img = openstack_tests::faults::through(&proxy, None);
+    let err = img.get_image_opt(NONE).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err:?}");
+    assert!(img.get_image_opt(NONE).await.unwrap().is_none());
+    let ep = img.session().endpoint("image").await.unwrap();
+    assert!(ep.version.is_some(), "discovered on the second call: {ep:?}");
+    assert_eq!(proxy.state.seen("GET", "/"), 4, "three refused, one answered, then cached");
+}

@@ -54,6 +54,8 @@ pub enum Fault {
     UploadNoAnswer,
     /// Answer the first this many `GET /v2/images/{id}` (the record, not its file) with 503.
     ImageGet503(u32),
+    /// Answer the first this many `GET /` (version discovery) with 503.
+    Root503(u32),
 }
 
 /// What the proxy saw.
@@ -229,13 +231,14 @@ async fn handle(
             return Ok(resp);
         }
     }
-    if let Fault::ImageGet503(n) = st.fault {
-        let record =
-            req.uri().path().strip_prefix("/v2/images/").is_some_and(|id| !id.contains('/'));
-        if record
-            && req.method() == http::Method::GET
-            && st.get503s.fetch_add(1, Ordering::SeqCst) < n
-        {
+    let record = req.uri().path().strip_prefix("/v2/images/").is_some_and(|id| !id.contains('/'));
+    let limit = match st.fault {
+        Fault::ImageGet503(n) if record => Some(n),
+        Fault::Root503(n) if req.uri().path() == "/" => Some(n),
+        _ => None,
+    };
+    if let Some(n) = limit {
+        if req.method() == http::Method::GET && st.get503s.fetch_add(1, Ordering::SeqCst) < n {
             let body = Full::new(Bytes::from_static(b"{\"message\": \"injected 503\"}"));
             return Ok(Response::builder()
                 .status(StatusCode::SERVICE_UNAVAILABLE)

@@ -287,6 +287,13 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Whether a failed version discovery means the service is unreachable (not merely without
+/// a version document).
+fn discovery_fatal(e: &Error) -> bool {
+    matches!(e, Error::Transport { .. } | Error::Timeout { .. } | Error::ServiceUnavailable(_))
+        || e.status().is_some_and(|s| s.is_server_error())
+}
+
 /// Refresh a token this long before it expires (at most; see [`Token::refresh_margin`]).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
 
@@ -393,7 +400,9 @@ impl Session {
         let configured = cfg.api_versions.get(service_type);
         let wanted = configured.and_then(|v| ApiVersion::parse(v));
         let major = wanted.map_or_else(|| default_major(service_type), |v| v.major);
-        let discovered = self.discover(&root, major).await;
+        // A discovery that could not reach the service fails the call (and is tried again
+        // by the next one): caching "no version" would switch version checks off for good.
+        let discovered = self.discover(&root, major).await?;
         // `image_api_version: '2.5'` (a minor given) caps the version used, as
         // `--os-image-api-version 2.5` does in openstackclient: calls that need more are
         // refused before anything is sent. A bare major (`'2'`) only picks the major.
@@ -423,20 +432,25 @@ impl Session {
         self.inner.config.interface
     }
 
-    async fn discover(&self, root: &str, major: u32) -> Option<ApiVersion> {
+    /// The highest `v{major}.x` the service's root document lists. `Ok(None)` when the
+    /// root has no usable document (some deployments do not publish one: versions are not
+    /// checked then); an error when the service could not be reached or answered 5xx (after
+    /// the retries), so that the endpoint is not cached without its version.
+    async fn discover(&self, root: &str, major: u32) -> Result<Option<ApiVersion>> {
         let url = format!("{root}/");
-        let req = Request::get(&url).body(RequestBody::empty()).ok()?;
+        let Ok(req) = Request::get(&url).body(RequestBody::empty()) else { return Ok(None) };
         // The versions document may come with 200 or 300; 300 is not an error here.
         let resp = match self.inner.base.clone().oneshot(req).await.map_err(|f| f.error) {
             Ok(r) => r,
+            Err(e) if discovery_fatal(&e) => return Err(e),
             Err(e) => {
-                tracing::debug!(%url, error = %e, "version discovery failed");
-                return None;
+                tracing::debug!(%url, error = %e, "no version document; versions are not checked");
+                return Ok(None);
             }
         };
-        let body = resp.into_body().bytes().await.ok()?;
-        let doc: serde_json::Value = serde_json::from_slice(&body).ok()?;
-        highest_version(&doc, major)
+        let Ok(body) = resp.into_body().bytes().await else { return Ok(None) };
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&body) else { return Ok(None) };
+        Ok(highest_version(&doc, major))
     }
 
     /// Sends `req` to `service_type`: its URI is a path (and query) joined to the service's

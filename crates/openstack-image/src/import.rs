@@ -423,7 +423,7 @@ impl WaitForImport {
                     return Err(Error::Failed {
                         what: format!("import of image {id}"),
                         status: format!("task {} {}", t.id, t.status),
-                        message: t.message.clone(),
+                        message: with_failed_stores(&t.message, &img),
                     });
                 }
             }
@@ -476,6 +476,15 @@ impl IntoFuture for WaitForImport {
     type IntoFuture = Call<ImportOutcome>;
     fn into_future(self) -> Call<ImportOutcome> {
         Call::new(self.run())
+    }
+}
+
+/// Glance's task message, with the stores the image says failed (Glance's own message is
+/// often only "Task failed due to Internal Error").
+fn with_failed_stores(message: &str, img: &Image) -> String {
+    match img.os_glance_failed_import.as_slice() {
+        [] => message.to_string(),
+        failed => format!("{message} (failed stores: {})", failed.join(", ")),
     }
 }
 
