@@ -128,7 +128,7 @@ async fn keystone_projects_crud_find_and_update() {
     assert!(!disabled.enabled);
     projects.delete(&created.id).await.unwrap();
     assert!(projects.delete(&created.id).await.unwrap_err().is_not_found());
-    assert!(!projects.delete_opt(&created.id).await.unwrap());
+    assert!(projects.delete_opt(&created.id).await.unwrap().is_none());
     projects
         .wait_for_delete(&created.id, &openstack_resource::WaitOptions::default())
         .await

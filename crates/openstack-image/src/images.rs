@@ -306,6 +306,22 @@ impl ImageProxy {
     pub fn remove_tag(&self, image: impl IdRef, tag: &str) -> Call<()> {
         self.call(tag_request("remove_tag", Method::DELETE, image.id_ref(), tag), unit)
     }
+
+    /// [`ImageProxy::remove_tag`], `None` when the image did not have the tag.
+    ///
+    /// # Errors
+    /// As [`ImageProxy::remove_tag`], but for not-found. (A missing *image* is not-found
+    /// too: Glance answers both with 404.)
+    pub fn remove_tag_opt(&self, image: impl IdRef, tag: &str) -> Call<Option<()>> {
+        let removed = self.remove_tag(image, tag);
+        Call::new(async move {
+            match removed.await {
+                Ok(()) => Ok(Some(())),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
 }
 
 /// `delete_image(..)` / `delete_image_opt(..)` being configured; `.await` it.

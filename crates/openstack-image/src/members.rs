@@ -131,6 +131,14 @@ impl ImageProxy {
         self.get_one::<Member>(image.id_ref().to_string(), member)
     }
 
+    /// [`ImageProxy::get_member`], `None` when the project is not a member of the image.
+    ///
+    /// # Errors
+    /// As [`ImageProxy::get_member`], but for not-found.
+    pub fn get_member_opt(&self, image: impl IdRef, member: impl IdRef) -> Call<Option<Member>> {
+        self.get_one_opt::<Member>(image.id_ref().to_string(), member)
+    }
+
     /// `find_member(name_or_id, image, ignore_missing=False)`, image first: members have no
     /// names, so by id.
     ///

@@ -145,6 +145,12 @@ impl ImageProxy {
         Call::new(async move { api.get(&id).await })
     }
 
+    /// `GET {base}/{id}`, `None` when it does not exist.
+    pub(crate) fn get_one_opt<R: Get>(&self, parent: R::Parent, id: impl IdRef) -> Call<Option<R>> {
+        let (api, id) = (self.api::<R>(parent), id.id_ref().to_string());
+        Call::new(async move { api.get_opt(&id).await })
+    }
+
     /// `DELETE {base}/{id}`.
     pub(crate) fn delete_one<R: Delete>(&self, parent: R::Parent, id: impl IdRef) -> Call<()> {
         let (api, id) = (self.api::<R>(parent), id.id_ref().to_string());
@@ -158,7 +164,7 @@ impl ImageProxy {
         id: impl IdRef,
     ) -> Call<Option<()>> {
         let (api, id) = (self.api::<R>(parent), id.id_ref().to_string());
-        Call::new(async move { Ok(api.delete_opt(&id).await?.then_some(())) })
+        Call::new(async move { api.delete_opt(&id).await })
     }
 
     /// `POST {base}`.

@@ -122,6 +122,14 @@ impl ImageProxy {
         self.get_one::<Task>((), task)
     }
 
+    /// [`ImageProxy::get_task`], `None` when there is no such task.
+    ///
+    /// # Errors
+    /// As [`ImageProxy::get_task`], but for not-found.
+    pub fn get_task_opt(&self, task: impl IdRef) -> Call<Option<Task>> {
+        self.get_one_opt::<Task>((), task)
+    }
+
     /// `create_task(type=..., input=...)` (the legacy tasks API; `import` is the one type).
     ///
     /// ```no_run

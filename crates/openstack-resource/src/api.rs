@@ -125,14 +125,15 @@ impl<R: Delete> Api<R> {
         self.send(request::delete::<R>(&self.parent, id)).await.map(drop)
     }
 
-    /// Deletes one; `Ok(false)` when it did not exist (`ignore_missing`).
+    /// Deletes one; `Ok(None)` when it did not exist (`ignore_missing`). Every `_opt` of
+    /// every layer answers `None` for "missing", as [`Api::get_opt`] does.
     ///
     /// # Errors
     /// Other errors than not-found.
-    pub async fn delete_opt(&self, id: &str) -> Result<bool> {
+    pub async fn delete_opt(&self, id: &str) -> Result<Option<()>> {
         match self.delete(id).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
+            Ok(()) => Ok(Some(())),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -190,6 +190,17 @@ impl ImageProxy {
         self.get_one::<MetadefNamespace>((), namespace)
     }
 
+    /// [`ImageProxy::get_metadef_namespace`], `None` when there is no such namespace.
+    ///
+    /// # Errors
+    /// As [`ImageProxy::get_metadef_namespace`], but for not-found.
+    pub fn get_metadef_namespace_opt(
+        &self,
+        namespace: impl IdRef,
+    ) -> Call<Option<MetadefNamespace>> {
+        self.get_one_opt::<MetadefNamespace>((), namespace)
+    }
+
     /// `metadef_namespaces(**query)` (filters `visibility`, `resource_types`, sorting): a
     /// lazy stream.
     ///

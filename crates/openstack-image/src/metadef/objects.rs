@@ -109,6 +109,19 @@ impl ImageProxy {
         self.get_one::<MetadefObject>(namespace.id_ref().to_string(), object)
     }
 
+    /// [`ImageProxy::get_metadef_object`], `None` when the namespace has no such object (or
+    /// there is no such namespace).
+    ///
+    /// # Errors
+    /// As [`ImageProxy::get_metadef_object`], but for not-found.
+    pub fn get_metadef_object_opt(
+        &self,
+        namespace: impl IdRef,
+        object: impl IdRef,
+    ) -> Call<Option<MetadefObject>> {
+        self.get_one_opt::<MetadefObject>(namespace.id_ref().to_string(), object)
+    }
+
     /// `metadef_objects(namespace)`: a stream.
     ///
     /// ```no_run

@@ -191,6 +191,26 @@ impl ImageProxy {
         })
     }
 
+    /// [`ImageProxy::get_metadef_property`], `None` when the namespace has no such property
+    /// (or there is no such namespace).
+    ///
+    /// # Errors
+    /// As [`ImageProxy::get_metadef_property`], but for not-found.
+    pub fn get_metadef_property_opt(
+        &self,
+        namespace: impl IdRef,
+        property: impl IdRef,
+    ) -> Call<Option<MetadefProperty>> {
+        let got = self.get_metadef_property(namespace, property);
+        Call::new(async move {
+            match got.await {
+                Ok(p) => Ok(Some(p)),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     /// `metadef_properties(metadef_namespace)`: all properties of a namespace, as a stream.
     ///
     /// ```no_run

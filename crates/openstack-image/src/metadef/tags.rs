@@ -133,6 +133,19 @@ impl ImageProxy {
         self.get_one::<MetadefTag>(namespace.id_ref().to_string(), name)
     }
 
+    /// [`ImageProxy::get_metadef_tag`], `None` when the namespace has no such tag (or there
+    /// is no such namespace).
+    ///
+    /// # Errors
+    /// As [`ImageProxy::get_metadef_tag`], but for not-found.
+    pub fn get_metadef_tag_opt(
+        &self,
+        namespace: impl IdRef,
+        name: impl IdRef,
+    ) -> Call<Option<MetadefTag>> {
+        self.get_one_opt::<MetadefTag>(namespace.id_ref().to_string(), name)
+    }
+
     /// A namespace's tags, as a stream.
     ///
     /// ```no_run
