@@ -141,11 +141,45 @@ pub fn human(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(human).collect::<Vec<_>>().join(", "),
+        // A list of names reads sorted, as openstackclient's list columns print it.
+        Value::Array(items) => {
+            let mut shown: Vec<String> = items.iter().map(human).collect();
+            if items.iter().all(Value::is_string) {
+                shown.sort();
+            }
+            shown.join(", ")
+        }
         Value::Object(map) => {
             map.iter().map(|(k, v)| format!("{k}='{}'", human(v))).collect::<Vec<_>>().join(", ")
         }
+        // Python's spelling, as openstackclient prints its values.
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
         other => other.to_string(),
+    }
+}
+
+/// One value as a table cell: as [`human`], but a missing value is `None`, as the tables of
+/// openstackclient (cliff over prettytable) print it.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        other => human(other),
+    }
+}
+
+/// Fields in their own order (openstackclient's column order), for the JSON and YAML
+/// formats (a JSON map would sort them).
+struct Ordered<'a>(&'a [(String, Value)]);
+
+impl serde::Serialize for Ordered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }
 
@@ -178,14 +212,12 @@ pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String
         Format::Table => {
             let mut t = table(out, &["Field", "Value"]);
             for (k, v) in &fields {
-                t.add_row(vec![k.clone(), human(v)]);
+                t.add_row(vec![k.clone(), cell(v)]);
             }
             text = format!("{t}\n");
         }
-        Format::Json => {
-            let map: Map<String, Value> = fields.into_iter().collect();
-            text = json(&Value::Object(map), out.noindent);
-        }
+        Format::Json => text = json(&Ordered(&fields), out.noindent),
+        // openstackclient's YAML sorts the keys (PyYAML's default); its JSON keeps the order.
         Format::Yaml => {
             let map: Map<String, Value> = fields.into_iter().collect();
             text = serde_yaml_ng::to_string(&map).map_err(|e| e.to_string())?;
@@ -229,19 +261,22 @@ pub fn list(out: &OutputArgs, headers: &[&str], mut rows: Vec<Vec<Value>>) -> Re
             let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
             let mut t = table(out, &refs);
             for r in &rows {
-                t.add_row(r.iter().map(human).collect::<Vec<_>>());
+                t.add_row(r.iter().map(cell).collect::<Vec<_>>());
             }
-            if rows.is_empty() && !out.print_empty { String::new() } else { format!("{t}\n") }
+            // An empty list without --print-empty is an empty line, as prettytable prints it.
+            if rows.is_empty() && !out.print_empty { "\n".into() } else { format!("{t}\n") }
         }
         Format::Json | Format::Yaml => {
-            let items: Vec<Value> = rows
-                .into_iter()
-                .map(|r| Value::Object(headers.iter().cloned().zip(r).collect()))
-                .collect();
+            let items: Vec<Vec<(String, Value)>> =
+                rows.into_iter().map(|r| headers.iter().cloned().zip(r).collect()).collect();
             if out.format == Format::Json {
-                json(&Value::Array(items), out.noindent)
+                let ordered: Vec<Ordered<'_>> = items.iter().map(|i| Ordered(i)).collect();
+                json(&ordered, out.noindent)
             } else {
-                serde_yaml_ng::to_string(&items).map_err(|e| e.to_string())?
+                // Sorted keys, as PyYAML writes them.
+                let sorted: Vec<Map<String, Value>> =
+                    items.into_iter().map(|i| i.into_iter().collect()).collect();
+                serde_yaml_ng::to_string(&sorted).map_err(|e| e.to_string())?
             }
         }
         Format::Value => {
@@ -255,7 +290,9 @@ pub fn list(out: &OutputArgs, headers: &[&str], mut rows: Vec<Vec<Value>>) -> Re
 
 fn table(out: &OutputArgs, headers: &[&str]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::ASCII_FULL_CONDENSED);
+    // openstackclient's (prettytable's) frame: `+---+---+` above, under the header and
+    // below, `|` between cells, no lines between rows.
+    t.load_preset("||--+-++|    ++++++");
     t.set_header(headers.to_vec());
     let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok());
     let width = match (out.max_width, out.fit_width) {
@@ -270,7 +307,7 @@ fn table(out: &OutputArgs, headers: &[&str]) -> comfy_table::Table {
     t
 }
 
-fn json(v: &Value, noindent: bool) -> String {
+fn json(v: &impl serde::Serialize, noindent: bool) -> String {
     let mut s = if noindent {
         serde_json::to_string(v).unwrap_or_default()
     } else {
@@ -306,10 +343,13 @@ mod tests {
 
     #[test]
     fn human_forms_match_openstackclient() {
-        assert_eq!(human(&json!(["a", "b"])), "a, b");
+        assert_eq!(human(&json!(["b", "a"])), "a, b", "sorted, as a ListColumn reads");
         assert_eq!(human(&json!({"k": "v", "n": 1})), "k='v', n='1'");
         assert_eq!(human(&json!(null)), "");
         assert_eq!(human(&json!(12)), "12");
+        assert_eq!(human(&json!(true)), "True");
+        assert_eq!(human(&json!({"os_hidden": false})), "os_hidden='False'");
+        assert_eq!(cell(&json!(null)), "None");
     }
 
     #[test]

@@ -111,7 +111,7 @@ fn create_show_list_set_unset_save_delete_in_every_format() {
         ok(ADMIN, &["image", "list", "--tag", &tag, "--property", "osrs_cli=no", "-f", "value"]);
     assert_eq!(by_prop, "", "property filter");
     let none = ["image", "list", "--tag", &tag, "--property", "osrs_cli=no"];
-    assert_eq!(ok(ADMIN, &none), "", "an empty table prints nothing");
+    assert_eq!(ok(ADMIN, &none), "\n", "an empty table is an empty line, as in openstackclient");
     let empty = ok(ADMIN, &[&none[..], &["--print-empty"]].concat());
     assert!(empty.contains("| ID | Name | Status |"), "{empty}");
     let csv = ok(ADMIN, &["image", "list", "--tag", &tag, "-f", "csv", "-c", "ID"]);

@@ -326,3 +326,38 @@ async fn list_sorting_and_csv_quoting_match_openstackclient_byte_for_byte() {
         admin.delete_image(img).await.unwrap();
     }
 }
+
+/// Raw stdout of `osrs ARGS` and `openstack ARGS`, byte for byte.
+fn same_text(args: &[&str]) {
+    let ours = ok(ADMIN, args);
+    let theirs = openstack_text(ADMIN, args);
+    assert_eq!(ours, theirs, "osrs {args:?} and openstack {args:?} differ");
+}
+
+#[tokio::test]
+async fn tables_json_and_empty_lists_print_byte_for_byte_as_openstackclient() {
+    // The frame (`+---+` under the header), True/False/None, sorted list cells, JSON keys in
+    // column order, YAML keys sorted, and the empty line of an empty list.
+    let admin = image(ADMIN);
+    let rec = admin
+        .create_image(unique("oscbytes"))
+        .data(data(3_000, 9))
+        .disk_format(DiskFormat::Raw)
+        .tags(["zeta", "alpha"])
+        .await
+        .unwrap();
+    for args in [
+        &["image", "stores", "list"][..],
+        &["image", "stores", "list", "-f", "json"],
+        &["image", "stores", "list", "-f", "yaml"],
+        &["image", "import", "info"],
+        &["image", "import", "info", "-f", "json"],
+        &["image", "show", &rec.id],
+        &["image", "member", "list", &rec.id],
+        &["image", "member", "list", &rec.id, "--print-empty"],
+        &["image", "member", "list", &rec.id, "-f", "json"],
+    ] {
+        same_text(args);
+    }
+    admin.delete_image(&rec).await.unwrap();
+}
