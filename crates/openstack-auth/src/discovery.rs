@@ -5,6 +5,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::error::Error;
+
 /// An API version `major.minor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ApiVersion {
@@ -59,6 +61,23 @@ pub(crate) fn highest_version(doc: &Value, major: u32) -> Option<ApiVersion> {
         .filter_map(|e| ApiVersion::parse(&e.id))
         .filter(|v| v.major == major)
         .max()
+}
+
+/// Whether a failed version discovery means the service is unreachable (not merely without
+/// a version document).
+pub(crate) fn discovery_fatal(e: &Error) -> bool {
+    matches!(e, Error::Transport { .. } | Error::Timeout { .. } | Error::ServiceUnavailable(_))
+        || e.status().is_some_and(|s| s.is_server_error())
+}
+
+/// The API major version a service type is used with unless configured.
+pub(crate) fn default_major(service_type: &str) -> u32 {
+    match service_type {
+        "identity" => 3,
+        "image" | "network" | "compute" => 2,
+        "block-storage" | "volumev3" => 3,
+        _ => 1,
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use tracing::Instrument;
 
 use crate::body::{RequestBody, ResponseBody};
 use crate::config::{AuthType, CloudConfig, Interface};
-use crate::discovery::{ApiVersion, highest_version};
+use crate::discovery::{ApiVersion, default_major, discovery_fatal, highest_version};
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
 use crate::retry::RetryPolicy;
@@ -287,24 +287,8 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// Whether a failed version discovery means the service is unreachable (not merely without
-/// a version document).
-fn discovery_fatal(e: &Error) -> bool {
-    matches!(e, Error::Transport { .. } | Error::Timeout { .. } | Error::ServiceUnavailable(_))
-        || e.status().is_some_and(|s| s.is_server_error())
-}
-
 /// Refresh a token this long before it expires (at most; see [`Token::refresh_margin`]).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
-
-fn default_major(service_type: &str) -> u32 {
-    match service_type {
-        "identity" => 3,
-        "image" | "network" | "compute" => 2,
-        "block-storage" | "volumev3" => 3,
-        _ => 1,
-    }
-}
 
 impl Session {
     /// A builder for `config`.

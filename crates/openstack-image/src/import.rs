@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::call::{Built, Call};
 use crate::proxy::{IdRef, ImageProxy};
-use crate::tasks::Task;
+use crate::tasks::{Task, latest_import_task, with_failed_stores};
 use crate::types::{Image, ImageStatus, TaskStatus};
 
 /// An import method and its parameters.
@@ -479,15 +479,6 @@ impl IntoFuture for WaitForImport {
     }
 }
 
-/// Glance's task message, with the stores the image says failed (Glance's own message is
-/// often only "Task failed due to Internal Error").
-fn with_failed_stores(message: &str, img: &Image) -> String {
-    match img.os_glance_failed_import.as_slice() {
-        [] => message.to_string(),
-        failed => format!("{message} (failed stores: {})", failed.join(", ")),
-    }
-}
-
 /// Fails unless the cloud advertises `method`.
 fn check_method(info: &crate::info::ImportInfo, method: &str) -> Result<()> {
     if info.import_methods.iter().any(|m| m == method) {
@@ -497,13 +488,6 @@ fn check_method(info: &crate::info::ImportInfo, method: &str) -> Result<()> {
         "import method {method:?} is not offered by this cloud (it offers: {})",
         info.import_methods.join(", ")
     )))
-}
-
-fn latest_import_task(tasks: Vec<Task>) -> Option<Task> {
-    tasks
-        .into_iter()
-        .filter(|t| t.task_type.contains("import"))
-        .max_by(|a, b| a.created_at.cmp(&b.created_at))
 }
 
 #[cfg(test)]

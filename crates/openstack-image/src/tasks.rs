@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items};
 use crate::proxy::{IdRef, ImageProxy};
-use crate::types::TaskStatus;
+use crate::types::{Image, TaskStatus};
 use openstack_resource::{Create, Get, HasStatus, List, Resource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -157,6 +157,23 @@ impl ImageProxy {
     pub fn image_tasks(&self, image: impl IdRef) -> Items<Task> {
         self.one_page(Ok(image_tasks_request(image.id_ref())), "tasks")
     }
+}
+
+/// Glance's task message, with the stores the image says failed (Glance's own message is
+/// often only "Task failed due to Internal Error").
+pub(crate) fn with_failed_stores(message: &str, img: &Image) -> String {
+    match img.os_glance_failed_import.as_slice() {
+        [] => message.to_string(),
+        failed => format!("{message} (failed stores: {})", failed.join(", ")),
+    }
+}
+
+/// The newest import task of an image's tasks.
+pub(crate) fn latest_import_task(tasks: Vec<Task>) -> Option<Task> {
+    tasks
+        .into_iter()
+        .filter(|t| t.task_type.contains("import"))
+        .max_by(|a, b| a.created_at.cmp(&b.created_at))
 }
 
 #[cfg(test)]
