@@ -147,16 +147,15 @@ async fn stage_image_dropped_mid_body_keeps_the_callers_image() {
     drop_when_sprung(&proxy, 1, img.stage_image(&rec, data(4 << 20, 403)).into_future()).await;
     assert_eq!(proxy.state.seen("PUT", &format!("/v2/images/{}/stage", rec.id)), 1);
     proxy.release();
-    // Glance sees the broken upload and puts the image back to queued; nothing deletes it.
-    let admin = image(ADMIN);
-    let back = admin
-        .wait_for_status(&rec, ImageStatus::Queued)
-        .options(WaitOptions::default().timeout(Duration::from_secs(120)))
-        .await
-        .unwrap();
-    assert_eq!(back.id, rec.id);
-    warm(&img).await; // one more request through the proxy after the drop
+    // One more request through the proxy: a cleanup task spawned at the drop would have sent
+    // its DELETE by the time this answer is in (it was spawned first, on this runtime).
+    warm(&img).await;
     assert_eq!(deletes(&proxy), 0, "{:?}", proxy.state.requests.lock().unwrap());
+    // The caller's image is still there: queued, or uploading until Glance notices the
+    // broken stage (how soon depends on Glance, not on us).
+    let admin = image(ADMIN);
+    let still = admin.get_image(&rec.id).await.unwrap();
+    assert!(matches!(still.status, ImageStatus::Queued | ImageStatus::Uploading), "{still:?}");
     admin.delete_image(&rec).await.unwrap();
 }
 
