@@ -304,7 +304,8 @@ async fn import(img: &ImageProxy, a: ImportArgs) -> Outcome {
     if a.all_stores {
         call = call.all_stores(true);
     }
-    call = call.all_stores_must_succeed(!a.allow_failure);
+    // openstackclient's default is --allow-failure (all_stores_must_succeed=False).
+    call = call.all_stores_must_succeed(a.disallow_failure);
     if a.wait {
         call.wait(WaitOptions::default()).await?;
     } else {

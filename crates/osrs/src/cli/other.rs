@@ -130,10 +130,10 @@ pub struct ImportArgs {
     /// Import into every store.
     #[arg(long, conflicts_with = "stores")]
     pub all_stores: bool,
-    /// Succeed when some stores fail.
+    /// Succeed when some stores fail (default, as in openstackclient).
     #[arg(long, conflicts_with = "disallow_failure")]
     pub allow_failure: bool,
-    /// Fail when any store fails (default).
+    /// Fail (and revert) when any store fails.
     #[arg(long)]
     pub disallow_failure: bool,
     /// Wait for the import to end (default: return once accepted).
