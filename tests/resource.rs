@@ -126,13 +126,32 @@ async fn keystone_projects_crud_find_and_update() {
     disabled.enabled = false;
     let disabled = projects.update(&updated, &disabled).await.unwrap();
     assert!(!disabled.enabled);
+    // The delete waiter waits while the project exists (it says so on every poll), and
+    // ends once it is gone.
+    let polls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = polls.clone();
+    let opts = openstack_resource::WaitOptions::fixed(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(120),
+    )
+    .on_poll(move |state| {
+        assert_eq!(state, "exists");
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    let waiter = {
+        let (projects, id) = (projects.clone(), created.id.clone());
+        tokio::spawn(async move { projects.wait_for_delete(&id, &opts).await })
+    };
+    let started = std::time::Instant::now();
+    while polls.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "never polled twice");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!waiter.is_finished(), "still waiting while the project exists");
     projects.delete(&created.id).await.unwrap();
+    waiter.await.unwrap().unwrap();
     assert!(projects.delete(&created.id).await.unwrap_err().is_not_found());
     assert!(projects.delete_opt(&created.id).await.unwrap().is_none());
-    projects
-        .wait_for_delete(&created.id, &openstack_resource::WaitOptions::default())
-        .await
-        .unwrap();
 }
 
 #[tokio::test]

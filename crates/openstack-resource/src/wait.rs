@@ -33,7 +33,8 @@ pub struct WaitOptions {
     pub timeout: Duration,
     /// Transient errors (transport, 5xx) tolerated while polling (default 3).
     pub transient_errors: u32,
-    /// Called with the status after each poll.
+    /// Called after each poll with the status seen (a delete waiter says `exists` for each
+    /// poll that still found the resource).
     pub on_poll: Option<PollCallback>,
 }
 
@@ -106,7 +107,8 @@ impl WaitOptions {
         self
     }
 
-    /// Sets the progress callback, called with the status after each poll.
+    /// Sets the progress callback, called with the status after each poll (`exists` from a
+    /// delete waiter while the resource is still there).
     #[must_use]
     pub fn on_poll(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.on_poll = Some(Arc::new(f));
@@ -213,7 +215,11 @@ impl<R: Get> Api<R> {
                 Err(e) if e.is_not_found() => return Ok(()),
                 Err(e) if is_transient(&e) && transient_left > 0 => transient_left -= 1,
                 Err(e) => return Err(e),
-                Ok(_) => {}
+                Ok(_) => {
+                    if let Some(f) = &opts.on_poll {
+                        f("exists");
+                    }
+                }
             }
             if started.elapsed() + interval > opts.timeout {
                 return Err(timed_out());
