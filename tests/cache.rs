@@ -1,28 +1,11 @@
 //! The image cache API (2.14+): queue, list, delete, clear.
 
-use std::time::{Duration, Instant};
-
 use futures_util::TryStreamExt;
-use openstack_image::{CacheTarget, CachedImage, DiskFormat, ImageCache};
-use openstack_tests::{ADMIN, DEMO, data, image, unique};
+use openstack_image::{CacheTarget, CachedImage, DiskFormat};
+use openstack_tests::{ADMIN, DEMO, data, image, unique, wait_cached};
 
 /// The cache is one per Glance: the tests that clear it take turns.
 static CACHE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn wait_cached(img: &openstack_image::ImageProxy, id: &str) -> ImageCache {
-    let started = Instant::now();
-    loop {
-        let cache = img.get_image_cache().await.unwrap();
-        if cache.cached_images.iter().any(|c| c.image_id == id) {
-            return cache;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "image {id} was not cached: {cache:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
 
 #[tokio::test]
 async fn queue_cache_delete_and_clear() {

@@ -144,37 +144,13 @@ async fn glance_killed_in_the_middle_of_an_upload() {
     img.delete_image(&up).await.unwrap();
 }
 
-/// Replaces a file store's directory with a regular file while `f` runs, so that Glance's
-/// writes to that store fail; restores it after (also when `f` panics).
-struct BrokenStore {
-    dir: std::path::PathBuf,
-    aside: std::path::PathBuf,
-}
-
-impl BrokenStore {
-    fn break_it(store: &str) -> BrokenStore {
-        let dir = openstack_tests::state_dir().join("data/glance/stores").join(store);
-        let aside = dir.with_extension("aside");
-        std::fs::rename(&dir, &aside).unwrap();
-        std::fs::write(&dir, b"not a directory").unwrap();
-        BrokenStore { dir, aside }
-    }
-}
-
-impl Drop for BrokenStore {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.dir);
-        let _ = std::fs::rename(&self.aside, &self.dir);
-    }
-}
-
 #[tokio::test]
 async fn a_store_that_fails_the_import_with_and_without_all_stores_must_succeed() {
     use openstack_auth::CleanupOutcome;
     use openstack_image::{ImageStatus, WaitOptions};
     use openstack_resource::Error;
     let img = image(ADMIN);
-    let broken = BrokenStore::break_it("cold");
+    let broken = openstack_tests::BrokenStore::break_it("cold");
     let wait = WaitOptions::default().timeout(std::time::Duration::from_secs(120));
     // Must succeed everywhere: the import fails, and the image is deleted.
     let name = unique("muststores");

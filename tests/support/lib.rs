@@ -226,3 +226,50 @@ pub fn alter_store_copy(store: &str, image_id: &str) {
     bytes[0] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
 }
+
+/// Replaces a file store's directory of the local cloud with a regular file while alive, so
+/// that Glance's writes to that store fail; puts it back when dropped (also on a panic). It
+/// breaks every test using that store meanwhile: use it in a test binary that runs alone.
+pub struct BrokenStore {
+    dir: std::path::PathBuf,
+    aside: std::path::PathBuf,
+}
+
+impl BrokenStore {
+    /// Breaks `store` (`fast`, `slow` or `cold`).
+    pub fn break_it(store: &str) -> BrokenStore {
+        let dir = state_dir().join("data/glance/stores").join(store);
+        let aside = dir.with_extension("aside");
+        std::fs::rename(&dir, &aside).unwrap();
+        std::fs::write(&dir, b"not a directory").unwrap();
+        BrokenStore { dir, aside }
+    }
+}
+
+impl Drop for BrokenStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.dir);
+        let _ = std::fs::rename(&self.aside, &self.dir);
+    }
+}
+
+/// Waits until Glance's cache holds image `id` (its cache worker takes queued images in the
+/// background; while it caches one, the image is in neither list). Returns the cache then;
+/// fails loudly after three minutes.
+pub async fn wait_cached(
+    img: &openstack_image::ImageProxy,
+    id: &str,
+) -> openstack_image::ImageCache {
+    let started = std::time::Instant::now();
+    loop {
+        let cache = img.get_image_cache().await.unwrap();
+        if cache.cached_images.iter().any(|c| c.image_id == id) {
+            return cache;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(180),
+            "image {id} was not cached: {cache:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

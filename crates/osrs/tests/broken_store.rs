@@ -6,31 +6,7 @@ mod common;
 
 use common::{json, osrs};
 use openstack_client::image::{DiskFormat, ImageStatus};
-use openstack_tests::{ADMIN, data, image, state_dir, unique};
-
-/// Replaces the `cold` store's directory with a regular file while alive (Glance's writes
-/// there fail); puts it back when dropped, also on a panic.
-struct BrokenCold {
-    dir: std::path::PathBuf,
-    aside: std::path::PathBuf,
-}
-
-impl BrokenCold {
-    fn new() -> BrokenCold {
-        let dir = state_dir().join("data/glance/stores/cold");
-        let aside = dir.with_extension("aside");
-        std::fs::rename(&dir, &aside).unwrap();
-        std::fs::write(&dir, b"not a directory").unwrap();
-        BrokenCold { dir, aside }
-    }
-}
-
-impl Drop for BrokenCold {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.dir);
-        let _ = std::fs::rename(&self.aside, &self.dir);
-    }
-}
+use openstack_tests::{ADMIN, BrokenStore, data, image, unique};
 
 #[tokio::test]
 async fn a_failing_store_is_allowed_by_default_and_refused_with_disallow_failure() {
@@ -42,7 +18,7 @@ async fn a_failing_store_is_allowed_by_default_and_refused_with_disallow_failure
         rec
     };
     let (lenient, strict) = (staged().await, staged().await);
-    let broken = BrokenCold::new();
+    let broken = BrokenStore::break_it("cold");
     let import = |id: &str, extra: &[&str]| {
         let mut args = vec!["image", "import", id, "--store", "fast", "--store", "cold", "--wait"];
         args.extend(extra);

@@ -288,12 +288,7 @@ async fn members_tasks_stores_import_info_metadefs_and_cache() {
     ok(ADMIN, &["cached", "image", "queue", &up.id]);
     // Glance's cache worker takes it from the queue (it is in neither list while it is being
     // cached): the list is read once it is cached.
-    let started = std::time::Instant::now();
-    while !admin.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == up.id)
-    {
-        assert!(started.elapsed() < std::time::Duration::from_secs(180), "never cached");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    openstack_tests::wait_cached(&admin, &up.id).await;
     let cache = json(ADMIN, &["cached", "image", "list", "-f", "json"]);
     assert!(cache.as_array().unwrap().iter().any(|c| c["ID"] == up.id.as_str()), "{cache}");
     ok(ADMIN, &["cached", "image", "delete", &up.id]);

@@ -245,12 +245,7 @@ async fn stores_detail_and_cached_image_clear() {
         .await
         .unwrap();
     admin.download_image(&up).to_bytes().await.unwrap(); // cached by Glance's middleware
-    let started = std::time::Instant::now();
-    while !admin.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == up.id)
-    {
-        assert!(started.elapsed() < std::time::Duration::from_secs(180), "never cached");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    openstack_tests::wait_cached(&admin, &up.id).await;
     ok(ADMIN, &["cached", "image", "clear", "--cache"]);
     assert!(
         !admin.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == up.id)

@@ -69,12 +69,7 @@ async fn images_members_tasks_stores_and_cache_print_as_openstackclient() {
     ok(ADMIN, &["cached", "image", "queue", &img.id]);
     // Glance's prefetcher moves a queued image into the cache in the background: the lists
     // are compared once it is there (the event), so both tools see the same state.
-    let started = std::time::Instant::now();
-    while !admin.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == img.id)
-    {
-        assert!(started.elapsed() < std::time::Duration::from_secs(180), "never cached");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    openstack_tests::wait_cached(&admin, &img.id).await;
     // Other tests may cache their images meanwhile: this image's row is compared whole,
     // the other rows by their columns.
     let list = ["cached", "image", "list", "-f", "json"];
