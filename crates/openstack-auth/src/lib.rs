@@ -27,9 +27,11 @@
 
 mod body;
 mod config;
+mod connect;
 mod discovery;
 mod error;
 mod identity;
+mod proxy;
 mod retry;
 mod secret;
 mod session;
@@ -44,6 +46,7 @@ pub use config::{
 pub use discovery::ApiVersion;
 pub use error::{ApiError, BoxError, Cleanup, CleanupOutcome, ConfigError, Error, Result};
 pub use identity::{Catalog, CatalogEndpoint, CatalogService, Scope, Token};
+pub use proxy::Proxy;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use session::{ServiceEndpoint, Session, SessionBuilder, read_json};

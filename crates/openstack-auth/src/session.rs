@@ -21,9 +21,11 @@ use tracing::Instrument;
 
 use crate::body::{RequestBody, ResponseBody};
 use crate::config::{AuthType, CloudConfig, Interface};
+use crate::connect::Connector;
 use crate::discovery::{ApiVersion, default_major, discovery_fatal, highest_version};
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
+use crate::proxy::Proxy;
 use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{
@@ -77,9 +79,17 @@ pub struct SessionBuilder {
     read_timeout: Option<Duration>,
     send_timeout: Duration,
     response_timeout: Duration,
+    proxy: Proxy,
 }
 
 impl SessionBuilder {
+    /// Sets the HTTP proxy (default: [`Proxy::from_env`], read when [`Session::builder`] was
+    /// called). `Proxy::none()` goes direct whatever the environment says.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
     /// Sets the user agent (default `openstack-rs/<version>`).
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
@@ -127,7 +137,7 @@ impl SessionBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] for an incomplete cloud, [`Error::InvalidArgument`] for unreadable
-    /// TLS files.
+    /// TLS files or a proxy URL that cannot be used.
     pub fn build(self) -> Result<Session> {
         self.config.validate()?;
         let tls = tls::client_config(&self.config)?;
@@ -135,11 +145,17 @@ impl SessionBuilder {
         http.enforce_http(false);
         http.set_connect_timeout(Some(self.connect_timeout));
         http.set_nodelay(true);
+        let routes = self.proxy.routes()?.map(Arc::new);
+        let connector = Connector {
+            tcp: http,
+            routes: routes.clone(),
+            handshake_timeout: self.connect_timeout,
+        };
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
-            .wrap_connector(http);
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(50))
             .build(https);
@@ -151,6 +167,7 @@ impl SessionBuilder {
         })?;
         let hyper = HyperService {
             client,
+            routes,
             read_timeout: self.read_timeout,
             send_timeout: self.send_timeout,
             response_timeout: self.response_timeout,
@@ -302,6 +319,7 @@ impl Session {
             read_timeout: Some(timeout.unwrap_or(Duration::from_secs(120))),
             send_timeout: timeout.unwrap_or(Duration::from_secs(120)),
             response_timeout: Duration::from_secs(300),
+            proxy: Proxy::from_env(),
         }
     }
 

@@ -16,22 +16,23 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ACCEPT, HeaderValue, RETRY_AFTER, USER_AGENT};
+use http::header::{ACCEPT, HeaderValue, PROXY_AUTHORIZATION, RETRY_AFTER, USER_AGENT};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::body::{RequestBody, ResponseBody, SendState, SendWatch};
-use crate::error::Error;
+use crate::connect::{Connector, ProxyFailure};
+use crate::error::{BoxError, Error};
+use crate::proxy::Routes;
 use crate::retry::RetryPolicy;
 
 /// Header carrying the request id in responses.
 pub(crate) const REQUEST_ID: &str = "x-openstack-request-id";
 
-pub(crate) type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, RequestBody>;
+pub(crate) type HttpClient = Client<hyper_rustls::HttpsConnector<Connector>, RequestBody>;
 
 /// The stack without authentication (used for Keystone itself and version discovery).
 pub(crate) type Transport =
@@ -64,6 +65,8 @@ pub(crate) struct RetryBudget(pub(crate) u32);
 #[derive(Clone)]
 pub(crate) struct HyperService {
     pub(crate) client: HttpClient,
+    /// The proxy settings: `Proxy-Authorization` for forwarded http, and 407 answers.
+    pub(crate) routes: Option<Arc<Routes>>,
     /// The idle timeout of responses: no response bytes for this long ends the request (for
     /// requests with a body in memory, also the bound on the wait for the response head).
     pub(crate) read_timeout: Option<Duration>,
@@ -93,6 +96,15 @@ impl HyperService {
     async fn send(self, mut req: Request<RequestBody>) -> Result<Response<ResponseBody>, Failure> {
         let method = req.method().clone();
         let url: Arc<str> = Arc::from(req.uri().to_string());
+        let route = self.routes.as_ref().and_then(|r| r.route(req.uri()));
+        if let Some(route) = &route {
+            if req.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
+                if let Some(auth) = &route.auth {
+                    // Forwarded plain http: the proxy reads the credentials on each request.
+                    req.headers_mut().insert(PROXY_AUTHORIZATION, auth.clone());
+                }
+            }
+        }
         let in_memory = req.body().is_in_memory();
         let watch = (!in_memory).then(|| Arc::new(SendWatch::new()));
         if let Some(w) = &watch {
@@ -141,13 +153,27 @@ impl HyperService {
             }
             _ => fut.await,
         };
-        let resp = sent.map_err(|e| Failure {
-            // Nothing was sent when connecting failed; otherwise only idempotent calls retry,
-            // and never when the request's own body failed (the source, not the network).
-            retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
-            error: Error::transport(&*url, e),
-            retry_after: None,
-        })?;
+        let sent = sent.map_err(|e| match find_proxy_failure(&e) {
+            Some(p) => Failure {
+                error: Error::Proxy {
+                    proxy: p.proxy.to_string(),
+                    url: url.to_string(),
+                    reason: p.reason.clone(),
+                    source: p.source.clone().map(|s| Box::new(s) as BoxError),
+                },
+                retryable: p.retryable,
+                retry_after: None,
+            },
+            None => Failure {
+                // Nothing was sent when connecting failed; otherwise only idempotent calls
+                // retry, and never when the request's own body failed (the source, not the
+                // network).
+                retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
+                error: Error::transport(&*url, e),
+                retry_after: None,
+            },
+        });
+        let resp = sent?;
         let status = resp.status();
         let request_id = resp
             .headers()
@@ -172,6 +198,18 @@ impl HyperService {
             || status == StatusCode::NOT_MODIFIED
         {
             return Ok(resp);
+        }
+        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            // Only a proxy answers 407 (here, one forwarding plain http).
+            let proxy = route.as_ref().map_or_else(|| "(unknown)".into(), |r| r.shown.to_string());
+            let reason = if route.as_ref().is_some_and(|r| r.auth.is_some()) {
+                "rejected the user and password in its URL (407)".to_string()
+            } else {
+                "asks for credentials (407); put them in the proxy URL: \
+                 http://user:password@host:port"
+                    .to_string()
+            };
+            return Err(Error::Proxy { proxy, url: url.to_string(), reason, source: None }.into());
         }
         let body = read_limited(resp.into_body(), MAX_ERROR_BODY).await;
         Err(Failure {
@@ -363,6 +401,18 @@ fn set_token(req: &mut Request<RequestBody>, value: Option<HeaderValue>) {
         v.set_sensitive(true);
         req.headers_mut().insert(crate::session::AUTH_TOKEN, v);
     }
+}
+
+/// The proxy failure among a client error's causes.
+fn find_proxy_failure<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a ProxyFailure> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(p) = err.downcast_ref::<ProxyFailure>() {
+            return Some(p);
+        }
+        source = err.source();
+    }
+    None
 }
 
 /// Whether a client error came from the request body itself (hyper's "user body" error).

@@ -61,7 +61,7 @@ pub use openstack_resource as resource;
 #[cfg(feature = "transfer")]
 pub use openstack_transfer as transfer;
 
-pub use openstack_auth::{CloudConfig, Error, Result, RetryPolicy, Session};
+pub use openstack_auth::{CloudConfig, Error, Proxy, Result, RetryPolicy, Session};
 
 /// The usual imports.
 pub mod prelude {
@@ -147,6 +147,7 @@ pub struct ConnectionBuilder {
     send_timeout: Option<Duration>,
     response_timeout: Option<Duration>,
     user_agent: Option<String>,
+    proxy: Option<openstack_auth::Proxy>,
 }
 
 impl ConnectionBuilder {
@@ -226,11 +227,28 @@ impl ConnectionBuilder {
         self
     }
 
+    /// Sets the HTTP proxy; the default reads `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and
+    /// `NO_PROXY` (lower case first) as curl and `openstack` do. See [`openstack_auth::Proxy`].
+    ///
+    /// ```no_run
+    /// # fn main() -> openstack_client::Result<()> {
+    /// use openstack_client::{Connection, Proxy};
+    /// let conn = Connection::builder()
+    ///     .cloud("mycloud")
+    ///     .proxy(Proxy::url("http://proxy.corp:3128").no_proxy(".internal"))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn proxy(mut self, proxy: openstack_auth::Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
     /// Builds the connection. Nothing is sent until the first call.
     ///
     /// # Errors
     /// [`Error::Config`] for a missing or incomplete cloud; [`Error::InvalidArgument`] for
-    /// unreadable TLS files.
+    /// unreadable TLS files or an unusable proxy URL.
     pub fn build(self) -> Result<Connection> {
         let mut config = match (self.config, self.cloud) {
             (Some(c), _) => c,
@@ -274,6 +292,9 @@ impl ConnectionBuilder {
         }
         if let Some(ua) = self.user_agent {
             b = b.user_agent(ua);
+        }
+        if let Some(p) = self.proxy {
+            b = b.proxy(p);
         }
         Ok(Connection::from_session(b.build()?))
     }

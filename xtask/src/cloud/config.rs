@@ -23,6 +23,7 @@ pub(super) fn template(name: &str) -> &'static str {
         "nginx.conf" => include_str!("../../cloud/templates/nginx.conf"),
         "nginx-server.conf" => include_str!("../../cloud/templates/nginx-server.conf"),
         "nginx-plain.conf" => include_str!("../../cloud/templates/nginx-plain.conf"),
+        "tinyproxy.conf" => include_str!("../../cloud/templates/tinyproxy.conf"),
         "clouds.yaml" => include_str!("../../cloud/templates/clouds.yaml"),
         "openrc" => include_str!("../../cloud/templates/openrc"),
         other => panic!("no template {other}"),

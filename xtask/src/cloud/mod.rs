@@ -15,6 +15,7 @@ use crate::Result;
 mod config;
 mod install;
 mod process;
+mod proxy;
 mod tls;
 
 use config::write;
@@ -54,10 +55,16 @@ enum Service {
     /// The Glance of cloud `local-b`: its own database and one file store, no image cache
     /// (the commonest production setup).
     GlanceB,
+    /// tinyproxy forwarding anything (the proxy tests).
+    Proxy,
+    /// tinyproxy asking for a user and password.
+    ProxyAuth,
+    /// tinyproxy refusing every tunnel and forwarded request.
+    ProxyDeny,
 }
 
 impl Service {
-    const ALL: [Service; 8] = [
+    const ALL: [Service; 11] = [
         Service::Keystone,
         Service::Glance,
         Service::Web,
@@ -66,6 +73,9 @@ impl Service {
         Service::GlanceLimits,
         Service::KeystoneB,
         Service::GlanceB,
+        Service::Proxy,
+        Service::ProxyAuth,
+        Service::ProxyDeny,
     ];
 
     fn name(self) -> &'static str {
@@ -78,6 +88,9 @@ impl Service {
             Service::GlanceLimits => "glance-limits",
             Service::KeystoneB => "keystone-b",
             Service::GlanceB => "glance-b",
+            Service::Proxy => "proxy",
+            Service::ProxyAuth => "proxy-auth",
+            Service::ProxyDeny => "proxy-deny",
         }
     }
 
@@ -91,6 +104,9 @@ impl Service {
             Service::GlanceLimits => "OSRS_GLANCE_LIMITS_PORT",
             Service::KeystoneB => "OSRS_KEYSTONE_B_PORT",
             Service::GlanceB => "OSRS_GLANCE_B_PORT",
+            Service::Proxy => "OSRS_PROXY_PORT",
+            Service::ProxyAuth => "OSRS_PROXY_AUTH_PORT",
+            Service::ProxyDeny => "OSRS_PROXY_DENY_PORT",
         }
     }
 
@@ -99,6 +115,7 @@ impl Service {
             Service::Keystone | Service::KeystoneShort | Service::KeystoneB => "/v3",
             Service::Glance | Service::GlanceLimits | Service::GlanceB => "/healthcheck",
             Service::Web | Service::Tls => "/",
+            Service::Proxy | Service::ProxyAuth | Service::ProxyDeny => "/",
         }
     }
 }
@@ -116,6 +133,9 @@ pub(crate) struct Cloud {
     glance_limits_port: u16,
     keystone_b_port: u16,
     glance_b_port: u16,
+    proxy_port: u16,
+    proxy_auth_port: u16,
+    proxy_deny_port: u16,
 }
 
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
@@ -155,6 +175,9 @@ impl Cloud {
             glance_limits_port: port_from_env("OSRS_GLANCE_LIMITS_PORT", 9295)?,
             keystone_b_port: port_from_env("OSRS_KEYSTONE_B_PORT", 5002)?,
             glance_b_port: port_from_env("OSRS_GLANCE_B_PORT", 9296)?,
+            proxy_port: port_from_env("OSRS_PROXY_PORT", 8888)?,
+            proxy_auth_port: port_from_env("OSRS_PROXY_AUTH_PORT", 8889)?,
+            proxy_deny_port: port_from_env("OSRS_PROXY_DENY_PORT", 8890)?,
         })
     }
 
@@ -168,6 +191,9 @@ impl Cloud {
             Service::GlanceLimits => self.glance_limits_port,
             Service::KeystoneB => self.keystone_b_port,
             Service::GlanceB => self.glance_b_port,
+            Service::Proxy => self.proxy_port,
+            Service::ProxyAuth => self.proxy_auth_port,
+            Service::ProxyDeny => self.proxy_deny_port,
         }
     }
 
@@ -226,6 +252,10 @@ impl Cloud {
             ("OSRS_GLANCE_TLS_URL", format!("https://127.0.0.1:{}", self.glance_tls_port)),
             ("OSRS_GLANCE_ALT_URL", self.glance_alt_url()),
             ("OSRS_GLANCE_B_URL", self.glance_b_url()),
+            ("OSRS_PROXY_URL", self.proxy_url(Service::Proxy)),
+            ("OSRS_PROXY_AUTH_URL", self.proxy_url(Service::ProxyAuth)),
+            ("OSRS_PROXY_DENY_URL", self.proxy_url(Service::ProxyDeny)),
+            ("OSRS_PROXY_LOG", self.path("log/proxy.log").display().to_string()),
         ]
     }
 
@@ -251,6 +281,7 @@ impl Cloud {
             let before = self.config_snapshot();
             self.write_configs()?;
             self.ensure_tls()?;
+            self.ensure_proxies()?;
             let after = self.config_snapshot();
             let services = [
                 Service::Keystone,
@@ -260,6 +291,9 @@ impl Cloud {
                 Service::GlanceLimits,
                 Service::KeystoneB,
                 Service::GlanceB,
+                Service::Proxy,
+                Service::ProxyAuth,
+                Service::ProxyDeny,
             ];
             for (i, s) in services.into_iter().enumerate() {
                 if before[i] != after[i] {
@@ -307,6 +341,7 @@ impl Cloud {
             "run/nginx",
             "tls",
             "etc/nginx",
+            "etc/tinyproxy",
         ] {
             fs::create_dir_all(self.path(sub)).map_err(|e| format!("creating {sub}: {e}"))?;
         }
@@ -327,6 +362,10 @@ impl Cloud {
         self.start(Service::KeystoneB)?;
         self.bootstrap_catalog(true)?;
         self.start(Service::GlanceB)?;
+        self.ensure_proxies()?;
+        for s in [Service::Proxy, Service::ProxyAuth, Service::ProxyDeny] {
+            self.start(s)?;
+        }
         self.write_clouds_yaml()?;
         eprintln!(
             "xtask: local cloud up in {:.1?}: keystone {}/v3, glance {}, web {}; state in {}",
@@ -342,6 +381,9 @@ impl Cloud {
     /// `cloud down`: stops our own processes (by saved pid, checked against the state dir).
     pub(crate) fn down(&self) -> Result {
         for s in [
+            Service::ProxyDeny,
+            Service::ProxyAuth,
+            Service::Proxy,
             Service::GlanceB,
             Service::KeystoneB,
             Service::GlanceLimits,
@@ -409,8 +451,8 @@ impl Cloud {
     /// `cloud restart [glance|keystone]`: stop and start again (both when none is named);
     /// returns once the restarted servers answer.
     /// The configuration files of keystone, keystone-short, glance, nginx, glance-limits,
-    /// keystone-b and glance-b, in that order.
-    fn config_snapshot(&self) -> [String; 7] {
+    /// keystone-b, glance-b and the three proxies, in that order.
+    fn config_snapshot(&self) -> [String; 10] {
         [
             "etc/keystone/keystone.conf",
             "etc/keystone-short/keystone.conf",
@@ -419,6 +461,9 @@ impl Cloud {
             "etc/glance-limits/glance-api.conf",
             "etc/keystone-b/keystone.conf",
             "etc/glance-b/glance-api.conf",
+            "etc/tinyproxy/proxy.conf",
+            "etc/tinyproxy/proxy-auth.conf",
+            "etc/tinyproxy/proxy-deny.conf",
         ]
         .map(|f| fs::read_to_string(self.path(f)).unwrap_or_default())
     }

@@ -24,7 +24,9 @@ impl Cloud {
     pub(super) fn healthy(&self, s: Service) -> bool {
         match s {
             // Plain HTTP to a TLS port: any HTTP answer (nginx says 400) means it listens.
-            Service::Tls => get_status(self.port(s), "/").is_some(),
+            Service::Tls | Service::Proxy | Service::ProxyAuth | Service::ProxyDeny => {
+                get_status(self.port(s), "/").is_some()
+            }
             _ => get_status(self.port(s), s.health_path())
                 .is_some_and(|code| code < 400 || code == 300),
         }
@@ -96,6 +98,11 @@ impl Cloud {
             Service::Tls => {
                 let mut c = Command::new(nginx_binary());
                 c.arg("-c").arg(d.join("etc/nginx/nginx.conf")).arg("-p").arg(d.join("run/nginx"));
+                c
+            }
+            Service::Proxy | Service::ProxyAuth | Service::ProxyDeny => {
+                let mut c = Command::new(super::proxy::tinyproxy_binary());
+                c.arg("-d").arg("-c").arg(d.join(format!("etc/tinyproxy/{}.conf", s.name())));
                 c
             }
             Service::Web => {

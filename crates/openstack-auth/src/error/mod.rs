@@ -144,6 +144,20 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// An HTTP proxy could not be used: it cannot be reached, refused the tunnel, or wants
+    /// (other) credentials. Its password is never shown.
+    #[error("proxy {proxy} {reason} (for {url})")]
+    Proxy {
+        /// The proxy URL, its password as `***`.
+        proxy: String,
+        /// The URL the request was for.
+        url: String,
+        /// What went wrong.
+        reason: String,
+        /// The underlying failure, if any (an I/O error).
+        #[source]
+        source: Option<BoxError>,
+    },
     /// A response could not be decoded.
     #[error("cannot decode the response of {url}")]
     Decode {

@@ -16,7 +16,16 @@ pub use other::*;
 /// osrs: the OpenStack Image service from the command line, with openstackclient's
 /// `image` commands, verified and resumable transfers, and `image copy` between clouds.
 #[derive(Debug, Parser)]
-#[command(name = "osrs", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "osrs",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "HTTP proxies: like `openstack` (which has no proxy option either), osrs reads \
+                  https_proxy, http_proxy, all_proxy and no_proxy (lower case first, then \
+                  HTTPS_PROXY, ...). https:// URLs go through a CONNECT tunnel; a user and \
+                  password in the proxy URL are sent to the proxy and never printed."
+)]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
