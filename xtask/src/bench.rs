@@ -21,6 +21,7 @@ pub(crate) fn bench(extra: &[&str]) -> Result {
         ["stack"] => return stack_comparison(),
         ["targets"] => return targets(),
         ["cli"] => return cli_bench(),
+        ["proxy"] => return proxy_bench(),
         _ => {}
     }
     let mut cmd = cargo();
@@ -162,6 +163,20 @@ fn stdout_of(cmd: &mut Command) -> Result<String> {
 }
 
 /// Builds one binary of the benchmark crate (release).
+/// `bench proxy`: a verified upload and download of OSRS_PROXY_MIB (default 1024) MiB
+/// through tinyproxy and direct, interleaved, OSRS_PROXY_ROUNDS (default 3) rounds, over
+/// https (CONNECT) and http (forwarded); prints the proxied/direct ratios.
+fn proxy_bench() -> Result {
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    build_bench_bin("proxy")?;
+    let mib = std::env::var("OSRS_PROXY_MIB").unwrap_or_else(|_| "1024".into());
+    let rounds = std::env::var("OSRS_PROXY_ROUNDS").unwrap_or_else(|_| "3".into());
+    let mut cmd = Command::new(workspace_root().join("target/release/proxy"));
+    cmd.args([&mib, &rounds]).envs(cloud.env_vars());
+    run("proxy bench (tinyproxy vs direct)", &mut cmd)
+}
+
 fn build_bench_bin(name: &str) -> Result {
     run(
         &format!("building {name} (release)"),

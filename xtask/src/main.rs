@@ -34,7 +34,8 @@ commands:
                  peak RSS of 4 GiB transfers, a 1 GiB verified download against Python
                  requests + hashlib, and the whole stack against openstacksdk, in one run
                  (`bench targets|rss|reference|stack` for one part; other args go to cargo bench);
-                 `bench cli`: osrs vs openstack vs curl (not part of the full run)
+                 `bench cli`: osrs vs openstack vs curl; `bench proxy`: 1 GiB verified up and
+                 down through tinyproxy vs direct (neither is part of the full run)
 
 environment:
   OSRS_BENCH_OPENSSL  1: benchmark with OpenSSL digests (feature `openssl`, needs libssl-dev)

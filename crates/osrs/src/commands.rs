@@ -13,6 +13,7 @@ use crate::cli::{
     AddCmd, CacheCmd, CachedCmd, Cli, Command, ImageCmd, ImportArgs, ImportInfoCmd, ListArgs,
     MemberCmd, RemoveCmd, StoresCmd, TaskCmd,
 };
+use crate::projects::project_id;
 use crate::token_cache::TokenCache;
 use crate::{Failure, Outcome, connect, output, progress, records};
 
@@ -97,18 +98,21 @@ async fn image(img: &ImageProxy, global: &crate::cli::Global, cmd: ImageCmd) -> 
         ImageCmd::Save { image, file, store_preferences, chunk_size: _, progress } => {
             save(img, &image, file, &store_preferences, progress).await
         }
-        ImageCmd::Add { what: AddCmd::Project { image, project, out } } => {
+        ImageCmd::Add { what: AddCmd::Project { image, project, project_domain, out } } => {
+            let project = project_id(img.session(), &project, project_domain.as_deref()).await?;
             let found = img.find_image(&image).await?;
             let member = img.add_member(&found, project.as_str()).await?;
             output::show(&out, records::member(&member))?;
             Ok(())
         }
-        ImageCmd::Remove { what: RemoveCmd::Project { image, project } } => {
+        ImageCmd::Remove { what: RemoveCmd::Project { image, project, project_domain } } => {
+            let project = project_id(img.session(), &project, project_domain.as_deref()).await?;
             let found = img.find_image(&image).await?;
             img.remove_member(&found, project.as_str()).await?;
             Ok(())
         }
-        ImageCmd::Member { what: MemberCmd::Get { image, project, out } } => {
+        ImageCmd::Member { what: MemberCmd::Get { image, project, project_domain, out } } => {
+            let project = project_id(img.session(), &project, project_domain.as_deref()).await?;
             let found = img.find_image(&image).await?;
             let member = img.get_member(&found, project.as_str()).await?;
             output::show(&out, records::member(&member))?;
@@ -200,7 +204,7 @@ async fn list(img: &ImageProxy, a: ListArgs) -> Outcome {
         q = q.member_status(MemberStatus::from(m.as_str()));
     }
     if let Some(p) = &a.project {
-        q = q.owner(p.as_str());
+        q = q.owner(project_id(img.session(), p, a.project_domain.as_deref()).await?);
     }
     for t in &a.tags {
         q = q.tag(t.as_str());

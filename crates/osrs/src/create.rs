@@ -10,6 +10,7 @@ use openstack_client::image::{
 use openstack_client::transfer::Algorithm;
 
 use crate::cli::{CreateArgs, ImageFields, SetArgs, VisibilityArgs};
+use crate::projects::project_id;
 use crate::{Failure, Outcome, output, progress, records};
 
 pub(crate) async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
@@ -39,7 +40,8 @@ pub(crate) async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
         c = c.visibility(v);
     }
     if let Some(p) = &f.project {
-        c = c.property("owner", p.as_str());
+        let owner = project_id(img.session(), p, f.project_domain.as_deref()).await?;
+        c = c.property("owner", owner.as_str());
     }
     for (k, v) in &f.properties {
         c = c.property(k.as_str(), v.as_str());
@@ -179,7 +181,12 @@ fn shortcut_properties(a: &SetArgs) -> impl Iterator<Item = (&'static str, &Stri
     .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
 }
 
-pub(crate) async fn set(img: &ImageProxy, a: SetArgs) -> Outcome {
+pub(crate) async fn set(img: &ImageProxy, mut a: SetArgs) -> Outcome {
+    // A project name is resolved before anything changes (never sent as an id).
+    if let Some(p) = &a.fields.project {
+        let id = project_id(img.session(), p, a.fields.project_domain.as_deref()).await?;
+        a.fields.project = Some(id);
+    }
     let found = img.find_image(&a.image).await?;
     if a.deactivate {
         img.deactivate_image(&found).await?;

@@ -19,6 +19,7 @@ mod create;
 mod metadef;
 mod output;
 mod progress;
+mod projects;
 mod records;
 mod token_cache;
 

@@ -37,9 +37,12 @@ pub struct ListArgs {
     /// Filter by member status (accepted, pending, rejected, all).
     #[arg(long)]
     pub member_status: Option<String>,
-    /// Filter by project (owner) ID.
+    /// Filter by project (owner), name or ID (names are resolved through Keystone).
     #[arg(long)]
     pub project: Option<String>,
+    /// Domain the project belongs to (name or ID), when project names collide.
+    #[arg(long, value_name = "PROJECT_DOMAIN", requires = "project")]
+    pub project_domain: Option<String>,
     /// Filter by tag (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
@@ -114,9 +117,12 @@ pub struct ImageFields {
     /// Set a tag on the image (repeatable; set adds to the image's tags).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
-    /// Owner project of the image (ID).
+    /// Owner project of the image (name or ID; names are resolved through Keystone).
     #[arg(long, value_name = "PROJECT")]
     pub project: Option<String>,
+    /// Domain the project belongs to (name or ID), when project names collide.
+    #[arg(long, value_name = "PROJECT_DOMAIN", requires = "project")]
+    pub project_domain: Option<String>,
 }
 
 /// `image create` options.

@@ -55,8 +55,11 @@ pub enum AddCmd {
     Project {
         /// Image to share (name or ID).
         image: String,
-        /// Project to associate with the image (ID).
+        /// Project to associate with the image (name or ID).
         project: String,
+        /// Domain the project belongs to (name or ID), when project names collide.
+        #[arg(long, value_name = "PROJECT_DOMAIN")]
+        project_domain: Option<String>,
         /// Output.
         #[command(flatten)]
         out: OutputArgs,
@@ -70,8 +73,11 @@ pub enum RemoveCmd {
     Project {
         /// Image to unshare (name or ID).
         image: String,
-        /// Project to disassociate (ID).
+        /// Project to disassociate (name or ID).
         project: String,
+        /// Domain the project belongs to (name or ID), when project names collide.
+        #[arg(long, value_name = "PROJECT_DOMAIN")]
+        project_domain: Option<String>,
     },
 }
 
@@ -82,8 +88,11 @@ pub enum MemberCmd {
     Get {
         /// Image (name or ID).
         image: String,
-        /// Project (ID).
+        /// Project (name or ID).
         project: String,
+        /// Domain the project belongs to (name or ID), when project names collide.
+        #[arg(long, value_name = "PROJECT_DOMAIN")]
+        project_domain: Option<String>,
         /// Output.
         #[command(flatten)]
         out: OutputArgs,
