@@ -4,7 +4,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use openstack_client::image::{
-    CacheTarget, Image, ImageProxy, ImageQuery, ImageStatus, ImportMethod, MemberStatus, SortDir,
+    CacheTarget, Image, ImageProxy, ImageQuery, ImageStatus, ImportMethod, MemberStatus,
     Visibility, WaitOptions,
 };
 use openstack_client::resource::Query;
@@ -212,21 +212,6 @@ async fn list(img: &ImageProxy, a: ListArgs) -> Outcome {
     if a.hidden {
         q = q.hidden(true);
     }
-    if let Some(sort) = &a.sort {
-        for part in sort.split(',').filter(|p| !p.is_empty()) {
-            let (key, dir) = part.split_once(':').unwrap_or((part, "asc"));
-            let dir = match dir {
-                "asc" => SortDir::Asc,
-                "desc" => SortDir::Desc,
-                other => {
-                    return Err(Failure::Usage(format!(
-                        "--sort {part}: direction {other:?} is not asc or desc"
-                    )));
-                }
-            };
-            q = q.sort(key, dir);
-        }
-    }
     if let Some(m) = &a.marker {
         q = q.marker(m.as_str());
     }
@@ -234,13 +219,23 @@ async fn list(img: &ImageProxy, a: ListArgs) -> Outcome {
     let page = a.page_size.map_or(1000, |p| p.clamp(1, 1000) as usize);
     q = q.page_size(a.limit.map_or(page, |l| l.clamp(1, page)) as u32);
     let stream = img.images(&q);
-    let mut images: Vec<Image> = match a.limit {
+    // --limit: one page of that many (openstackclient turns paging off); --max-items: at
+    // most that many over every page.
+    let most = match (a.limit, a.max_items) {
+        (Some(l), Some(m)) => Some(l.min(m)),
+        (l, m) => l.or(m),
+    };
+    let mut images: Vec<Image> = match most {
         Some(n) => stream.take(n).try_collect().await?,
         None => stream.try_collect().await?,
     };
     // Properties are filtered here, as openstackclient does.
     images.retain(|i| a.properties.iter().all(|(k, v)| i.property(k) == Some(v.as_str())));
-    let rows = images.iter().map(|i| records::image_row(i, a.long)).collect();
+    // Sorted here too, over every image listed (openstackclient sends no sort to Glance).
+    let mut keyed: Vec<(Value, Image)> =
+        images.into_iter().map(|i| (serde_json::to_value(&i).unwrap_or(Value::Null), i)).collect();
+    crate::sort::sort_items(&mut keyed, a.sort.as_deref().unwrap_or("name:asc"), |(v, _)| v)?;
+    let rows = keyed.iter().map(|(_, i)| records::image_row(i, a.long)).collect();
     output::list(&a.out, &records::image_headers(a.long), rows)?;
     Ok(())
 }

@@ -21,6 +21,7 @@ mod output;
 mod progress;
 mod projects;
 mod records;
+mod sort;
 mod token_cache;
 
 use cli::{Cli, Command};
@@ -29,6 +30,7 @@ use cli::{Cli, Command};
 const EXIT_CHECKSUM: u8 = 3;
 
 /// What a command failed with.
+#[derive(Debug)]
 pub(crate) enum Failure {
     /// The SDK's error (printed with its cause chain and request id).
     Api(Error),

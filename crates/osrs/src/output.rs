@@ -224,7 +224,7 @@ pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String
         }
         Format::Value => {
             for (_, v) in &fields {
-                text.push_str(&human(v));
+                text.push_str(&python_str(v));
                 text.push('\n');
             }
         }
@@ -280,7 +280,10 @@ pub fn list(out: &OutputArgs, headers: &[&str], mut rows: Vec<Vec<Value>>) -> Re
             }
         }
         Format::Value => {
-            rows.iter().map(|r| r.iter().map(human).collect::<Vec<_>>().join(" ") + "\n").collect()
+            // Python's str() of each cell, as cliff's value formatter: a missing value is None.
+            rows.iter()
+                .map(|r| r.iter().map(python_str).collect::<Vec<_>>().join(" ") + "\n")
+                .collect()
         }
         Format::Csv => csv_text(&headers, &rows, out.quote)?,
         Format::Shell => return Err("the shell format prints one record, not a list".into()),
@@ -318,12 +321,64 @@ fn json(v: &impl serde::Serialize, noindent: bool) -> String {
 }
 
 fn csv_text(headers: &[String], rows: &[Vec<Value>], quote: Quote) -> Result<String, String> {
+    if quote == Quote::Nonnumeric {
+        // Python's QUOTE_NONNUMERIC (cliff's default) goes by type: numbers and booleans bare,
+        // everything else quoted, whatever it looks like.
+        let field = |v: &Value| match v {
+            Value::Number(_) | Value::Bool(_) => python_str(v),
+            Value::Null => "\"\"".into(),
+            other => format!("\"{}\"", python_str(other).replace('"', "\"\"")),
+        };
+        let mut out = String::new();
+        let header: Vec<Value> = headers.iter().map(|h| Value::String(h.clone())).collect();
+        for r in std::iter::once(&header).chain(rows) {
+            out.push_str(&r.iter().map(field).collect::<Vec<_>>().join(","));
+            out.push('\n');
+        }
+        return Ok(out);
+    }
     let mut w = csv::WriterBuilder::new().quote_style(quote.style()).from_writer(vec![]);
     w.write_record(headers).map_err(|e| e.to_string())?;
     for r in rows {
-        w.write_record(r.iter().map(human)).map_err(|e| e.to_string())?;
+        let text = r.iter().map(|v| if v.is_null() { String::new() } else { python_str(v) });
+        w.write_record(text).map_err(|e| e.to_string())?;
     }
     String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+}
+
+/// Python's `str()` of a value, as cliff's machine-readable formats (value, csv) print it:
+/// a list as `['a', 'b']` (in its own order), a map as `{'k': 'v'}`, null as `None`.
+pub(crate) fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+/// Python's `repr()` of a value (strings in single quotes, as Python prints most of them).
+fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.contains('\'') && !s.contains('"') => format!("\"{s}\""),
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(items) => {
+            format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", "))
+        }
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    python_repr(&Value::String(k.clone())),
+                    python_repr(v)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn write_out(text: &str) -> Result<(), String> {
@@ -350,6 +405,15 @@ mod tests {
         assert_eq!(human(&json!(true)), "True");
         assert_eq!(human(&json!({"os_hidden": false})), "os_hidden='False'");
         assert_eq!(cell(&json!(null)), "None");
+        // The machine-readable forms (value, csv): Python's str().
+        assert_eq!(python_str(&json!(["b", "a"])), "['b', 'a']");
+        assert_eq!(
+            python_str(&json!({"k": "v", "n": 1, "t": true})),
+            "{'k': 'v', 'n': 1, 't': True}"
+        );
+        assert_eq!(python_str(&json!(null)), "None");
+        assert_eq!(python_str(&json!("it's")), "it's");
+        assert_eq!(python_str(&json!(["it's"])), "[\"it's\"]");
     }
 
     #[test]

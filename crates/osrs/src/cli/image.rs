@@ -52,12 +52,16 @@ pub struct ListArgs {
     /// List additional fields.
     #[arg(long)]
     pub long: bool,
-    /// Sort by keys and directions, e.g. `name:asc,size:desc`.
+    /// Sort output by keys and directions (asc or desc), on the client as openstackclient
+    /// does (default: name:asc); several keys separated by commas.
     #[arg(long, value_name = "KEY[:DIRECTION]")]
     pub sort: Option<String>,
-    /// Maximum number of images to display.
-    #[arg(long, value_name = "NUM-IMAGES")]
+    /// The most images to list: one page of this many (openstackclient's page size).
+    #[arg(long, value_name = "LIMIT")]
     pub limit: Option<usize>,
+    /// The most images to list in total, over as many pages as needed.
+    #[arg(long, value_name = "MAX_ITEMS")]
+    pub max_items: Option<usize>,
     /// The last image (ID) of the previous page.
     #[arg(long, value_name = "IMAGE")]
     pub marker: Option<String>,
