@@ -134,7 +134,8 @@ async fn open_file_upload_starts_at_its_cursor_and_leaves_it_there() {
 async fn digests_can_be_chosen_or_switched_off() {
     let img = image(ADMIN);
     let bytes = data(200_000, 6);
-    // Only sha512: compared with os_hash_value; nothing recorded for deduplication.
+    // Only sha512 verified (compared with os_hash_value); md5 and sha256 are still computed
+    // and recorded for deduplication, as openstacksdk records both.
     let up = img
         .create_image(unique("sha512only"))
         .data(bytes.clone())
@@ -144,10 +145,17 @@ async fn digests_can_be_chosen_or_switched_off() {
         .await
         .unwrap();
     assert_eq!(up.os_hash_value.as_deref(), Some(digest_hex(Algorithm::Sha512, &bytes).as_str()));
-    assert_eq!(up.property("owner_specified.openstack.md5"), None);
-    assert_eq!(up.property("owner_specified.openstack.sha256"), None);
+    let recorded = |up: &openstack_image::Image, key: &str| up.property(key).map(str::to_string);
+    assert_eq!(
+        recorded(&up, "owner_specified.openstack.md5"),
+        Some(digest_hex(Algorithm::Md5, &bytes))
+    );
+    assert_eq!(
+        recorded(&up, "owner_specified.openstack.sha256"),
+        Some(digest_hex(Algorithm::Sha256, &bytes))
+    );
     img.delete_image(&up).await.unwrap();
-    // None at all: uploaded as is (Glance still computes its own).
+    // None at all: uploaded as is (Glance still computes its own), nothing recorded.
     let up = img
         .create_image(unique("nodigest"))
         .data(bytes.clone())
@@ -157,6 +165,8 @@ async fn digests_can_be_chosen_or_switched_off() {
         .await
         .unwrap();
     assert_eq!(up.checksum.as_deref(), Some(digest_hex(Algorithm::Md5, &bytes).as_str()));
+    assert_eq!(recorded(&up, "owner_specified.openstack.md5"), None);
+    assert_eq!(recorded(&up, "owner_specified.openstack.sha256"), None);
     assert_eq!(img.download_image(&up).to_bytes().await.unwrap().as_ref(), bytes.as_slice());
     img.delete_image(&up).await.unwrap();
     // None, but validation asked for: refused before anything exists.

@@ -65,6 +65,12 @@ fn create_show_list_set_unset_save_delete_in_every_format() {
     );
     assert_eq!(made["properties"]["osrs_cli"], "yes");
     assert_eq!(made["tags"], serde_json::json!([tag]));
+    // Both digests openstacksdk writes and compares for deduplication (openstackclient
+    // writes both keys empty).
+    use openstack_client::transfer::{Algorithm, digest_hex};
+    let props = &made["properties"];
+    assert_eq!(props["owner_specified.openstack.md5"], digest_hex(Algorithm::Md5, &bytes));
+    assert_eq!(props["owner_specified.openstack.sha256"], digest_hex(Algorithm::Sha256, &bytes));
 
     // A table fits the width asked for (long values wrap), with --max-width or $COLUMNS.
     let narrow = ok(ADMIN, &["image", "show", &id, "--max-width", "60"]);

@@ -188,10 +188,11 @@ impl CreateImage {
         self.validate_checksum = v;
         self
     }
-    /// Which digests to compute while the data streams (default md5, sha256 and sha512).
-    /// After the upload each one the server also reports is compared (`checksum` is md5,
-    /// `os_hash_value` is by `os_hash_algo`, sha512 unless the cloud chose otherwise), and md5 /
-    /// sha256 are recorded as `owner_specified.openstack.{md5,sha256}` for deduplication.
+    /// Which digests to verify (default md5, sha256 and sha512): computed while the data
+    /// streams, and after the upload each one the server also reports is compared
+    /// (`checksum` is md5, `os_hash_value` is by `os_hash_algo`, sha512 unless the cloud chose
+    /// otherwise). Whenever anything is hashed, md5 and sha256 are computed too and recorded
+    /// as `owner_specified.openstack.{md5,sha256}` for deduplication, as openstacksdk does.
     /// `&[]` hashes nothing, as openstacksdk does by default: no client CPU spent, nothing
     /// verified (`validate_checksum(true)` then fails before anything is created). A digest
     /// claimed with [`CreateImage::md5`] / [`CreateImage::sha256`] is always computed.
@@ -200,12 +201,26 @@ impl CreateImage {
         self
     }
 
-    /// The digests computed in flight: those asked for plus those the caller claims.
-    fn upload_digests(&self) -> Vec<Algorithm> {
+    /// The digests compared with the server's: those asked for plus those the caller claims.
+    fn compared_digests(&self) -> Vec<Algorithm> {
         let mut algorithms = self.digests.clone();
         for (claimed, a) in [(&self.md5, Algorithm::Md5), (&self.sha256, Algorithm::Sha256)] {
             if claimed.is_some() && !algorithms.contains(&a) {
                 algorithms.push(a);
+            }
+        }
+        algorithms
+    }
+
+    /// The digests computed in flight: the compared ones, plus md5 and sha256 (recorded for
+    /// deduplication, as openstacksdk records both) whenever anything is hashed at all.
+    fn upload_digests(&self) -> Vec<Algorithm> {
+        let mut algorithms = self.compared_digests();
+        if !algorithms.is_empty() {
+            for a in [Algorithm::Md5, Algorithm::Sha256] {
+                if !algorithms.contains(&a) {
+                    algorithms.push(a);
+                }
             }
         }
         algorithms

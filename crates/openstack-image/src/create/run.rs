@@ -329,8 +329,13 @@ impl CreateImage {
                 .map_err(fail)?;
         }
         if image.status == ImageStatus::Active {
-            verify_server_digests(&image, &digests, self.validate_checksum)
-                .map_err(|e| (e, self.keep_on_mismatch))?;
+            verify_server_digests(
+                &image,
+                &digests,
+                &self.compared_digests(),
+                self.validate_checksum,
+            )
+            .map_err(|e| (e, self.keep_on_mismatch))?;
         }
         // Record what was computed so later create_image calls can deduplicate.
         let mut changed = image.clone();
@@ -347,10 +352,16 @@ impl CreateImage {
 }
 
 /// Compares the server's digests with the computed ones.
-fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Result<()> {
+fn verify_server_digests(
+    image: &Image,
+    digests: &Digests,
+    asked: &[Algorithm],
+    require: bool,
+) -> Result<()> {
     let mut compared = false;
+    let ours = |a: Algorithm| asked.contains(&a).then(|| digests.get(a)).flatten();
     if let Some(server_md5) = &image.checksum {
-        if let Some(ours) = digests.get(Algorithm::Md5) {
+        if let Some(ours) = ours(Algorithm::Md5) {
             compared = true;
             if !server_md5.eq_ignore_ascii_case(ours) {
                 return Err(Error::ChecksumMismatch {
@@ -362,7 +373,7 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
         }
     }
     if let (Some(algo), Some(value)) = (&image.os_hash_algo, &image.os_hash_value) {
-        if let Some(ours) = algo.parse::<Algorithm>().ok().and_then(|a| digests.get(a)) {
+        if let Some(ours) = algo.parse::<Algorithm>().ok().and_then(ours) {
             compared = true;
             if !value.eq_ignore_ascii_case(ours) {
                 return Err(Error::ChecksumMismatch {
@@ -374,10 +385,10 @@ fn verify_server_digests(image: &Image, digests: &Digests, require: bool) -> Res
         }
     }
     if require && !compared {
-        let ours: Vec<&str> = digests.values.iter().map(|(a, _)| a.as_str()).collect();
+        let ours: Vec<&str> = asked.iter().map(|a| a.as_str()).collect();
         return Err(Error::InvalidArgument(format!(
             "validate_checksum: nothing to compare for image {}: it reports checksum {:?} and \
-             os_hash_algo {:?}, the upload computed [{}]",
+             os_hash_algo {:?}, the digests to verify are [{}]",
             image.id,
             image.checksum,
             image.os_hash_algo,
