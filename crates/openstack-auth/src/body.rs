@@ -363,7 +363,7 @@ impl RequestBody {
 ///
 /// The timeout restarts with every frame, so a long transfer that keeps moving is never cut.
 pub struct ResponseBody {
-    inner: hyper::body::Incoming,
+    inner: Inner,
     url: Arc<str>,
     idle: Option<Duration>,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -375,8 +375,23 @@ impl std::fmt::Debug for ResponseBody {
     }
 }
 
+/// What a response body reads from: hyper's connection, or a custom HTTP service's body.
+pub(crate) enum Inner {
+    Hyper(hyper::body::Incoming),
+    Boxed(http_body_util::combinators::BoxBody<Bytes, BoxError>),
+}
+
+impl Inner {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self {
+            Inner::Hyper(b) => Pin::new(b).poll_frame(cx).map_err(BoxError::from),
+            Inner::Boxed(b) => Pin::new(b).poll_frame(cx),
+        }
+    }
+}
+
 impl ResponseBody {
-    pub(crate) fn new(inner: hyper::body::Incoming, url: Arc<str>, idle: Option<Duration>) -> Self {
+    pub(crate) fn new(inner: Inner, url: Arc<str>, idle: Option<Duration>) -> Self {
         ResponseBody { inner, url, idle, sleep: None }
     }
 
@@ -403,7 +418,7 @@ impl Body for ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
+        match this.inner.poll_frame(cx) {
             Poll::Ready(frame) => {
                 this.sleep = None;
                 Poll::Ready(frame.map(|f| f.map_err(|e| Error::transport(&*this.url, e))))
@@ -424,11 +439,17 @@ impl Body for ResponseBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        match &self.inner {
+            Inner::Hyper(b) => b.is_end_stream(),
+            Inner::Boxed(b) => b.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match &self.inner {
+            Inner::Hyper(b) => b.size_hint(),
+            Inner::Boxed(b) => b.size_hint(),
+        }
     }
 }
 

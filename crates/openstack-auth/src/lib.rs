@@ -31,6 +31,8 @@ mod connect;
 mod discovery;
 mod error;
 mod identity;
+#[cfg(feature = "test-util")]
+mod mock;
 mod proxy;
 mod retry;
 mod secret;
@@ -46,6 +48,8 @@ pub use config::{
 pub use discovery::ApiVersion;
 pub use error::{ApiError, BoxError, Cleanup, CleanupOutcome, ConfigError, Error, Result};
 pub use identity::{Catalog, CatalogEndpoint, CatalogService, Scope, Token};
+#[cfg(feature = "test-util")]
+pub use mock::{MockAnswer, MockHttp, RecordedRequest};
 pub use proxy::Proxy;
 pub use retry::RetryPolicy;
 pub use secret::Secret;

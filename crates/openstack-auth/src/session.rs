@@ -23,13 +23,15 @@ use crate::body::{RequestBody, ResponseBody};
 use crate::config::{AuthType, CloudConfig, Interface};
 use crate::connect::Connector;
 use crate::discovery::{ApiVersion, default_major, discovery_fatal, highest_version};
+use crate::error::BoxError;
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
 use crate::proxy::Proxy;
 use crate::retry::RetryPolicy;
 use crate::tls;
 use crate::transport::{
-    self, AuthService, CurrentToken, HyperService, RetryBudget, TokenSource, Transport,
+    self, AuthService, Backend, CurrentToken, CustomHttp, HyperService, RetryBudget, TokenSource,
+    Transport,
 };
 
 /// Header carrying the token.
@@ -80,6 +82,7 @@ pub struct SessionBuilder {
     send_timeout: Duration,
     response_timeout: Duration,
     proxy: Proxy,
+    http: Option<CustomHttp>,
 }
 
 impl SessionBuilder {
@@ -133,6 +136,34 @@ impl SessionBuilder {
         self
     }
 
+    /// Sends every request through `service` instead of the built-in hyper client (which
+    /// brings TLS, the proxy and connection pooling): the seam for tests of code that uses
+    /// the SDK (`MockHttp`, feature `test-util`), or for an HTTP stack of your own.
+    /// Everything above it stays: authentication, retries, timeouts, error kinds.
+    ///
+    /// The service gets requests with absolute URLs and answers any `http_body::Body` of
+    /// `Bytes`. Its errors become [`Error::Transport`] and are not retried.
+    pub fn http_service<S, B>(mut self, service: S) -> Self
+    where
+        S: tower::Service<Request<RequestBody>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = bytes::Bytes> + Send + Sync + 'static,
+        B::Error: Into<BoxError>,
+    {
+        use http_body_util::BodyExt;
+        let service = tower::ServiceBuilder::new()
+            .map_response(|r: Response<B>| r.map(|b| b.map_err(Into::into).boxed()))
+            .map_err(Into::into)
+            .service(service);
+        self.http = Some(BoxCloneSyncService::new(service));
+        self
+    }
+
     /// Builds the session. Nothing is sent until the first request.
     ///
     /// # Errors
@@ -165,8 +196,12 @@ impl SessionBuilder {
                 self.user_agent
             ))
         })?;
+        let backend = match self.http {
+            Some(custom) => Backend::Custom(custom),
+            None => Backend::Hyper(client),
+        };
         let hyper = HyperService {
-            client,
+            backend,
             routes,
             read_timeout: self.read_timeout,
             send_timeout: self.send_timeout,
@@ -320,6 +355,7 @@ impl Session {
             send_timeout: timeout.unwrap_or(Duration::from_secs(120)),
             response_timeout: Duration::from_secs(300),
             proxy: Proxy::from_env(),
+            http: None,
         }
     }
 

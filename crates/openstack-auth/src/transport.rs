@@ -23,7 +23,7 @@ use hyper_util::client::legacy::Client;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
-use crate::body::{RequestBody, ResponseBody, SendState, SendWatch};
+use crate::body::{Inner, RequestBody, ResponseBody, SendState, SendWatch};
 use crate::connect::{Connector, ProxyFailure};
 use crate::error::{BoxError, Error};
 use crate::proxy::Routes;
@@ -33,6 +33,26 @@ use crate::retry::RetryPolicy;
 pub(crate) const REQUEST_ID: &str = "x-openstack-request-id";
 
 pub(crate) type HttpClient = Client<hyper_rustls::HttpsConnector<Connector>, RequestBody>;
+
+/// A user-supplied HTTP service (see `SessionBuilder::http_service`), boxed.
+pub(crate) type CustomHttp = BoxCloneSyncService<
+    Request<RequestBody>,
+    Response<http_body_util::combinators::BoxBody<Bytes, BoxError>>,
+    BoxError,
+>;
+
+/// What sends the bytes: hyper's pooled client, or a service the user gave.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Hyper(HttpClient),
+    Custom(CustomHttp),
+}
+
+/// Why a request got no response.
+enum SendError {
+    Hyper(hyper_util::client::legacy::Error),
+    Custom(BoxError),
+}
 
 /// The stack without authentication (used for Keystone itself and version discovery).
 pub(crate) type Transport =
@@ -64,7 +84,7 @@ pub(crate) struct RetryBudget(pub(crate) u32);
 /// One HTTP exchange.
 #[derive(Clone)]
 pub(crate) struct HyperService {
-    pub(crate) client: HttpClient,
+    pub(crate) backend: Backend,
     /// The proxy settings: `Proxy-Authorization` for forwarded http, and 407 answers.
     pub(crate) routes: Option<Arc<Routes>>,
     /// The idle timeout of responses: no response bytes for this long ends the request (for
@@ -110,7 +130,19 @@ impl HyperService {
         if let Some(w) = &watch {
             req.body_mut().watch(w.clone());
         }
-        let fut = self.client.request(req);
+        let backend = self.backend.clone();
+        let fut = async move {
+            match backend {
+                Backend::Hyper(client) => {
+                    client.request(req).await.map(|r| r.map(Inner::Hyper)).map_err(SendError::Hyper)
+                }
+                Backend::Custom(service) => service
+                    .oneshot(req)
+                    .await
+                    .map(|r| r.map(Inner::Boxed))
+                    .map_err(SendError::Custom),
+            }
+        };
         let sent = match (in_memory, self.read_timeout) {
             // A bounded wait for the response only where the body is in memory: a streamed
             // upload (a file of many GiB) can legitimately take longer than any deadline.
@@ -153,25 +185,31 @@ impl HyperService {
             }
             _ => fut.await,
         };
-        let sent = sent.map_err(|e| match find_proxy_failure(&e) {
-            Some(p) => Failure {
-                error: Error::Proxy {
-                    proxy: p.proxy.to_string(),
-                    url: url.to_string(),
-                    reason: p.reason.clone(),
-                    source: p.source.clone().map(|s| Box::new(s) as BoxError),
+        let sent = sent.map_err(|e| match e {
+            SendError::Hyper(e) => match find_proxy_failure(&e) {
+                Some(p) => Failure {
+                    error: Error::Proxy {
+                        proxy: p.proxy.to_string(),
+                        url: url.to_string(),
+                        reason: p.reason.clone(),
+                        source: p.source.clone().map(|s| Box::new(s) as BoxError),
+                    },
+                    retryable: p.retryable,
+                    retry_after: None,
                 },
-                retryable: p.retryable,
-                retry_after: None,
+                None => Failure {
+                    // Nothing was sent when connecting failed; otherwise only idempotent
+                    // calls retry, and never when the request's own body failed (the source,
+                    // not the network).
+                    retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
+                    error: Error::transport(&*url, e),
+                    retry_after: None,
+                },
             },
-            None => Failure {
-                // Nothing was sent when connecting failed; otherwise only idempotent calls
-                // retry, and never when the request's own body failed (the source, not the
-                // network).
-                retryable: e.is_connect() || (is_idempotent(&method) && !is_body_error(&e)),
-                error: Error::transport(&*url, e),
-                retry_after: None,
-            },
+            // A custom service's failure (a test double's "nothing scripted") is final.
+            SendError::Custom(e) => {
+                Failure { error: Error::transport(&*url, e), retryable: false, retry_after: None }
+            }
         });
         let resp = sent?;
         let status = resp.status();

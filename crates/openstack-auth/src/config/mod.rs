@@ -197,6 +197,20 @@ impl CloudConfig {
         }
     }
 
+    /// A cloud without authentication (`auth_type: none`) whose `service_type` is at
+    /// `endpoint`: a standalone Glance with `auth_strategy = noauth`, or a test double such as
+    /// `MockHttp` (feature `test-util`; no Keystone is asked anything).
+    ///
+    /// ```
+    /// let cfg = openstack_auth::CloudConfig::without_auth("image", "http://127.0.0.1:9292");
+    /// assert!(cfg.validate().is_ok());
+    /// ```
+    pub fn without_auth(service_type: &str, endpoint: &str) -> CloudConfig {
+        let mut cfg = CloudConfig::new("without-auth", AuthType::None, AuthOptions::default());
+        cfg.endpoint_overrides.insert(service_type.into(), endpoint.into());
+        cfg
+    }
+
     /// Loads the named cloud with the real environment and filesystem.
     ///
     /// # Errors
