@@ -52,7 +52,7 @@ async fn tls_trust_is_set_by_cacert_or_insecure() {
     assert!(insecure.image().get_image_opt(NONE).await.unwrap().is_none());
     // A client certificate that cannot be read is refused when building, before anything.
     let missing = std::path::PathBuf::from("/nonexistent/client.pem");
-    let err = Connection::builder().config(cfg).client_cert(&missing, None).build().unwrap_err();
+    let err = Connection::builder().config(cfg).client_cert(&missing).build().unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("client.pem")), "{err:?}");
 }
 

@@ -432,8 +432,8 @@ pub fn through_url(
     let mut cfg = cloud(ADMIN);
     cfg.endpoint_overrides.insert("image".into(), url.to_string());
     let mut b = Session::builder(cfg);
-    if read_timeout.is_some() {
-        b = b.read_timeout(read_timeout);
+    if let Some(t) = read_timeout {
+        b = b.read_timeout(t);
     }
     if let Some(t) = send_timeout {
         b = b.send_timeout(t);

@@ -140,7 +140,8 @@ pub struct ConnectionBuilder {
     interface: Option<openstack_auth::Interface>,
     insecure: Option<bool>,
     cacert: Option<std::path::PathBuf>,
-    client_cert: Option<(std::path::PathBuf, Option<std::path::PathBuf>)>,
+    client_cert: Option<std::path::PathBuf>,
+    client_key: Option<std::path::PathBuf>,
     retries: Option<RetryPolicy>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
@@ -186,13 +187,15 @@ impl ConnectionBuilder {
         self.cacert = Some(path.into());
         self
     }
-    /// Presents this client certificate (and key, if separate).
-    pub fn client_cert(
-        mut self,
-        cert: impl Into<std::path::PathBuf>,
-        key: Option<std::path::PathBuf>,
-    ) -> Self {
-        self.client_cert = Some((cert.into(), key));
+    /// Presents this client certificate (PEM; its key in the same file unless
+    /// [`ConnectionBuilder::client_key`] names another).
+    pub fn client_cert(mut self, cert: impl Into<std::path::PathBuf>) -> Self {
+        self.client_cert = Some(cert.into());
+        self
+    }
+    /// The client certificate's key, when it is not in the certificate's file.
+    pub fn client_key(mut self, key: impl Into<std::path::PathBuf>) -> Self {
+        self.client_key = Some(key.into());
         self
     }
     /// Sets the retry policy.
@@ -270,9 +273,13 @@ impl ConnectionBuilder {
         if let Some(ca) = self.cacert {
             config.cacert = Some(ca);
         }
-        if let Some((cert, key)) = self.client_cert {
+        if let Some(cert) = self.client_cert {
+            // A certificate given here does not take its key from the configuration.
             config.cert = Some(cert);
-            config.key = key;
+            config.key = None;
+        }
+        if let Some(key) = self.client_key {
+            config.key = Some(key);
         }
         let mut b = Session::builder(config);
         if let Some(r) = self.retries {
@@ -282,7 +289,7 @@ impl ConnectionBuilder {
             b = b.connect_timeout(t);
         }
         if let Some(t) = self.read_timeout {
-            b = b.read_timeout(Some(t));
+            b = b.read_timeout(t);
         }
         if let Some(t) = self.send_timeout {
             b = b.send_timeout(t);

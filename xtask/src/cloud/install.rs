@@ -1,5 +1,5 @@
-//! The server venv (Glance, Keystone, gunicorn from PyPI, pinned) and the openstacksdk venv
-//! the comparison benchmark uses.
+//! The server venv (Glance, Keystone, gunicorn from PyPI, pinned), the openstacksdk venv
+//! the comparison benchmark uses, and the system packages (nginx, tinyproxy).
 
 use std::fs;
 use std::path::PathBuf;
@@ -7,6 +7,29 @@ use std::process::Command;
 
 use super::{Cloud, SERVER_PINS, tail, write};
 use crate::{Result, run, workspace_root};
+
+/// Installs Debian `package` with apt-get unless `binary` exists (`what`: what needs it,
+/// `var`: the variable that points at another binary).
+pub(super) fn ensure_package(binary: &str, package: &str, what: &str, var: &str) -> Result {
+    if std::path::Path::new(binary).exists() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {package} (apt-get) for {what}");
+    let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+    let out = Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends", package])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .output()
+        .map_err(|e| format!("cannot run apt-get to install {package}: {e}"))?;
+    if !out.status.success() || !std::path::Path::new(binary).exists() {
+        return Err(format!(
+            "installing {package} failed ({what} need it; install it by hand, or point {var} \
+             at one):\n{}",
+            tail(&String::from_utf8_lossy(&out.stderr), 20)
+        ));
+    }
+    Ok(())
+}
 
 impl Cloud {
     /// What the venv's stamp must say: the pins and the constraints it was built from.

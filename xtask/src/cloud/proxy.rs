@@ -3,11 +3,9 @@
 //! password (407 without), `proxy-deny` refuses every tunnel and every forwarded request
 //! (403).
 
-use std::path::Path;
-use std::process::Command;
-
 use super::config::{render, template};
-use super::{Cloud, Service, tail, write};
+use super::install::ensure_package;
+use super::{Cloud, Service, write};
 use crate::Result;
 
 /// The user and password of `proxy-auth`.
@@ -21,22 +19,7 @@ pub(super) fn tinyproxy_binary() -> String {
 impl Cloud {
     /// tinyproxy (installed with apt-get when missing) and the three proxies' configuration.
     pub(super) fn ensure_proxies(&self) -> Result {
-        if !Path::new(&tinyproxy_binary()).exists() {
-            eprintln!("xtask: installing tinyproxy (apt-get) for the proxy tests");
-            let _ = Command::new("apt-get").args(["update", "-qq"]).status();
-            let out = Command::new("apt-get")
-                .args(["install", "-y", "-qq", "--no-install-recommends", "tinyproxy-bin"])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .output()
-                .map_err(|e| format!("cannot run apt-get to install tinyproxy: {e}"))?;
-            if !out.status.success() || !Path::new(&tinyproxy_binary()).exists() {
-                return Err(format!(
-                    "installing tinyproxy failed (the proxy tests need it; install \
-                     tinyproxy by hand, or point OSRS_TINYPROXY at one):\n{}",
-                    tail(&String::from_utf8_lossy(&out.stderr), 20)
-                ));
-            }
-        }
+        ensure_package(&tinyproxy_binary(), "tinyproxy-bin", "the proxy tests", "OSRS_TINYPROXY")?;
         let d = self.dir.display().to_string();
         let filter = self.path("etc/tinyproxy/deny-all.filter");
         write(&filter, "")?;

@@ -1,32 +1,18 @@
 //! TLS for the tests: a private CA with a server and a client certificate, and nginx
 //! terminating TLS in front of Keystone and Glance (also under a path prefix).
 
-use std::path::Path;
 use std::process::Command;
 
 use super::config::{render, template};
-use super::{Cloud, tail, write};
+use super::install::ensure_package;
+use super::{Cloud, write};
 use crate::Result;
 
 impl Cloud {
     /// nginx (from Debian's packages when missing), a private CA with server and client
     /// certificates, and the proxy configuration.
     pub(super) fn ensure_tls(&self) -> Result {
-        if !Path::new(&nginx_binary()).exists() {
-            eprintln!("xtask: installing nginx (apt-get) for the TLS tests");
-            let _ = Command::new("apt-get").args(["update", "-qq"]).status();
-            let out = Command::new("apt-get")
-                .args(["install", "-y", "-qq", "--no-install-recommends", "nginx-light"])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .output()
-                .map_err(|e| format!("cannot run apt-get to install nginx: {e}"))?;
-            if !out.status.success() || !Path::new(&nginx_binary()).exists() {
-                return Err(format!(
-                    "installing nginx failed (the TLS tests need it; install nginx by hand):\n{}",
-                    tail(&String::from_utf8_lossy(&out.stderr), 20)
-                ));
-            }
-        }
+        ensure_package(&nginx_binary(), "nginx-light", "the TLS tests", "OSRS_NGINX")?;
         let tls = self.path("tls");
         if !tls.join("client.pem").exists() {
             eprintln!("xtask: generating a private CA, a server and a client certificate");
