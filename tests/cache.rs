@@ -37,7 +37,7 @@ async fn queue_cache_delete_and_clear() {
     // Downloading caches it too; clearing the cache target empties it.
     img.download_image(&a).to_bytes().await.unwrap();
     wait_cached(&img, &a.id).await;
-    img.clear_cache(CacheTarget::Cache).await.unwrap();
+    img.clear_cache().target(CacheTarget::Cache).await.unwrap();
     assert!(!img.get_image_cache().await.unwrap().cached_images.iter().any(|c| c.image_id == a.id));
     img.delete_image(&a).await.unwrap();
 }
@@ -67,13 +67,13 @@ async fn a_queued_image_is_listed_and_clear_cache_empties_the_queue_and_the_cach
     // The queue target leaves the cache alone; both empties both.
     img.download_image(&b).to_bytes().await.unwrap();
     wait_cached(&img, &b.id).await;
-    img.clear_cache(CacheTarget::Queue).await.unwrap();
+    img.clear_cache().target(CacheTarget::Queue).await.unwrap();
     let after = img.get_image_cache().await.unwrap();
     assert!(after.queued_images.is_empty(), "{after:?}");
     for id in [&a.id, &b.id] {
         assert!(after.cached_images.iter().any(|c| &c.image_id == id), "{after:?}");
     }
-    img.clear_cache(CacheTarget::Both).await.unwrap();
+    img.clear_cache().await.unwrap();
     let after = img.get_image_cache().await.unwrap();
     assert!(after.queued_images.is_empty() && after.cached_images.is_empty(), "{after:?}");
     img.delete_image(&a).await.unwrap();

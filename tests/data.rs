@@ -75,7 +75,9 @@ async fn upload_image_from_memory_and_stage_data() {
     let img = image(DEMO);
     let bytes = data(200_000, 2);
     let up = img
-        .upload_image(unique("mem"), ContainerFormat::Bare, DiskFormat::Raw, bytes.clone())
+        .upload_image(unique("mem"), bytes.clone())
+        .container_format(ContainerFormat::Bare)
+        .disk_format(DiskFormat::Raw)
         .wait(WaitOptions::default())
         .await
         .unwrap();

@@ -43,15 +43,41 @@ pub struct CachedImage {
 }
 
 /// What `clear_cache` clears.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum CacheTarget {
     /// Cached images.
     Cache,
     /// The queue.
     Queue,
-    /// Both.
+    /// Both (the default, as in openstacksdk).
+    #[default]
     Both,
+}
+
+/// A `clear_cache` call being built: both the cache and the queue unless
+/// [`ClearCache::target`] says otherwise. Await it.
+#[derive(Debug, Clone)]
+#[must_use = "nothing is cleared until the call is awaited"]
+pub struct ClearCache {
+    proxy: ImageProxy,
+    target: CacheTarget,
+}
+
+impl ClearCache {
+    /// Clears only the cached images, only the queue, or both (the default).
+    pub fn target(mut self, target: CacheTarget) -> Self {
+        self.target = target;
+        self
+    }
+}
+
+impl std::future::IntoFuture for ClearCache {
+    type Output = Result<()>;
+    type IntoFuture = Call<()>;
+    fn into_future(self) -> Call<()> {
+        self.proxy.call(clear_request(self.target), unit)
+    }
 }
 
 /// `GET /v2/cache`.
@@ -162,19 +188,20 @@ impl ImageProxy {
         self.call_opt(Ok(image_request("cache_delete_image", Method::DELETE, image.id_ref())), unit)
     }
 
-    /// `clear_cache(target)`: empty the cache, the queue, or both.
+    /// `clear_cache(target='both')`: empty the cache and the queue, or only one of them.
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// use openstack_image::CacheTarget;
-    /// image.clear_cache(CacheTarget::Both).await?;
+    /// image.clear_cache().await?; // both
+    /// image.clear_cache().target(CacheTarget::Queue).await?;
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     /// [`openstack_auth::Error::Unsupported`] below 2.14; 403 for non-admins.
-    pub fn clear_cache(&self, target: CacheTarget) -> Call<()> {
-        self.call(clear_request(target), unit)
+    pub fn clear_cache(&self) -> ClearCache {
+        ClearCache { proxy: self.clone(), target: CacheTarget::default() }
     }
 }
 

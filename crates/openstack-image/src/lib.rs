@@ -55,7 +55,7 @@ mod types;
 mod upload;
 mod wait;
 
-pub use cache::{CacheTarget, CachedImage, ImageCache};
+pub use cache::{CacheTarget, CachedImage, ClearCache, ImageCache};
 pub use call::{Call, Items};
 pub use create::CreateImage;
 pub use download::{DownloadImage, DownloadOutcome};

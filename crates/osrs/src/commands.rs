@@ -410,7 +410,7 @@ async fn cached(img: &ImageProxy, cmd: CacheCmd) -> Outcome {
                 (false, true) => CacheTarget::Queue,
                 _ => CacheTarget::Both,
             };
-            img.clear_cache(target).await?;
+            img.clear_cache().target(target).await?;
         }
     }
     Ok(())

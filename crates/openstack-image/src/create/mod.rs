@@ -336,28 +336,22 @@ impl ImageProxy {
             digests: vec![Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512],
         }
     }
-    /// `upload_image(container_format, disk_format, data, **attrs)`: creates an image and
-    /// uploads `data` in one call (a [`CreateImage`] with data set; the name is required
-    /// here, as `create_image`'s first argument).
+    /// `upload_image(container_format=None, disk_format=None, data, **attrs)`: creates an
+    /// image and uploads `data` in one call. It is [`ImageProxy::create_image`] with the data
+    /// set, so every option is a setter (formats default as there: the disk format from the
+    /// file's extension, else `qcow2`; the container format `bare`).
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// use openstack_image::{ContainerFormat, DiskFormat};
     /// let img = image
-    ///     .upload_image("tiny", ContainerFormat::Bare, DiskFormat::Raw, b"0123".to_vec())
+    ///     .upload_image("tiny", b"0123".to_vec())
+    ///     .container_format(ContainerFormat::Bare)
+    ///     .disk_format(DiskFormat::Raw)
     ///     .await?;
     /// # let _ = img; Ok(()) }
     /// ```
-    pub fn upload_image(
-        &self,
-        name: impl Into<String>,
-        container_format: crate::types::ContainerFormat,
-        disk_format: crate::types::DiskFormat,
-        data: impl Into<ImageData>,
-    ) -> CreateImage {
-        self.create_image(name)
-            .container_format(container_format)
-            .disk_format(disk_format)
-            .data(data)
+    pub fn upload_image(&self, name: impl Into<String>, data: impl Into<ImageData>) -> CreateImage {
+        self.create_image(name).data(data)
     }
 }
