@@ -95,10 +95,10 @@ async fn an_md5_only_image_is_verified_with_md5_unless_md5_is_refused() {
     let now = img.get_image(&up.id).await.unwrap();
     assert!(now.os_hash_value.is_none() && now.checksum.is_some(), "{now:?}");
 
-    let mut out = Vec::new();
-    let done = img.download_image(&up).to_writer(&mut out).await.unwrap();
+    let out = openstack_tests::SharedBuf::default();
+    let done = img.download_image(&up).to_writer(out.clone()).await.unwrap();
     assert_eq!(done.verified_with, Some(Algorithm::Md5));
-    assert_eq!(out, bytes);
+    assert_eq!(out.bytes(), bytes);
     // A flipped byte is caught by MD5 ...
     let proxy = start(Fault::Flip(1_000)).await;
     let err = through(&proxy, None).download_image(&up).to_bytes().await.unwrap_err();
@@ -108,10 +108,10 @@ async fn an_md5_only_image_is_verified_with_md5_unless_md5_is_refused() {
     );
     // ... and with MD5 refused (FIPS) nothing can verify it: the bytes come unverified,
     // and the outcome says so.
-    let mut out = Vec::new();
-    let done = img.download_image(&up).allow_md5(false).to_writer(&mut out).await.unwrap();
+    let out = openstack_tests::SharedBuf::default();
+    let done = img.download_image(&up).allow_md5(false).to_writer(out.clone()).await.unwrap();
     assert_eq!(done.verified_with, None);
-    assert_eq!(out, bytes);
+    assert_eq!(out.bytes(), bytes);
     img.delete_image(&up).await.unwrap();
 }
 
@@ -124,8 +124,8 @@ async fn download_progress_and_a_mismatch_into_a_writer() {
     let updates = Arc::new(Mutex::new(Vec::new()));
     let seen = updates.clone();
     let progress = Progress::new(move |u| seen.lock().unwrap().push((u.bytes, u.total, u.done)));
-    let mut out = Vec::new();
-    img.download_image(&up).progress(progress).to_writer(&mut out).await.unwrap();
+    let out = openstack_tests::SharedBuf::default();
+    img.download_image(&up).progress(progress).to_writer(out.clone()).await.unwrap();
     let updates = updates.lock().unwrap().clone();
     assert!(!updates.is_empty());
     assert!(updates.windows(2).all(|w| w[0].0 <= w[1].0), "bytes only grow: {updates:?}");
@@ -135,13 +135,49 @@ async fn download_progress_and_a_mismatch_into_a_writer() {
     // A mismatch into the caller's writer: the error is the mismatch (the caller's writer
     // holds what came, which the error says not to trust).
     let proxy = start(Fault::Flip(1_500_000)).await;
-    let mut out = Vec::new();
-    let err = through(&proxy, None).download_image(&up).to_writer(&mut out).await.unwrap_err();
+    let out = openstack_tests::SharedBuf::default();
+    let err = through(&proxy, None).download_image(&up).to_writer(out.clone()).await.unwrap_err();
     assert!(
         matches!(&err, Error::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
         "{err:?}"
     );
     img.delete_image(&up).await.unwrap();
+}
+
+/// A download streamed into an upload (a copy): the download's own failure, a checksum
+/// mismatch caught at its end, fails the upload as itself, and the half-made copy is deleted.
+#[tokio::test]
+async fn a_download_feeding_an_upload_fails_it_with_its_own_error() {
+    let img = image(ADMIN);
+    let bytes = data(1_000_000, 16);
+    let up = img.create_image(unique("feed")).data(bytes.clone()).disk_format(DiskFormat::Raw);
+    let up = up.await.unwrap();
+    // Unharmed, the stream is the image: the copy arrives whole.
+    let copy = img
+        .create_image(unique("feed-copy"))
+        .data(img.download_image(&up).into_stream())
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    assert_eq!(copy.os_hash_value, up.os_hash_value);
+    let proxy = start(Fault::Flip(500_000)).await;
+    let name = unique("feed-bad");
+    let err = img
+        .create_image(&name)
+        .data(through(&proxy, None).download_image(&up).into_stream())
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
+        "{}",
+        err.report()
+    );
+    assert!(err.cleanup().is_some_and(|c| c.to_string().contains("deleted")), "{}", err.report());
+    assert!(img.find_image_opt(&name).await.unwrap().is_none(), "nothing left behind");
+    for i in [&up, &copy] {
+        img.delete_image(i).await.unwrap();
+    }
 }
 
 #[tokio::test]

@@ -228,7 +228,7 @@ async fn one_gib_up_and_down_through_the_proxy_verified() {
         .unwrap();
     assert_eq!(up.size, Some(TOTAL as u64));
     assert_eq!(up.property("owner_specified.openstack.sha256"), Some(sent.as_str()));
-    let mut stream = Box::pin(img.download_image(&up).into_stream().await.unwrap());
+    let mut stream = Box::pin(img.download_image(&up).into_stream());
     let mut got = Sha256::new();
     let mut len = 0usize;
     while let Some(piece) = stream.next().await {

@@ -30,7 +30,7 @@ async fn round_trip(img: &ImageProxy, mib: usize, tag: &str) -> (Duration, Durat
         .expect("verified upload");
     let upload = started.elapsed();
     let started = Instant::now();
-    let mut stream = Box::pin(img.download_image(&up).into_stream().await.expect("download"));
+    let mut stream = Box::pin(img.download_image(&up).into_stream());
     let mut len = 0;
     while let Some(piece) = stream.next().await {
         len += piece.expect("verified download").len();

@@ -1,6 +1,6 @@
 //! Verified downloads: `download_image` to a path, a writer, memory or a stream.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
@@ -15,21 +15,23 @@ use openstack_transfer::{
 };
 use openstack_transfer::{ByteStream, OpenFuture};
 
+use crate::call::Call;
 use crate::error::transfer_error;
 use crate::proxy::{IdRef, ImageProxy, SERVICE};
 use crate::types::{Image, ImageStatus};
 
 impl ImageProxy {
-    /// `download_image(image, stream, output, chunk_size)`: a builder; finish it with
-    /// [`DownloadImage::to_path`], [`DownloadImage::to_writer`], [`DownloadImage::to_bytes`] or
-    /// [`DownloadImage::into_stream`]. Every form is verified against the image's
-    /// `os_hash_value` (else `checksum`).
+    /// `download_image(image, stream, output)`: a builder. Awaited, it gives the bytes in
+    /// memory (as openstacksdk's does); [`DownloadImage::to_path`],
+    /// [`DownloadImage::to_writer`] and [`DownloadImage::into_stream`] send them elsewhere.
+    /// Every form is verified against the image's `os_hash_value` (else `checksum`), and
+    /// every future is `'static` (spawn it, put it in a `select!`).
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
+    /// let bytes = image.download_image("5cfaff86-…").await?;
     /// let outcome = image.download_image("5cfaff86-…").to_path("disk.qcow2").await?;
     /// println!("{} bytes verified with {:?}", outcome.report.bytes, outcome.verified_with);
-    /// let bytes = image.download_image("5cfaff86-…").to_bytes().await?;
     /// # let _ = bytes; Ok(()) }
     /// ```
     pub fn download_image(&self, image: impl IdRef) -> DownloadImage {
@@ -117,12 +119,6 @@ impl DownloadImage {
         self
     }
 
-    /// `chunk_size` of openstacksdk: accepted for compatibility; chunks are the network's
-    /// frames, passed on without copying.
-    pub fn chunk_size(self, _bytes: usize) -> Self {
-        self
-    }
-
     async fn start(self) -> Result<(Download, Box<Image>, Option<Algorithm>, String)> {
         let image = self.proxy.get_image(&self.image_id).await?;
         if matches!(
@@ -133,10 +129,10 @@ impl DownloadImage {
                 | ImageStatus::Importing
         ) || image.size.is_none()
         {
-            return Err(Error::InvalidArgument(format!(
-                "image {} has no data to download yet (status {})",
-                image.id, image.status
-            )));
+            return Err(Error::NoData {
+                what: format!("image {}", image.id),
+                reason: format!("status {}", image.status),
+            });
         }
         let digest = match (
             image.os_hash_algo.as_deref(),
@@ -173,43 +169,96 @@ impl DownloadImage {
     ///
     /// # Errors
     /// [`Error::ChecksumMismatch`], [`Error::Io`] (e.g. disk full), transport errors after the
-    /// resume budget, server errors (403 for a deactivated image as non-admin).
-    pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadOutcome> {
-        let (download, image, verified_with, url) = self.start().await?;
-        let report = download.to_path(path).await.map_err(|e| transfer_error(e, &url))?;
-        Ok(DownloadOutcome { image, report, verified_with })
+    /// resume budget, server errors (403 for a deactivated image as non-admin),
+    /// [`Error::NoData`] for an image without data yet.
+    pub fn to_path(self, path: impl Into<PathBuf>) -> Call<DownloadOutcome> {
+        let path = path.into();
+        Call::new(async move {
+            let (download, image, verified_with, url) = self.start().await?;
+            let report = download.to_path(path).await.map_err(|e| transfer_error(e, &url))?;
+            Ok(DownloadOutcome { image, report, verified_with })
+        })
     }
 
-    /// Writes into `writer`, verifying at the end (the writer may hold partial data on error).
+    /// Writes into `writer` (owned: the future is `'static`; it is flushed, then dropped),
+    /// verifying at the end: on an error the writer may have received part of the data.
     ///
     /// # Errors
     /// As [`DownloadImage::to_path`].
-    pub async fn to_writer<W: tokio::io::AsyncWrite + Unpin>(
-        self,
-        writer: &mut W,
-    ) -> Result<DownloadOutcome> {
-        let (download, image, verified_with, url) = self.start().await?;
-        let report = download.to_writer(writer).await.map_err(|e| transfer_error(e, &url))?;
-        Ok(DownloadOutcome { image, report, verified_with })
+    pub fn to_writer<W>(self, writer: W) -> Call<DownloadOutcome>
+    where
+        W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        Call::new(async move {
+            let mut writer = writer;
+            let (download, image, verified_with, url) = self.start().await?;
+            let report =
+                download.to_writer(&mut writer).await.map_err(|e| transfer_error(e, &url))?;
+            Ok(DownloadOutcome { image, report, verified_with })
+        })
     }
 
-    /// Reads the whole image into memory, verified (`download_image(image)` without output).
+    /// Reads the whole image into memory, verified: what awaiting the builder does.
     ///
     /// # Errors
     /// As [`DownloadImage::to_path`].
-    pub async fn to_bytes(self) -> Result<Bytes> {
-        let mut out = Vec::new();
-        self.to_writer(&mut out).await?;
-        Ok(out.into())
+    pub fn to_bytes(self) -> Call<Bytes> {
+        Call::new(async move {
+            let (download, _, _, url) = self.start().await?;
+            let mut out = Vec::new();
+            download.to_writer(&mut out).await.map_err(|e| transfer_error(e, &url))?;
+            Ok(out.into())
+        })
     }
 
-    /// A verified stream (`stream=True`): the last item is an error on a mismatch.
-    ///
-    /// # Errors
-    /// Errors before the first byte (the image record, the first request).
-    pub async fn into_stream(self) -> Result<impl Stream<Item = Result<Bytes>> + Send + use<>> {
-        let (download, _image, _, url) = self.start().await?;
-        Ok(download.into_stream().map_err(move |e| transfer_error(e, &url)))
+    /// A verified stream (`stream=True`): nothing is asked of Glance until it is first
+    /// polled; the last item is an error on a mismatch. Its errors convert to
+    /// `std::io::Error`, so it can feed an upload: `ImageData::from(stream)`.
+    pub fn into_stream(self) -> DownloadStream {
+        let started = futures_util::stream::once(async move {
+            let (download, _image, _, url) = self.start().await?;
+            Ok::<_, Error>(download.into_stream().map_err(move |e| transfer_error(e, &url)))
+        });
+        DownloadStream { inner: Box::pin(started.try_flatten()) }
+    }
+}
+
+impl std::future::IntoFuture for DownloadImage {
+    type Output = Result<Bytes>;
+    type IntoFuture = Call<Bytes>;
+    fn into_future(self) -> Call<Bytes> {
+        self.to_bytes()
+    }
+}
+
+/// A verified download as a stream of chunks (see [`DownloadImage::into_stream`]).
+#[must_use = "streams do nothing unless polled"]
+pub struct DownloadStream {
+    inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>,
+}
+
+impl std::fmt::Debug for DownloadStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadStream").finish_non_exhaustive()
+    }
+}
+
+impl Stream for DownloadStream {
+    type Item = Result<Bytes>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Bytes>>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl From<DownloadStream> for crate::ImageData {
+    /// Uploads what the download delivers (size not announced: sent chunked; use
+    /// `ImageData::sized_stream(stream.map_err(Into::into), size)` to announce it). A
+    /// download failure, such as a checksum mismatch, fails the upload as itself.
+    fn from(s: DownloadStream) -> crate::ImageData {
+        crate::ImageData::stream(s.map_err(std::io::Error::from))
     }
 }
 
@@ -233,9 +282,10 @@ async fn open_file(
     };
     let status = resp.status();
     if status == StatusCode::NO_CONTENT {
-        return Err(OpenError::Api(Error::InvalidArgument(format!(
-            "{path}: the image has no data (204 No Content)"
-        ))));
+        return Err(OpenError::Api(Error::NoData {
+            what: path.to_string(),
+            reason: "204 No Content".into(),
+        }));
     }
     let headers = resp.headers();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);

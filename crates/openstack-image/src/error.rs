@@ -30,8 +30,10 @@ pub(crate) fn transfer_error(e: TransferError, url: &str) -> Error {
 
 /// An upload that failed because its own data source failed (a read error, a source
 /// shorter or longer than announced) is reported as that failure, not as a transport error
-/// on the URL: the network was fine. The source's `io::Error` keeps its kind and message.
-pub(crate) fn upload_source_failure(e: Error) -> Error {
+/// on the URL: the network was fine. A stream's error kept in `kept` is reported as it was
+/// (an SDK error inside it, such as a download's checksum mismatch, as itself); otherwise
+/// the source's `io::Error` keeps its kind and message.
+pub(crate) fn upload_source_failure(e: Error, kept: Option<&crate::upload::FailureSlot>) -> Error {
     let Error::Transport { .. } = &e else { return e };
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(cause) = next {
@@ -39,9 +41,17 @@ pub(crate) fn upload_source_failure(e: Error) -> Error {
             Some(TransferError::Io { path, source }) => {
                 let path =
                     if path == "stream" { "the upload's data source".into() } else { path.clone() };
-                return Error::Io {
-                    path,
-                    source: std::io::Error::new(source.kind(), source.to_string()),
+                let original = kept.and_then(|k| k.lock().ok()?.take());
+                return match original {
+                    Some(io) if io.get_ref().is_some_and(|inner| inner.is::<Error>()) => {
+                        let inner = io.into_inner().expect("checked");
+                        *inner.downcast::<Error>().expect("checked")
+                    }
+                    Some(io) => Error::Io { path, source: io },
+                    None => Error::Io {
+                        path,
+                        source: std::io::Error::new(source.kind(), source.to_string()),
+                    },
                 };
             }
             Some(TransferError::SizeMismatch { expected, actual }) => {

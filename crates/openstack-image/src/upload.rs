@@ -208,8 +208,34 @@ pub(crate) enum PreparedUpload {
     /// A readable regular file: read (with fresh hashers) only when a request sends it, so a
     /// retry can read it again.
     File { source: FileSource, length: u64, options: UploadOptions },
-    /// Any other source: one body, sent once.
-    OneShot { body: Box<UploadBody>, digests: openstack_transfer::HashResults },
+    /// Any other source: one body, sent once. A stream's own failure is kept in `failure`
+    /// (the HTTP stack only carries a stand-in), so the upload reports it as it was.
+    OneShot {
+        body: Box<UploadBody>,
+        digests: openstack_transfer::HashResults,
+        failure: Option<FailureSlot>,
+    },
+}
+
+/// Where a stream source's own error waits for the upload's report.
+pub(crate) type FailureSlot = Arc<Mutex<Option<std::io::Error>>>;
+
+/// `stream`, its first error moved into the returned slot (a stand-in with the same kind and
+/// message goes on through hyper, which keeps no error it can hand back).
+fn keep_failure(
+    stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+) -> (Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>, FailureSlot) {
+    use futures_util::StreamExt;
+    let slot = FailureSlot::default();
+    let keep = slot.clone();
+    let stream = stream.map(move |r| {
+        r.map_err(|e| {
+            let stand_in = std::io::Error::new(e.kind(), e.to_string());
+            keep.lock().expect("failure slot").get_or_insert(e);
+            stand_in
+        })
+    });
+    (Box::pin(stream), slot)
 }
 
 impl ImageProxy {
@@ -219,6 +245,7 @@ impl ImageProxy {
         data: ImageData,
         options: &UploadOptions,
     ) -> Result<PreparedUpload> {
+        let mut failure = None;
         let (body, digests) = match data {
             ImageData::Path(path) => {
                 let io = |source| Error::Io { path: path.display().to_string(), source };
@@ -246,12 +273,16 @@ impl ImageProxy {
                 Some(n) => UploadBody::from_sized_reader(reader, n, options),
                 None => UploadBody::from_reader(reader, options),
             },
-            ImageData::Stream { stream, length } => match length {
-                Some(n) => UploadBody::from_sized_stream(stream, n, options),
-                None => UploadBody::from_stream(stream, options),
-            },
+            ImageData::Stream { stream, length } => {
+                let (stream, slot) = keep_failure(stream);
+                failure = Some(slot);
+                match length {
+                    Some(n) => UploadBody::from_sized_stream(stream, n, options),
+                    None => UploadBody::from_stream(stream, options),
+                }
+            }
         };
-        Ok(PreparedUpload::OneShot { body: Box::new(body), digests })
+        Ok(PreparedUpload::OneShot { body: Box::new(body), digests, failure })
     }
 
     /// `PUT /v2/images/{id}/{file|stage}` with a hashing body; returns the digests.
@@ -271,6 +302,7 @@ impl ImageProxy {
         // A file can be reopened, so its upload may be retried (each attempt with fresh
         // hashers; the digests of the attempt that succeeded count). Any other source is sent
         // once: a consumed stream is never replayed.
+        let mut failure = None;
         let (body, digests) = match upload {
             PreparedUpload::File { source, options, .. } => {
                 let slot = Arc::new(Mutex::new(None));
@@ -288,12 +320,17 @@ impl ImageProxy {
                 })?;
                 (body, Digested::Slot(slot))
             }
-            PreparedUpload::OneShot { body, digests } => {
+            PreparedUpload::OneShot { body, digests, failure: slot } => {
+                failure = slot;
                 (RequestBody::stream(*body), Digested::Once(digests))
             }
         };
         let req = req.body(body)?;
-        let resp = self.session.request(SERVICE, req).await.map_err(upload_source_failure)?;
+        let resp = self
+            .session
+            .request(SERVICE, req)
+            .await
+            .map_err(|e| upload_source_failure(e, failure.as_ref()))?;
         let _ = resp.into_body().bytes().await;
         let results = match digests {
             Digested::Once(r) => r,

@@ -260,7 +260,7 @@ async fn save(
         Some(path) => d.to_path(path).await.map(|_| ()),
         // Verified as it goes; a mismatch at the end exits non-zero (the reader must not
         // trust what it got).
-        None => d.to_writer(&mut tokio::io::stdout()).await.map(|_| ()),
+        None => d.to_writer(tokio::io::stdout()).await.map(|_| ()),
     };
     if let Some((b, _)) = bar {
         b.finish_and_clear();

@@ -89,15 +89,9 @@ async fn copy_into(
     if let Some((_, p)) = &bar {
         download = download.progress(p.clone());
     }
-    // The download's own error (a checksum mismatch, a server gone) is kept, so that it
-    // is what is reported, not the upload it broke.
-    let cause = std::sync::Arc::new(std::sync::Mutex::new(None::<Error>));
-    let keep = cause.clone();
-    let stream = download.into_stream().await?.map_err(move |e| {
-        let io = std::io::Error::other(e.report());
-        *keep.lock().expect("cause") = Some(e);
-        io
-    });
+    // A download failure (a checksum mismatch, a server gone) fails the upload as itself,
+    // not as the upload it broke: the SDK carries it through the upload.
+    let stream = download.into_stream().map_err(std::io::Error::from);
     let made = create.data(ImageData::sized_stream(stream, size)).await;
     if let Some((b, _)) = bar {
         b.finish_and_clear();
@@ -108,7 +102,7 @@ async fn copy_into(
             if let Some(c) = e.cleanup() {
                 eprintln!("osrs: copy failed; {c}");
             }
-            return Err(cause.lock().expect("cause").take().unwrap_or(e).into());
+            return Err(e.into());
         }
     };
     verify(target, src, &made, hash).await?;

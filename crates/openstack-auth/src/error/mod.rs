@@ -97,6 +97,16 @@ pub enum Error {
         /// How long it waited.
         waited: Duration,
     },
+    /// The server has no data for the resource yet (an image still `queued`, `saving` or
+    /// `importing`, or a 204 where data was expected): not a mistake in the call, and it may
+    /// change (wait for the image to become `active`).
+    #[error("{what} has no data yet: {reason}")]
+    NoData {
+        /// The resource (`image <id>`).
+        what: String,
+        /// What the server said (`status queued`, `204 No Content`).
+        reason: String,
+    },
     /// A resource reached a failure state.
     #[error("{what} failed with status {status}: {message}")]
     Failed {
@@ -225,6 +235,26 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(Box::new(e))
+    }
+}
+
+/// For byte streams that must carry `std::io::Error` (an upload source, `AsyncRead`
+/// adapters): the kind follows the error's (`TimedOut`, `NotFound`, `PermissionDenied`,
+/// `InvalidData` for a checksum or size mismatch, an `Io` error's own kind), and the SDK error
+/// stays inside, whole (`io::Error::into_inner` + `downcast` gives it back).
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> std::io::Error {
+        use std::io::ErrorKind;
+        let kind = match e.kind() {
+            Error::Io { source, .. } => source.kind(),
+            Error::Timeout { .. } => ErrorKind::TimedOut,
+            Error::NotFound(_) | Error::ResourceNotFound { .. } => ErrorKind::NotFound,
+            Error::Unauthorized(_) | Error::Forbidden(_) => ErrorKind::PermissionDenied,
+            Error::ChecksumMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::InvalidData,
+            Error::InvalidArgument(_) => ErrorKind::InvalidInput,
+            _ => ErrorKind::Other,
+        };
+        std::io::Error::new(kind, e)
     }
 }
 
@@ -386,5 +416,23 @@ mod tests {
             "conflict: DELETE http://h/v2/images/x returned 409: Image is protected (request id req-1)"
         );
         assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn into_io_error_keeps_the_kind_and_the_error_itself() {
+        let e = Error::ChecksumMismatch {
+            algorithm: "sha512".into(),
+            expected: "a".into(),
+            actual: "b".into(),
+        };
+        let io = std::io::Error::from(e);
+        assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+        let back = io.into_inner().unwrap().downcast::<Error>().unwrap();
+        assert!(matches!(*back, Error::ChecksumMismatch { .. }));
+        let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "full");
+        let io = std::io::Error::from(Error::Io { path: "/x".into(), source: full });
+        assert_eq!(io.kind(), std::io::ErrorKind::StorageFull);
+        let io = std::io::Error::from(Error::Timeout { what: "w".into(), waited: Duration::ZERO });
+        assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
     }
 }
