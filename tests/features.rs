@@ -192,7 +192,7 @@ async fn waits_back_off_up_to_their_cap_and_ride_out_transient_errors() {
         .backoff(2.0)
         .max_interval(Duration::from_millis(400))
         .on_poll(move |_| seen.lock().unwrap().push(Instant::now()));
-    let err = img.wait_for_status(&rec, ImageStatus::Active).options(opts).await.unwrap_err();
+    let err = img.wait_for_status(&rec, ImageStatus::Active).wait(opts).await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     let polls = polls.lock().unwrap().clone();
     let gaps: Vec<Duration> = polls.windows(2).map(|w| w[1] - w[0]).collect();
@@ -208,7 +208,7 @@ async fn waits_back_off_up_to_their_cap_and_ride_out_transient_errors() {
         let watched = through(&proxy, None);
         let opts = WaitOptions::fixed(Duration::from_millis(50), Duration::from_secs(120))
             .transient_errors(allowed);
-        let result = watched.wait_for_status(&rec, ImageStatus::Queued).options(opts).await;
+        let result = watched.wait_for_status(&rec, ImageStatus::Queued).wait(opts).await;
         match (ends_well, result) {
             (true, Ok(img)) => assert_eq!(img.id, rec.id),
             (false, Err(e)) => assert_eq!(e.status().map(|s| s.as_u16()), Some(503), "{e:?}"),

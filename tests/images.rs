@@ -86,7 +86,7 @@ async fn create_record_get_find_update_tags_delete() {
     let waiter = tokio::spawn(
         watched
             .wait_for_delete(&updated.id)
-            .options(WaitOptions::fixed(Duration::from_millis(100), Duration::from_secs(120)))
+            .wait(WaitOptions::fixed(Duration::from_millis(100), Duration::from_secs(120)))
             .into_future(),
     );
     let polls = || proxy.state.seen("GET", &format!("/v2/images/{}", updated.id));
@@ -293,8 +293,7 @@ async fn wait_for_status_reports_each_poll_and_times_out_with_the_last_state() {
         openstack_resource::WaitOptions::fixed(Duration::from_millis(300), Duration::from_secs(3))
             .on_poll(move |status| s.lock().unwrap().push(status.to_string()));
     let before = proxy.state.seen("GET", &format!("/v2/images/{}", rec.id));
-    let err =
-        img.wait_for_status(&rec, ImageStatus::Active).options(opts.clone()).await.unwrap_err();
+    let err = img.wait_for_status(&rec, ImageStatus::Active).wait(opts.clone()).await.unwrap_err();
     let polls = proxy.state.seen("GET", &format!("/v2/images/{}", rec.id)) - before;
     let seen = seen.lock().unwrap().clone();
     match &err {
@@ -310,12 +309,12 @@ async fn wait_for_status_reports_each_poll_and_times_out_with_the_last_state() {
     let err = img
         .wait_for_status(&rec, ImageStatus::Active)
         .failures([ImageStatus::Queued])
-        .options(opts.clone())
+        .wait(opts.clone())
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Failed { status, .. } if status == "queued"), "{err}");
     // Reached immediately.
-    let ok = img.wait_for_status(&rec.id, ImageStatus::Queued).options(opts).await.unwrap();
+    let ok = img.wait_for_status(&rec.id, ImageStatus::Queued).wait(opts).await.unwrap();
     assert_eq!(ok.id, rec.id);
     img.delete_image(&rec).await.unwrap();
 }

@@ -229,3 +229,44 @@ async fn bad_import_arguments_are_refused_before_sending() {
     );
     img.delete_image(&rec).await.unwrap();
 }
+
+/// The import waiter polls on the same loop as every waiter: 503s while it polls are
+/// ridden out up to the options' `transient_errors`, and each pending state reaches
+/// `on_poll` (an hour-long import wait must not end on one 503).
+#[tokio::test]
+async fn the_import_waiter_rides_out_transient_errors_like_every_waiter() {
+    use openstack_tests::faults::{Fault, start, through};
+    let img = image(ADMIN);
+    let rec = img.create_image(unique("importwait")).disk_format(DiskFormat::Raw).await.unwrap();
+    img.stage_image(&rec, data(50_000, 61)).await.unwrap();
+    img.import_image(&rec, ImportMethod::GlanceDirect).await.unwrap();
+    // Six 503s in a row: with two retries per request, two failed polls.
+    for (allowed, ends_well) in [(2, true), (1, false)] {
+        let proxy = start(Fault::ImageGet503(6)).await;
+        let opts = WaitOptions::fixed(Duration::from_millis(50), Duration::from_secs(120))
+            .transient_errors(allowed);
+        let result = through(&proxy, None).wait_for_import(&rec.id).wait(opts).await;
+        match (ends_well, result) {
+            (true, Ok(outcome)) => assert_eq!(outcome.image.status, ImageStatus::Active),
+            (false, Err(e)) => assert_eq!(e.status().map(|s| s.as_u16()), Some(503), "{e:?}"),
+            (_, other) => panic!("{allowed} transient errors allowed: {other:?}"),
+        }
+    }
+    // A pending import reports its state to on_poll: a record that was never imported
+    // stays queued; the first report ends the test's wait (an event, not a clock).
+    let queued =
+        img.create_image(unique("importwait-q")).disk_format(DiskFormat::Raw).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let opts = WaitOptions::fixed(Duration::from_millis(50), Duration::from_secs(180))
+        .on_poll(move |s| drop(tx.send(s.to_string())));
+    tokio::select! {
+        r = img.wait_for_import(&queued.id).wait(opts) => panic!("the wait ended: {r:?}"),
+        state = rx.recv() => {
+            let state = state.expect("a poll was reported");
+            assert!(state.starts_with("queued"), "{state}");
+        }
+    }
+    for i in [&rec, &queued] {
+        img.delete_image(i).await.unwrap();
+    }
+}

@@ -30,7 +30,7 @@ async fn legacy_import_task_succeeds_and_is_listed() {
     assert_eq!(task.task_type, "import");
     let done = img
         .wait_for_task(&task)
-        .options(WaitOptions::fixed(Duration::from_millis(500), Duration::from_secs(120)))
+        .wait(WaitOptions::fixed(Duration::from_millis(500), Duration::from_secs(120)))
         .await
         .unwrap();
     assert_eq!(done.status, TaskStatus::Success);
@@ -72,7 +72,7 @@ async fn a_failing_task_is_failed_with_its_message() {
         .unwrap();
     let err = img
         .wait_for_task(&task)
-        .options(WaitOptions::fixed(Duration::from_millis(500), Duration::from_secs(120)))
+        .wait(WaitOptions::fixed(Duration::from_millis(500), Duration::from_secs(120)))
         .await
         .unwrap_err();
     // What the error names is what Glance recorded on the task, verbatim.
@@ -112,7 +112,7 @@ async fn unknown_task_is_not_found_and_waiting_times_out() {
         .wait_for_task(&task)
         .status(TaskStatus::Success)
         .failures([])
-        .options(WaitOptions::fixed(Duration::from_millis(100), Duration::from_millis(150)))
+        .wait(WaitOptions::fixed(Duration::from_millis(100), Duration::from_millis(150)))
         .await;
     match result {
         Err(Error::Timeout { what, .. }) => assert!(what.contains("last status"), "{what}"),

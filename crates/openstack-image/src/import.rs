@@ -2,12 +2,11 @@
 
 use std::collections::HashSet;
 use std::future::IntoFuture;
-use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use http::Method;
 use openstack_auth::{Error, Result};
-use openstack_resource::{PreparedRequest, WaitOptions, encode_segment};
+use openstack_resource::{Polled, PreparedRequest, WaitOptions, encode_segment, poll_until};
 use serde_json::{Value, json};
 
 use crate::call::{Built, Call};
@@ -236,7 +235,7 @@ impl IntoFuture for ImportImage<Waited> {
             let mut wait = self
                 .proxy
                 .wait_for_import(&self.image_id)
-                .options(self.wait.0)
+                .wait(self.wait.0)
                 .all_stores_must_succeed(must);
             wait.earlier_tasks = earlier;
             wait.await
@@ -337,10 +336,7 @@ impl ImageProxy {
         WaitForImport {
             proxy: self.clone(),
             image: image.id_ref().to_string(),
-            options: WaitOptions::default()
-                .interval(Duration::from_millis(500))
-                .max_interval(Duration::from_secs(5))
-                .timeout(Duration::from_secs(3600)),
+            options: WaitOptions::default(),
             all_must_succeed: true,
             earlier_tasks: HashSet::new(),
         }
@@ -369,8 +365,8 @@ pub struct WaitForImport {
 }
 
 impl WaitForImport {
-    /// How to poll (default: from 0.5 s growing to 5 s, for up to an hour).
-    pub fn options(mut self, options: WaitOptions) -> Self {
+    /// How to poll (default [`WaitOptions::default`]).
+    pub fn wait(mut self, options: WaitOptions) -> Self {
         self.options = options;
         self
     }
@@ -384,91 +380,80 @@ impl WaitForImport {
 
     async fn run(self) -> Result<ImportOutcome> {
         let WaitForImport { proxy, image, options, all_must_succeed, earlier_tasks } = self;
-        let this = &proxy;
-        let id = image;
-        let started = Instant::now();
-        let has_tasks = this.require("image_tasks", 12).await.is_ok();
-        let mut interval = options.interval;
-        loop {
-            let poll = async {
-                let img = this.get_image(&id).await?;
-                let task = if has_tasks {
-                    let tasks: Vec<Task> = this.image_tasks(&id).try_collect().await?;
-                    latest_import_task(
-                        tasks.into_iter().filter(|t| !earlier_tasks.contains(&t.id)).collect(),
-                    )
-                } else {
-                    None
-                };
-                Ok::<_, Error>((img, task))
+        let has_tasks = proxy.require("image_tasks", 12).await.is_ok();
+        let (proxy, id, earlier) = (&proxy, image.as_str(), &earlier_tasks);
+        // The same polling loop as every waiter: backoff, transient errors, on_poll, and a
+        // deadline that covers the poll in flight.
+        poll_until(&options, format!("import of image {id}"), || async move {
+            let img = proxy.get_image(id).await?;
+            let task = if has_tasks {
+                let tasks: Vec<Task> = proxy.image_tasks(id).try_collect().await?;
+                latest_import_task(tasks.into_iter().filter(|t| !earlier.contains(&t.id)).collect())
+            } else {
+                None
             };
-            // The deadline covers the poll in flight too: a server that stops answering
-            // cannot stretch the wait past its timeout.
-            let left = options.timeout.saturating_sub(started.elapsed());
-            let Ok(poll) = tokio::time::timeout(left, poll).await else {
-                return Err(Error::Timeout {
-                    what: format!("import of image {id} (no answer to the last poll)"),
-                    waited: started.elapsed(),
-                });
-            };
-            let (img, task) = poll?;
-            let task_done = task
-                .as_ref()
-                .is_none_or(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));
-            let importing = !img.os_glance_importing_to_stores.is_empty();
-            if let Some(t) = task.as_ref().filter(|t| t.status == TaskStatus::Failure) {
-                // A failed glance-download leaves the image `queued` with its stores still
-                // listed in os_glance_importing_to_stores: the task's end is what counts then.
-                if !importing || img.status != ImageStatus::Importing {
-                    return Err(Error::Failed {
-                        what: format!("import of image {id}"),
-                        status: format!("task {} {}", t.id, t.status),
-                        message: with_failed_stores(&t.message, &img),
-                    });
-                }
-            }
-            if task_done
-                && !importing
-                && img.status == ImageStatus::Active
-                && (task.is_some() || !has_tasks)
-            {
-                let failed = img.os_glance_failed_import.clone();
-                if all_must_succeed && !failed.is_empty() {
-                    return Err(Error::Failed {
-                        what: format!("import of image {id}"),
-                        status: "partial".into(),
-                        message: format!("failed for stores: {}", failed.join(", ")),
-                    });
-                }
-                return Ok(ImportOutcome {
-                    succeeded: img.stores.clone(),
-                    failed,
-                    task,
-                    image: img,
-                });
-            }
-            if matches!(img.status, ImageStatus::Killed | ImageStatus::Deleted) {
-                return Err(Error::Failed {
-                    what: format!("import of image {id}"),
-                    status: img.status.to_string(),
-                    message: task.map(|t| t.message).unwrap_or_default(),
-                });
-            }
-            if started.elapsed() + interval > options.timeout {
-                return Err(Error::Timeout {
-                    what: format!(
-                        "import of image {id} (status {}, importing to [{}], task {})",
-                        img.status,
-                        img.os_glance_importing_to_stores.join(","),
-                        task.map_or("none".into(), |t| t.status.to_string())
-                    ),
-                    waited: started.elapsed(),
-                });
-            }
-            tokio::time::sleep(interval).await;
-            interval = interval.mul_f64(options.backoff.max(1.0)).min(options.max_interval);
+            import_state(id, img, task, has_tasks, all_must_succeed)
+        })
+        .await
+    }
+}
+
+/// What one poll of an import says: done (with the outcome), failed, or still going (with
+/// the state the timeout error names).
+fn import_state(
+    id: &str,
+    img: Image,
+    task: Option<Task>,
+    has_tasks: bool,
+    all_must_succeed: bool,
+) -> Result<Polled<ImportOutcome>> {
+    let task_done =
+        task.as_ref().is_none_or(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));
+    let importing = !img.os_glance_importing_to_stores.is_empty();
+    if let Some(t) = task.as_ref().filter(|t| t.status == TaskStatus::Failure) {
+        // A failed glance-download leaves the image `queued` with its stores still listed in
+        // os_glance_importing_to_stores: the task's end is what counts then.
+        if !importing || img.status != ImageStatus::Importing {
+            return Err(Error::Failed {
+                what: format!("import of image {id}"),
+                status: format!("task {} {}", t.id, t.status),
+                message: with_failed_stores(&t.message, &img),
+            });
         }
     }
+    if task_done
+        && !importing
+        && img.status == ImageStatus::Active
+        && (task.is_some() || !has_tasks)
+    {
+        let failed = img.os_glance_failed_import.clone();
+        if all_must_succeed && !failed.is_empty() {
+            return Err(Error::Failed {
+                what: format!("import of image {id}"),
+                status: "partial".into(),
+                message: format!("failed for stores: {}", failed.join(", ")),
+            });
+        }
+        return Ok(Polled::Done(ImportOutcome {
+            succeeded: img.stores.clone(),
+            failed,
+            task,
+            image: img,
+        }));
+    }
+    if matches!(img.status, ImageStatus::Killed | ImageStatus::Deleted) {
+        return Err(Error::Failed {
+            what: format!("import of image {id}"),
+            status: img.status.to_string(),
+            message: task.map(|t| t.message).unwrap_or_default(),
+        });
+    }
+    Ok(Polled::Pending(format!(
+        "{}, importing to [{}], task {}",
+        img.status,
+        img.os_glance_importing_to_stores.join(","),
+        task.map_or("none".into(), |t| t.status.to_string())
+    )))
 }
 
 impl IntoFuture for WaitForImport {

@@ -48,8 +48,9 @@ impl<R: Get, S> WaitForStatus<R, S> {
         self
     }
 
-    /// How to poll (interval, backoff, timeout; default [`WaitOptions::default`]).
-    pub fn options(mut self, options: WaitOptions) -> Self {
+    /// How to poll (interval, backoff, timeout; default [`WaitOptions::default`]):
+    /// openstacksdk's `interval` and `wait`, under the name every builder uses.
+    pub fn wait(mut self, options: WaitOptions) -> Self {
         self.options = options;
         self
     }
@@ -98,7 +99,7 @@ impl<R: Get> WaitForDelete<R> {
     }
 
     /// How to poll (default [`WaitOptions::default`]).
-    pub fn options(mut self, options: WaitOptions) -> Self {
+    pub fn wait(mut self, options: WaitOptions) -> Self {
         self.options = options;
         self
     }
@@ -122,7 +123,7 @@ impl ImageProxy {
     /// use openstack_image::{ImageStatus, WaitOptions};
     /// let img = image
     ///     .wait_for_status("5cfaff86-…", ImageStatus::Active)
-    ///     .options(WaitOptions::default().timeout(Duration::from_secs(600)))
+    ///     .wait(WaitOptions::default().timeout(Duration::from_secs(600)))
     ///     .await?;
     /// # let _ = img; Ok(()) }
     /// ```

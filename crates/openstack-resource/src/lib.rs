@@ -78,7 +78,7 @@ pub use api::{Api, ListOptions, decode, send_json};
 pub use openstack_auth::{Error, Result};
 pub use request::{PreparedRequest, Query, encode_segment};
 pub use resource::{Create, Delete, Get, HasStatus, List, Resource, Update, UpdateStrategy};
-pub use wait::{PollCallback, WaitOptions};
+pub use wait::{PollCallback, Polled, WaitOptions, poll_until};
 
 /// The requests of [`Api`], built without I/O: what a verb would send, to inspect in tests or
 /// to send yourself with [`send_json`].

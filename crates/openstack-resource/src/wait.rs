@@ -23,13 +23,15 @@ pub type PollCallback = Arc<dyn Fn(&str) + Send + Sync>;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct WaitOptions {
-    /// First interval between polls (default 2 s).
+    /// First interval between polls (default 1 s).
     pub interval: Duration,
     /// Growth factor of the interval (default 1.5).
     pub backoff: f64,
     /// Longest interval (default 15 s).
     pub max_interval: Duration,
-    /// Give up after this long (default 120 s); never unbounded.
+    /// Give up after this long (default one hour: Glance's slowest waits, an import copying
+    /// a large image into several stores, take many minutes); never unbounded. A wait that
+    /// should be short (a delete, a small upload) can say so.
     pub timeout: Duration,
     /// Transient errors (transport, 5xx) tolerated while polling (default 3).
     pub transient_errors: u32,
@@ -50,10 +52,10 @@ impl std::fmt::Debug for WaitOptions {
 impl Default for WaitOptions {
     fn default() -> Self {
         WaitOptions {
-            interval: Duration::from_secs(2),
+            interval: Duration::from_secs(1),
             backoff: 1.5,
             max_interval: Duration::from_secs(15),
-            timeout: Duration::from_secs(120),
+            timeout: Duration::from_secs(3600),
             transient_errors: 3,
             on_poll: None,
         }
@@ -124,13 +126,87 @@ fn is_transient(e: &Error) -> bool {
     }
 }
 
-/// `fut`'s output, or `None` when the wait that started at `started` reaches `timeout` first.
-async fn within<T>(
-    started: Instant,
-    timeout: Duration,
-    fut: impl std::future::Future<Output = T>,
-) -> Option<T> {
-    tokio::time::timeout(timeout.saturating_sub(started.elapsed()), fut).await.ok()
+/// What one poll of [`poll_until`] found.
+#[derive(Debug)]
+pub enum Polled<T> {
+    /// The wait is over, with this result.
+    Done(T),
+    /// Not yet; the state seen (given to `on_poll`, and named if the wait times out).
+    Pending(String),
+}
+
+/// The one polling loop of every waiter: calls `poll` until it answers [`Polled::Done`] or
+/// fails, sleeping between polls with the options' backoff; reports each pending state to
+/// `on_poll`; tolerates `transient_errors` transport errors and 5xx; and bounds the whole
+/// wait, the poll in flight included, by the timeout. `what` names what is waited for in
+/// the timeout error (`image X to become active`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> openstack_auth::Result<()> {
+/// use std::time::Duration;
+/// use openstack_resource::{Polled, WaitOptions, poll_until};
+/// let mut n = 0;
+/// let opts = WaitOptions::default().interval(Duration::from_millis(1));
+/// let got = poll_until(&opts, "the third poll", || {
+///     n += 1;
+///     let step = if n < 3 { Polled::Pending(format!("poll {n}")) } else { Polled::Done(n) };
+///     async move { Ok(step) }
+/// })
+/// .await?;
+/// assert_eq!(got, 3);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::Timeout`] naming `what` and the last state; the first error `poll` returns that
+/// is not transient (or once the transient budget is spent).
+pub async fn poll_until<T, F, Fut>(
+    opts: &WaitOptions,
+    what: impl std::fmt::Display,
+    mut poll: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Polled<T>>>,
+{
+    let started = Instant::now();
+    let mut interval = opts.interval;
+    let mut transient_left = opts.transient_errors;
+    let mut last: Option<String> = None;
+    let timed_out = |last: &Option<String>, note: &str| Error::Timeout {
+        what: match last {
+            Some(l) => format!("{what} (last status: {l}{note})"),
+            None => format!("{what}{note}"),
+        },
+        waited: started.elapsed(),
+    };
+    loop {
+        // The deadline covers the poll in flight too: a server that stops answering cannot
+        // stretch the wait past its timeout.
+        let left = opts.timeout.saturating_sub(started.elapsed());
+        let Ok(polled) = tokio::time::timeout(left, poll()).await else {
+            return Err(timed_out(&last, "; no answer to the last poll"));
+        };
+        match polled {
+            Ok(Polled::Done(t)) => return Ok(t),
+            Ok(Polled::Pending(state)) => {
+                if let Some(f) = &opts.on_poll {
+                    f(&state);
+                }
+                last = Some(state);
+            }
+            Err(e) if is_transient(&e) && transient_left > 0 => {
+                transient_left -= 1;
+                tracing::debug!(error = %e, "transient error while waiting; polling again");
+            }
+            Err(e) => return Err(e),
+        }
+        if started.elapsed() + interval > opts.timeout {
+            return Err(timed_out(&last, ""));
+        }
+        tokio::time::sleep(interval).await;
+        interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval);
+    }
 }
 
 impl<R: Get> Api<R> {
@@ -149,50 +225,23 @@ impl<R: Get> Api<R> {
     where
         R: HasStatus,
     {
-        let started = Instant::now();
-        let mut interval = opts.interval;
-        let mut transient_left = opts.transient_errors;
-        let mut last = String::from("unknown");
-        let timed_out = |last: &str| Error::Timeout {
-            what: format!("{} {id} to become {status} (last status: {last})", R::KIND),
-            waited: started.elapsed(),
-        };
-        loop {
-            // The deadline covers the poll in flight too: a server that stops answering
-            // cannot stretch the wait past its timeout.
-            let Some(poll) = within(started, opts.timeout, self.get(id)).await else {
-                return Err(timed_out(&last));
-            };
-            match poll {
-                Ok(r) => {
-                    let s = r.status().to_string();
-                    if let Some(f) = &opts.on_poll {
-                        f(&s);
-                    }
-                    if s.eq_ignore_ascii_case(status) {
-                        return Ok(r);
-                    }
-                    if failures.iter().any(|f| f.eq_ignore_ascii_case(&s)) {
-                        return Err(Error::Failed {
-                            what: format!("{} {id}", R::KIND),
-                            status: s,
-                            message: r.failure_message().unwrap_or_default(),
-                        });
-                    }
-                    last = s;
-                }
-                Err(e) if is_transient(&e) && transient_left > 0 => {
-                    transient_left -= 1;
-                    tracing::debug!(error = %e, "transient error while waiting; polling again");
-                }
-                Err(e) => return Err(e),
+        let what = format!("{} {id} to become {status}", R::KIND);
+        poll_until(opts, what, || async {
+            let r = self.get(id).await?;
+            let s = r.status().to_string();
+            if s.eq_ignore_ascii_case(status) {
+                return Ok(Polled::Done(r));
             }
-            if started.elapsed() + interval > opts.timeout {
-                return Err(timed_out(&last));
+            if failures.iter().any(|f| f.eq_ignore_ascii_case(&s)) {
+                return Err(Error::Failed {
+                    what: format!("{} {id}", R::KIND),
+                    status: s,
+                    message: r.failure_message().unwrap_or_default(),
+                });
             }
-            tokio::time::sleep(interval).await;
-            interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval);
-        }
+            Ok(Polled::Pending(s))
+        })
+        .await
     }
 
     /// Polls until a get answers 404.
@@ -200,32 +249,13 @@ impl<R: Get> Api<R> {
     /// # Errors
     /// [`Error::Timeout`] when it still exists after the timeout.
     pub async fn wait_for_delete(&self, id: &str, opts: &WaitOptions) -> Result<()> {
-        let started = Instant::now();
-        let mut interval = opts.interval;
-        let mut transient_left = opts.transient_errors;
-        let timed_out = || Error::Timeout {
-            what: format!("{} {id} to be deleted", R::KIND),
-            waited: started.elapsed(),
-        };
-        loop {
-            let Some(poll) = within(started, opts.timeout, self.get(id)).await else {
-                return Err(timed_out());
-            };
-            match poll {
-                Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) if is_transient(&e) && transient_left > 0 => transient_left -= 1,
-                Err(e) => return Err(e),
-                Ok(_) => {
-                    if let Some(f) = &opts.on_poll {
-                        f("exists");
-                    }
-                }
+        poll_until(opts, format!("{} {id} to be deleted", R::KIND), || async {
+            match self.get(id).await {
+                Err(e) if e.is_not_found() => Ok(Polled::Done(())),
+                Err(e) => Err(e),
+                Ok(_) => Ok(Polled::Pending("exists".into())),
             }
-            if started.elapsed() + interval > opts.timeout {
-                return Err(timed_out());
-            }
-            tokio::time::sleep(interval).await;
-            interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval);
-        }
+        })
+        .await
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use openstack_auth::{Cleanup, Error, Result};
@@ -25,12 +24,9 @@ const SHA256_KEY: &str = "owner_specified.openstack.sha256";
 const OBJECT_KEY: &str = "owner_specified.openstack.object";
 
 impl CreateImage {
-    /// How to wait: as asked, else (for `validate_checksum`) up to an hour.
+    /// How to wait: as asked, else (for `validate_checksum`) with the default options.
     fn wait_options(&self) -> Option<WaitOptions> {
-        self.wait.clone().or_else(|| {
-            self.validate_checksum
-                .then(|| WaitOptions::default().timeout(Duration::from_secs(3600)))
-        })
+        self.wait.clone().or_else(|| self.validate_checksum.then(WaitOptions::default))
     }
 
     fn uses_import(&self) -> bool {
@@ -324,7 +320,7 @@ impl CreateImage {
             image = self
                 .proxy
                 .wait_for_status(&created.id, ImageStatus::Active)
-                .options(options)
+                .wait(options)
                 .await
                 .map_err(fail)?;
         }
