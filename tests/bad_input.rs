@@ -163,7 +163,7 @@ async fn too_many_tags_is_glances_413_and_leaves_no_image() {
 async fn changing_a_read_only_field_is_refused_before_sending() {
     let img = image(ADMIN);
     let rec = img.create_image(unique("ro")).disk_format(DiskFormat::Raw).await.unwrap();
-    let mut changed = rec.clone();
+    let mut changed = rec.image.clone();
     changed.status = ImageStatus::Active;
     let err = img.update_image(&rec, &changed).await.unwrap_err();
     invalid(&err, &["status"]);
@@ -236,7 +236,8 @@ fn unreadable_file(dir: &Path) -> PathBuf {
 // ---- downloads -----------------------------------------------------------------------
 
 async fn active_image(img: &ImageProxy) -> openstack_image::Image {
-    img.create_image(unique("dl")).data(data(4096, 2)).disk_format(DiskFormat::Raw).await.unwrap()
+    let created = img.create_image(unique("dl")).data(data(4096, 2)).disk_format(DiskFormat::Raw);
+    created.await.unwrap().into_image()
 }
 
 #[tokio::test]

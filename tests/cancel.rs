@@ -141,8 +141,12 @@ async fn stage_image_dropped_mid_body_keeps_the_callers_image() {
     let proxy = start(Fault::None).await;
     let img = through(&proxy, None);
     warm(&img).await;
-    let rec: Image =
-        image(ADMIN).create_image(unique("stagedrop")).disk_format(DiskFormat::Raw).await.unwrap();
+    let rec: Image = image(ADMIN)
+        .create_image(unique("stagedrop"))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap()
+        .into_image();
     proxy.arm(Trap::on(Method::PUT, "/stage", Hold::BodyAfter(1 << 20)));
     drop_when_sprung(&proxy, 1, img.stage_image(&rec, data(4 << 20, 403)).into_future()).await;
     assert_eq!(proxy.state.seen("PUT", &format!("/v2/images/{}/stage", rec.id)), 1);

@@ -134,7 +134,7 @@ async fn corrupted_upload(source: &str, keep: bool) -> (String, openstack_resour
         }
         other => panic!("unknown source {other}"),
     };
-    let result = create.await;
+    let result = create.await.map(openstack_image::CreatedImage::into_image);
     assert_eq!(proxy.state.uploads.load(std::sync::atomic::Ordering::SeqCst), 1, "{source}");
     (name, result)
 }

@@ -224,7 +224,9 @@ async fn duplicate_upload_returns_the_existing_image_unless_allowed() {
         img.create_image(&name).data(bytes.clone()).disk_format(DiskFormat::Raw).await.unwrap();
     let again =
         img.create_image(&name).data(bytes.clone()).disk_format(DiskFormat::Raw).await.unwrap();
+    assert!(!first.reused);
     assert_eq!(again.id, first.id, "same name + same data → the existing image");
+    assert!(again.reused, "and the result says it was reused");
     let dup = img
         .create_image(&name)
         .data(bytes)
@@ -233,6 +235,7 @@ async fn duplicate_upload_returns_the_existing_image_unless_allowed() {
         .await
         .unwrap();
     assert_ne!(dup.id, first.id);
+    assert!(!dup.reused);
     img.delete_image(&first).await.unwrap();
     img.delete_image(&dup).await.unwrap();
 }

@@ -20,6 +20,7 @@ async fn uploaded(bytes: &[u8]) -> openstack_image::Image {
         .disk_format(DiskFormat::Raw)
         .await
         .unwrap()
+        .into_image()
 }
 
 #[tokio::test]

@@ -52,7 +52,7 @@ async fn create_record_get_find_update_tags_delete() {
     assert!(img.find_image(&unique("nothing")).await.unwrap_err().is_not_found());
 
     // Update: only what changed is sent; read-only fields are refused locally.
-    let mut changed = created.clone();
+    let mut changed = created.image.clone();
     changed.name = Some(format!("{name}-renamed"));
     changed.properties.insert("custom_key".into(), json!("v"));
     changed.properties.remove("custom");
@@ -149,7 +149,7 @@ async fn list_filters_and_pagination_across_pages() {
             .min_disk(i)
             .await
             .unwrap();
-        ids.push(created.id);
+        ids.push(created.image.id);
     }
     // Page size 2 → 4 pages, following Glance's `next` links.
     let listed: Vec<Image> = img

@@ -252,7 +252,7 @@ async fn chaos_soak() {
                 .allow_duplicates(true)
                 .await
                 .unwrap();
-            mine.push(Fixture { id: up.id, bytes });
+            mine.push(Fixture { id: up.image.id, bytes });
         }
         fixtures.push(mine);
     }

@@ -130,7 +130,7 @@ async fn a_path_prefixed_image_endpoint_works_end_to_end() {
             .wait(WaitOptions::default())
             .await
             .unwrap();
-        ids.push(created.id);
+        ids.push(created.image.id);
     }
     // One image per page: two next links to follow, each relative to the prefix.
     let listed: Vec<Image> = img

@@ -57,7 +57,7 @@ mod wait;
 
 pub use cache::{CacheTarget, CachedImage, ClearCache, ImageCache};
 pub use call::{Call, Items};
-pub use create::CreateImage;
+pub use create::{CreateImage, CreatedImage};
 pub use download::{DownloadImage, DownloadOutcome, DownloadStream};
 pub use enums::{ContainerFormat, DiskFormat, ImageStatus, MemberStatus, TaskStatus, Visibility};
 pub use images::DeleteImage;

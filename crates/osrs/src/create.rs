@@ -75,7 +75,7 @@ pub(crate) async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    output::show(&a.out, records::image(&created?, false))?;
+    output::show(&a.out, records::image(&created?.image, false))?;
     Ok(())
 }
 

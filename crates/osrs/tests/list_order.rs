@@ -24,7 +24,7 @@ async fn image_list_prints_and_orders_as_openstackclient() {
             .allow_duplicates(true)
             .await
             .unwrap();
-        made.push(img.id);
+        made.push(img.image.id);
     }
     // And one without a name or data (the SDK insists on a name: a plain POST).
     let body = serde_json::json!({"disk_format": "raw", "container_format": "bare", "tags": [tag]});

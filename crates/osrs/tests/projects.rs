@@ -15,6 +15,7 @@ async fn shared_image(cloud: &str, prefix: &str) -> openstack_client::image::Ima
         .visibility(Visibility::Shared)
         .await
         .unwrap()
+        .into_image()
 }
 
 fn member_ids(cloud: &str, image: &str) -> Vec<String> {

@@ -131,8 +131,10 @@ impl CreateImage {
         self.disable_vendor_agent = disable;
         self
     }
-    /// `allow_duplicates=` (default false): when false, an image with the same name and the
-    /// same data (by `owner_specified.openstack.md5`/`sha256`) is returned instead of a new one.
+    /// `allow_duplicates=` (default false, as in openstacksdk): when false, an active image
+    /// with the same name and the same data (by `owner_specified.openstack.md5`/`sha256`) is
+    /// returned instead of a new one, and [`CreatedImage::reused`] says so. Data that cannot
+    /// be read twice (a reader, a stream) is never compared: a new image is made.
     pub fn allow_duplicates(mut self, allow: bool) -> Self {
         self.allow_duplicates = allow;
         self
@@ -259,10 +261,50 @@ impl CreateImage {
 }
 
 impl IntoFuture for CreateImage {
-    type Output = Result<Image>;
-    type IntoFuture = Call<Image>;
-    fn into_future(self) -> Call<Image> {
+    type Output = Result<CreatedImage>;
+    type IntoFuture = Call<CreatedImage>;
+    fn into_future(self) -> Call<CreatedImage> {
         Call::new(self.run())
+    }
+}
+
+/// What `create_image` gave: the image, and whether it is an existing one that was reused
+/// (`allow_duplicates(false)`, the default, returns an image of the same name and data
+/// instead of making another). It reads as the [`Image`] itself (`created.id`,
+/// `&created` where an image is taken); [`CreatedImage::into_image`] unwraps it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CreatedImage {
+    /// The image, as Glance last reported it.
+    pub image: Image,
+    /// True when no image was created: an identical one (same name, same md5 and sha256,
+    /// active) already existed and is returned.
+    pub reused: bool,
+}
+
+impl CreatedImage {
+    /// The image.
+    pub fn into_image(self) -> Image {
+        self.image
+    }
+}
+
+impl std::ops::Deref for CreatedImage {
+    type Target = Image;
+    fn deref(&self) -> &Image {
+        &self.image
+    }
+}
+
+impl From<CreatedImage> for Image {
+    fn from(c: CreatedImage) -> Image {
+        c.image
+    }
+}
+
+impl crate::proxy::IdRef for CreatedImage {
+    fn id_ref(&self) -> &str {
+        &self.image.id
     }
 }
 
@@ -271,7 +313,10 @@ impl ImageProxy {
     /// container_format, tags, disable_vendor_agent, allow_duplicates, meta, wait, timeout,
     /// validate_checksum, use_import, stores, all_stores, all_stores_must_succeed, **kwargs)`.
     ///
-    /// Returns a builder; `.await` it. Everything checkable is checked before the record is
+    /// Returns a builder; `.await` it for a [`CreatedImage`] (reads as the image). By
+    /// default (`allow_duplicates(false)`, as openstacksdk) an existing image with the same
+    /// name and data is returned instead of a new one: [`CreatedImage::reused`] is then true
+    /// and nothing was uploaded. Everything checkable is checked before the record is
     /// created; the data is hashed (md5, sha256, sha512) while it streams; if anything fails
     /// after the record exists, the record is deleted and the error says so; after upload the
     /// server's `checksum`/`os_hash_value` are compared with what was sent.

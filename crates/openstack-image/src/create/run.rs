@@ -12,6 +12,7 @@ use openstack_transfer::{Algorithm, Digests, UploadOptions, digest_hex};
 use serde_json::Value;
 
 use super::CreateImage;
+use super::CreatedImage;
 use super::guard::{PendingCreate, RecordGuard, delete_patiently};
 use crate::check::check_image_property;
 use crate::error::transfer_error;
@@ -194,12 +195,12 @@ impl CreateImage {
         )))
     }
 
-    pub(super) async fn run(mut self) -> Result<Image> {
+    pub(super) async fn run(mut self) -> Result<CreatedImage> {
         self.validate().await?;
         if !self.allow_duplicates {
             if let Some(existing) = self.find_duplicate().await? {
                 tracing::info!(image = %existing.id, "an identical image with this name exists; returning it");
-                return Ok(existing);
+                return Ok(CreatedImage { image: existing, reused: true });
             }
         }
         let taken = self.data.get_mut().ok().and_then(Option::take);
@@ -249,15 +250,15 @@ impl CreateImage {
         // flight, the record Glance creates anyway is deleted when the answer arrives.
         let created = PendingCreate::start(&self.proxy, body).finish().await?;
         let Some(upload) = upload else {
-            return Ok(created);
+            return Ok(CreatedImage { image: created, reused: false });
         };
         // From here until the image is complete (or its fate decided), dropping this future
         // deletes the record in a task of its own: nothing half-made is left behind.
         let mut guard = RecordGuard::new(&self.proxy, &created.id);
         match self.upload_and_verify(&created, upload).await {
-            Ok(img) => {
+            Ok(image) => {
                 guard.disarm();
-                Ok(img)
+                Ok(CreatedImage { image, reused: false })
             }
             Err((err, keep)) => {
                 let what = format!("image {}", created.id);
