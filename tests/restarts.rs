@@ -40,6 +40,7 @@ async fn glance_restarted_between_two_calls() {
                 .allow_duplicates(true)
                 .await
                 .unwrap()
+                .image
                 .id,
         );
     }
