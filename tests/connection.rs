@@ -110,7 +110,7 @@ async fn read_send_and_response_timeouts_end_hung_transfers() {
     let conn = timed(&stall.url, |b| b.read_timeout(Duration::from_secs(2))).await;
     let download = conn.image().download_image(&up).max_resumes(0).to_bytes();
     let err = tokio::time::timeout(EVENT_WAIT, download).await.expect("bounded").unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(matches!(err, Error::IdleTimeout { .. }), "{err:?}");
     // An upload the server stops reading: the send timeout ends it.
     let stop = start(Fault::UploadStopReading(1 << 20)).await;
     let conn = timed(&stop.url, |b| b.send_timeout(Duration::from_secs(2))).await;
@@ -118,7 +118,7 @@ async fn read_send_and_response_timeouts_end_hung_transfers() {
     let create =
         conn.image().create_image(&name).data(data(64 << 20, 32)).disk_format(DiskFormat::Raw);
     let err = tokio::time::timeout(EVENT_WAIT, create).await.expect("bounded").unwrap_err();
-    assert!(matches!(err.kind(), Error::Timeout { .. }), "{}", err.report());
+    assert!(matches!(err.kind(), Error::IdleTimeout { .. }), "{}", err.report());
     // An upload never answered: the response timeout ends it.
     let mute = start(Fault::UploadNoAnswer).await;
     let conn = timed(&mute.url, |b| b.response_timeout(Duration::from_secs(2))).await;
@@ -128,7 +128,7 @@ async fn read_send_and_response_timeouts_end_hung_transfers() {
         .data(data(1 << 20, 33))
         .disk_format(DiskFormat::Raw);
     let err = tokio::time::timeout(EVENT_WAIT, create).await.expect("bounded").unwrap_err();
-    assert!(matches!(err.kind(), Error::Timeout { .. }), "{}", err.report());
+    assert!(matches!(err.kind(), Error::IdleTimeout { .. }), "{}", err.report());
     assert!(err.report().contains("response"), "{}", err.report());
     admin.delete_image(&up).await.unwrap();
 }
@@ -163,7 +163,7 @@ async fn a_connect_timeout_ends_a_connection_that_never_completes() {
         .expect("bounded")
         .unwrap_err();
     assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
-    assert!(matches!(err, Error::Timeout { .. } | Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err, Error::IdleTimeout { .. } | Error::Transport { .. }), "{err:?}");
     assert!(err.report().to_lowercase().contains("connect"), "{}", err.report());
     drop(listener);
 }

@@ -116,7 +116,7 @@ async fn stalled_server_hits_the_idle_timeout_and_leaves_no_file() {
     let download = through.download_image(&img).max_resumes(1).to_path(&out);
     let err = tokio::time::timeout(EVENT_WAIT, download).await.expect("bounded").unwrap_err();
     let took = started.elapsed();
-    assert!(matches!(err.kind(), Error::Timeout { .. }), "{}", err.report());
+    assert!(matches!(err.kind(), Error::IdleTimeout { .. }), "{}", err.report());
     // The first attempt stalls, the one resume (asking for the rest) stalls too.
     assert_eq!(proxy.state.downloads.load(Ordering::SeqCst), 2, "first try + one resume");
     let ranges = proxy.state.ranges.lock().unwrap().clone();
@@ -232,7 +232,7 @@ async fn hung_upload_is_bounded(fault: Fault, send: Duration, response: Option<D
     let err = tokio::time::timeout(EVENT_WAIT, create).await.expect("bounded").unwrap_err();
     let took = started.elapsed();
     let limit = response.unwrap_or(send);
-    assert!(matches!(err.kind(), Error::Timeout { .. }), "{}", err.report());
+    assert!(matches!(err.kind(), Error::IdleTimeout { .. }), "{}", err.report());
     assert!(took >= limit, "not before the limit: {took:?}");
     assert_eq!(proxy.state.uploads.load(Ordering::SeqCst), 1, "the upload was under way");
     assert!(
@@ -267,7 +267,7 @@ async fn headers_then_a_stall_ends_in_a_timeout() {
     ready(&through).await; // a slow Keystone cannot be the timeout seen below
     let download = through.download_image(&img).max_resumes(0).to_bytes();
     let err = tokio::time::timeout(EVENT_WAIT, download).await.expect("bounded").unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{}", err.report());
+    assert!(matches!(err, Error::IdleTimeout { .. }), "{}", err.report());
     // The timeout is the download's: the one GET of the file was made, its head and the
     // first 100,000 bytes came, then nothing.
     assert_eq!(proxy.state.downloads.load(Ordering::SeqCst), 1);

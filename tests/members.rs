@@ -32,6 +32,11 @@ async fn share_accept_download_reject_remove() {
     assert_eq!(admin.get_member(&img, &demo_id).await.unwrap().member_id, demo_id);
     assert_eq!(admin.find_member(&img, &demo_id).await.unwrap().image_id, img.id);
     assert!(admin.find_member_opt(&img, "nobody").await.unwrap().is_none());
+    // A missing member is the same kind whichever call looks: the server's 404.
+    let by_get = admin.get_member(&img, "nobody").await.unwrap_err();
+    let by_find = admin.find_member(&img, "nobody").await.unwrap_err();
+    assert!(matches!(by_get, openstack_auth::Error::NotFound(_)), "{by_get:?}");
+    assert!(matches!(by_find, openstack_auth::Error::NotFound(_)), "{by_find:?}");
     assert_eq!(admin.members(&img).try_collect::<Vec<_>>().await.unwrap().len(), 1);
 
     // Pending: not in demo's default list.

@@ -103,6 +103,7 @@ fn explained(e: &Error) -> bool {
     match e.kind() {
         Error::Transport { .. }
         | Error::Timeout { .. }
+        | Error::IdleTimeout { .. }
         | Error::ServiceUnavailable(_)
         | Error::ChecksumMismatch { .. }
         | Error::NotReplayable { .. }

@@ -430,7 +430,7 @@ impl Body for ResponseBody {
                 let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
                 ready!(sleep.as_mut().poll(cx));
                 this.sleep = None;
-                Poll::Ready(Some(Err(Error::Timeout {
+                Poll::Ready(Some(Err(Error::IdleTimeout {
                     what: format!("{}: no data received (idle read timeout)", this.url),
                     waited: idle,
                 })))

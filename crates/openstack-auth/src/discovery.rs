@@ -66,8 +66,13 @@ pub(crate) fn highest_version(doc: &Value, major: u32) -> Option<ApiVersion> {
 /// Whether a failed version discovery means the service is unreachable (not merely without
 /// a version document).
 pub(crate) fn discovery_fatal(e: &Error) -> bool {
-    matches!(e, Error::Transport { .. } | Error::Timeout { .. } | Error::ServiceUnavailable(_))
-        || e.status().is_some_and(|s| s.is_server_error())
+    matches!(
+        e,
+        Error::Transport { .. }
+            | Error::Timeout { .. }
+            | Error::IdleTimeout { .. }
+            | Error::ServiceUnavailable(_)
+    ) || e.status().is_some_and(|s| s.is_server_error())
 }
 
 /// The API major version a service type is used with unless configured.

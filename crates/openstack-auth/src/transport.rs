@@ -150,7 +150,7 @@ impl HyperService {
                 Ok(r) => r,
                 Err(_) => {
                     return Err(Failure {
-                        error: Error::Timeout {
+                        error: Error::IdleTimeout {
                             what: format!("{method} {url}: no response (read timeout)"),
                             waited: t,
                         },
@@ -179,7 +179,7 @@ impl HyperService {
                             ),
                         };
                         // The streamed body is spent: never retried.
-                        return Err(Error::Timeout { what, waited }.into());
+                        return Err(Error::IdleTimeout { what, waited }.into());
                     }
                 }
             }

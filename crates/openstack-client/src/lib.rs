@@ -214,7 +214,7 @@ impl ConnectionBuilder {
         self
     }
     /// Sets the idle timeout of uploads: a server that takes no bytes for this long ends the
-    /// upload with `Error::Timeout` (default: `api_timeout`, else 120 s).
+    /// upload with `Error::IdleTimeout` (default: `api_timeout`, else 120 s).
     pub fn send_timeout(mut self, t: Duration) -> Self {
         self.send_timeout = Some(t);
         self

@@ -275,7 +275,7 @@ async fn open_file(
     let req = file_request(path, offset).map_err(|e| OpenError::Api(e.into()))?;
     let resp = match proxy.session.request(SERVICE, req).await {
         Ok(r) => r,
-        Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
+        Err(e @ (Error::Transport { .. } | Error::IdleTimeout { .. })) => {
             return Err(OpenError::Transfer(TransferError::interrupted(e)));
         }
         Err(e) => return Err(OpenError::Api(e)),

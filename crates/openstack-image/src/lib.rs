@@ -68,6 +68,9 @@ pub use metadef::{
     CreateMetadefTags, MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,
     MetadefResourceTypeAssociation, MetadefTag,
 };
+pub use openstack_auth::{
+    ApiError, Cleanup, CleanupOutcome, CloudConfig, Error, Result, Session, SessionBuilder,
+};
 pub use openstack_resource::WaitOptions;
 pub use openstack_transfer::Algorithm;
 pub use proxy::{IdRef, ImageProxy};

@@ -151,11 +151,9 @@ impl ImageProxy {
     /// # Errors
     /// [`Error::ResourceNotFound`] when the project is not a member.
     pub fn find_member(&self, image: impl IdRef, member: impl IdRef) -> Call<Member> {
-        let find = self.find_member_opt(image, &member);
-        let name = member.id_ref().to_string();
-        Call::new(
-            async move { find.await?.ok_or(Error::ResourceNotFound { kind: "member", name }) },
-        )
+        // A member is found by its id only: the same request, and the same 404 kind
+        // (`Error::NotFound`), as `get_member`.
+        self.get_member(image, member)
     }
 
     /// `find_member(name_or_id, image, ignore_missing=True)`: `None` when not a member.

@@ -120,7 +120,7 @@ impl WaitOptions {
 
 fn is_transient(e: &Error) -> bool {
     match e {
-        Error::Transport { .. } | Error::Timeout { .. } | Error::ServiceUnavailable(_) => true,
+        Error::Transport { .. } | Error::IdleTimeout { .. } | Error::ServiceUnavailable(_) => true,
         Error::Http(a) => a.status.is_server_error(),
         _ => false,
     }
@@ -176,7 +176,7 @@ where
     let timed_out = |last: &Option<String>, note: &str| Error::Timeout {
         what: match last {
             Some(l) => format!("{what} (last status: {l}{note})"),
-            None => format!("{what}{note}"),
+            None => format!("{what} (last status: unknown{note})"),
         },
         waited: started.elapsed(),
     };

@@ -89,7 +89,8 @@ pub enum Error {
         /// The server's highest version.
         server_max: String,
     },
-    /// A wait ran out of time.
+    /// A wait ran out of time (a waiter's deadline: `wait_for_status`, an import, a create
+    /// with `.wait(..)`). The connection was fine; the resource did not get there in time.
     #[error("timed out after {waited:?} waiting for {what}")]
     Timeout {
         /// What was waited for (and the last state seen).
@@ -106,6 +107,16 @@ pub enum Error {
         what: String,
         /// What the server said (`status queued`, `204 No Content`).
         reason: String,
+    },
+    /// The connection was idle too long: no response, no response bytes, or (uploading) no
+    /// request bytes taken, for the session's idle timeout. A network or server stall, not a
+    /// wait that ran out.
+    #[error("{what} (idle for {waited:?})")]
+    IdleTimeout {
+        /// The request and what did not come.
+        what: String,
+        /// How long nothing moved.
+        waited: Duration,
     },
     /// A resource reached a failure state.
     #[error("{what} failed with status {status}: {message}")]
@@ -247,7 +258,7 @@ impl From<Error> for std::io::Error {
         use std::io::ErrorKind;
         let kind = match e.kind() {
             Error::Io { source, .. } => source.kind(),
-            Error::Timeout { .. } => ErrorKind::TimedOut,
+            Error::Timeout { .. } | Error::IdleTimeout { .. } => ErrorKind::TimedOut,
             Error::NotFound(_) | Error::ResourceNotFound { .. } => ErrorKind::NotFound,
             Error::Unauthorized(_) | Error::Forbidden(_) => ErrorKind::PermissionDenied,
             Error::ChecksumMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::InvalidData,
@@ -416,6 +427,16 @@ mod tests {
             "conflict: DELETE http://h/v2/images/x returned 409: Image is protected (request id req-1)"
         );
         assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn waits_and_stalls_are_different_kinds() {
+        let wait =
+            Error::Timeout { what: "image x to become active".into(), waited: Duration::ZERO };
+        let idle = Error::IdleTimeout { what: "GET u: no data".into(), waited: Duration::ZERO };
+        assert!(matches!(wait.kind(), Error::Timeout { .. }));
+        assert!(matches!(idle.kind(), Error::IdleTimeout { .. }));
+        assert!(idle.to_string().contains("idle for"), "{idle}");
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl SessionBuilder {
     }
 
     /// Sets the idle timeout of uploads: a server that takes no bytes of a streamed request
-    /// body for this long ends the request with [`Error::Timeout`] (default: the cloud's
+    /// body for this long ends the request with [`Error::IdleTimeout`] (default: the cloud's
     /// `api_timeout`, else 120 s). Counted from when the connection's buffers are full, so a
     /// server that still reads, however slowly, is not cut; a slow *source* (a reader that
     /// has nothing yet) is not counted either.
@@ -104,7 +104,7 @@ impl SessionBuilder {
 
     /// Sets the longest wait for the response head once a streamed request body (an upload)
     /// has been sent completely (default 300 s: Glance may still be writing the data to its
-    /// store). Ends with [`Error::Timeout`].
+    /// store). Ends with [`Error::IdleTimeout`].
     pub fn response_timeout(mut self, t: Duration) -> Self {
         self.response_timeout = t;
         self

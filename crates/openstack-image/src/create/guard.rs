@@ -36,7 +36,7 @@ pub(crate) async fn delete_patiently(proxy: &ImageProxy, id: &str) -> Cleanup {
 }
 
 fn transient(e: &Error) -> bool {
-    matches!(e, Error::Transport { .. } | Error::Timeout { .. } | Error::ServiceUnavailable(_))
+    matches!(e, Error::Transport { .. } | Error::IdleTimeout { .. } | Error::ServiceUnavailable(_))
         || e.status().is_some_and(|s| s.is_server_error())
 }
 
@@ -118,7 +118,7 @@ const POST_ATTEMPTS: u32 = 3;
 
 /// The request may or may not have reached Glance: its answer was lost.
 fn outcome_unknown(e: &Error) -> bool {
-    matches!(e, Error::Transport { .. } | Error::Timeout { .. })
+    matches!(e, Error::Transport { .. } | Error::IdleTimeout { .. })
 }
 
 /// Deletes a half-made image when dropped armed: the `create_image` future was dropped (a
