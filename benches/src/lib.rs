@@ -2,6 +2,10 @@
 //! and a [`RangeSource`] over a hyper client, so the transfer engine is measured over real
 //! loopback HTTP without any OpenStack service in the way.
 
+// Test and benchmark helpers, not a published API: their proxies and sources hold clients
+// and closures without `Debug`.
+#![allow(missing_debug_implementations)]
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 

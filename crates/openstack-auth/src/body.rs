@@ -15,7 +15,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use crate::error::Error;
 
 /// The error type streaming request bodies may fail with.
-pub use crate::error::BoxError;
+pub(crate) use crate::error::BoxError;
 
 /// A boxed streaming body, as produced by the transfer engine.
 pub type StreamBody = UnsyncBoxBody<Bytes, BoxError>;

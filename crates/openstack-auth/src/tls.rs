@@ -24,7 +24,7 @@ fn bad_file(what: &str, path: &std::path::Path, e: impl std::fmt::Display) -> Er
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] naming an unreadable or invalid `cacert`, `cert` or `key`.
-pub fn client_config(cfg: &CloudConfig) -> Result<ClientConfig> {
+pub(crate) fn client_config(cfg: &CloudConfig) -> Result<ClientConfig> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::InvalidArgument(format!("TLS setup: {e}")))?;

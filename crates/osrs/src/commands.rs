@@ -18,7 +18,7 @@ use crate::token_cache::TokenCache;
 use crate::{Failure, Outcome, connect, output, progress, records};
 
 /// Runs a parsed command line.
-pub async fn run(cli: Cli) -> Outcome {
+pub(crate) async fn run(cli: Cli) -> Outcome {
     let cfg = connect::config(&cli.global)?;
     let mut cache = TokenCache::for_config(&cfg, cli.global.no_token_cache);
     let img = connect::image(cfg)?;

@@ -8,7 +8,7 @@ use crate::cli::Global;
 
 /// The cloud the global options name: `--os-cloud`/`OS_CLOUD` from clouds.yaml, else the
 /// `OS_*` variables; then the region, interface, CA, verification and API version given.
-pub fn config(g: &Global) -> Result<CloudConfig, Error> {
+pub(crate) fn config(g: &Global) -> Result<CloudConfig, Error> {
     let mut cfg = match &g.os_cloud {
         Some(name) => CloudConfig::from_cloud(name),
         None => CloudConfig::from_env(),
@@ -35,6 +35,6 @@ pub fn config(g: &Global) -> Result<CloudConfig, Error> {
 }
 
 /// An image proxy on `cfg`.
-pub fn image(cfg: CloudConfig) -> Result<ImageProxy, Error> {
+pub(crate) fn image(cfg: CloudConfig) -> Result<ImageProxy, Error> {
     Ok(Connection::builder().config(cfg).build()?.image())
 }

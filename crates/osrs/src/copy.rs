@@ -25,7 +25,7 @@ fn carried(key: &str) -> bool {
         || matches!(key, "os_hash_algo" | "os_hash_value" | "stores" | "direct_url" | "locations"))
 }
 
-pub async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome {
+pub(crate) async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome {
     let src = source.find_image(&a.image).await?;
     if src.status != ImageStatus::Active {
         return Err(Failure::Usage(format!(

@@ -16,7 +16,7 @@ use crate::cli::{
 };
 use crate::{Failure, Outcome, output, records};
 
-pub async fn metadef(img: &ImageProxy, cmd: MetadefCmd) -> Outcome {
+pub(crate) async fn metadef(img: &ImageProxy, cmd: MetadefCmd) -> Outcome {
     match cmd {
         MetadefCmd::Namespace(c) => namespace(img, c).await,
         MetadefCmd::Object(c) => object(img, c).await,

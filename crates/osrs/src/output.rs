@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// A table (the default).
     Table,
     /// JSON.
@@ -30,7 +30,7 @@ pub enum Format {
 /// The output options every command that prints takes.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Output formatters")]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// The output format.
     #[arg(short = 'f', long = "format", value_enum, default_value = "table")]
     pub format: Format,
@@ -68,7 +68,7 @@ pub struct OutputArgs {
 
 /// csv quoting (openstackclient's `--quote`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Quote {
+pub(crate) enum Quote {
     /// Every field.
     All,
     /// Only fields that need it.
@@ -137,7 +137,7 @@ fn sort_rows(out: &OutputArgs, names: &[String], rows: &mut [Vec<Value>]) -> Res
 }
 
 /// One value as the human-readable formats print it.
-pub fn human(v: &Value) -> String {
+pub(crate) fn human(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -203,7 +203,7 @@ fn select(names: &[String], wanted: &[String]) -> Result<Vec<usize>, String> {
 ///
 /// # Errors
 /// An unknown `-c` column; a failed write.
-pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String> {
+pub(crate) fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String> {
     let names: Vec<String> = fields.iter().map(|(k, _)| k.clone()).collect();
     let keep = select(&names, &out.columns)?;
     let fields: Vec<(String, Value)> = keep.iter().map(|&i| fields[i].clone()).collect();
@@ -249,7 +249,11 @@ pub fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String
 ///
 /// # Errors
 /// An unknown `-c` column; a failed write.
-pub fn list(out: &OutputArgs, headers: &[&str], mut rows: Vec<Vec<Value>>) -> Result<(), String> {
+pub(crate) fn list(
+    out: &OutputArgs,
+    headers: &[&str],
+    mut rows: Vec<Vec<Value>>,
+) -> Result<(), String> {
     let names: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
     sort_rows(out, &names, &mut rows)?;
     let keep = select(&names, &out.columns)?;

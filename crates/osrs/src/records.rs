@@ -34,7 +34,7 @@ const IMAGE_TOP: [&str; 17] = [
 const NOT_PROPERTIES: [&str; 2] = ["self", "tags"];
 
 /// A JSON object's fields, sorted by key.
-pub fn sorted(map: Map<String, Value>) -> Vec<(String, Value)> {
+pub(crate) fn sorted(map: Map<String, Value>) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = map.into_iter().collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
@@ -173,7 +173,7 @@ pub(crate) fn image(img: &Image, human_readable: bool) -> Vec<(String, Value)> {
 
 /// `1.2G`-style sizes, as openstackclient's `--human-readable` prints them: powers of 1000,
 /// one decimal, trailing zeros dropped.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     let units = ["", "K", "M", "G", "T", "P", "E"];
     let mut v = bytes as f64;
     let mut unit = 0;
@@ -224,7 +224,7 @@ pub(crate) fn image_row(img: &Image, long: bool) -> Vec<Value> {
 }
 
 /// The `image list` headers.
-pub fn image_headers(long: bool) -> Vec<&'static str> {
+pub(crate) fn image_headers(long: bool) -> Vec<&'static str> {
     if long {
         vec![
             "ID",

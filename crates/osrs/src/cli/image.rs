@@ -9,7 +9,7 @@ use crate::output::OutputArgs;
 
 /// `image list` options.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// List only public images.
     #[arg(long, group = "vis")]
     pub public: bool,
@@ -76,7 +76,7 @@ pub struct ListArgs {
 
 /// Visibility flags shared by create and set.
 #[derive(Debug, Args)]
-pub struct VisibilityArgs {
+pub(crate) struct VisibilityArgs {
     /// Image is accessible to everyone.
     #[arg(long, group = "visibility")]
     pub public: bool,
@@ -93,7 +93,7 @@ pub struct VisibilityArgs {
 
 /// The fields `image create` and `image set` both take.
 #[derive(Debug, Args)]
-pub struct ImageFields {
+pub(crate) struct ImageFields {
     /// Image disk format (create's default: raw, or from the file's extension).
     #[arg(long)]
     pub disk_format: Option<String>,
@@ -131,7 +131,7 @@ pub struct ImageFields {
 
 /// `image create` options.
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// New image name.
     pub name: String,
     /// Upload image data from this local file (without it, data piped or redirected to
@@ -175,7 +175,7 @@ pub struct CreateArgs {
 
 /// `image set` options.
 #[derive(Debug, Args)]
-pub struct SetArgs {
+pub(crate) struct SetArgs {
     /// Image to modify (name or ID).
     pub image: String,
     /// New image name.

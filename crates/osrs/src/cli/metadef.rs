@@ -7,7 +7,7 @@ use crate::output::OutputArgs;
 
 /// `image metadef ...`.
 #[derive(Debug, Subcommand)]
-pub enum MetadefCmd {
+pub(crate) enum MetadefCmd {
     /// Namespaces.
     #[command(subcommand)]
     Namespace(NamespaceCmd),
@@ -28,7 +28,7 @@ pub enum MetadefCmd {
 
 /// A namespace and the output options: what the metadef shows and lists take.
 #[derive(Debug, Args)]
-pub struct NamespaceOut {
+pub(crate) struct NamespaceOut {
     /// Namespace (name).
     pub namespace: String,
     /// Output.
@@ -38,7 +38,7 @@ pub struct NamespaceOut {
 
 /// Visibility and protection of a namespace (create and set).
 #[derive(Debug, Args)]
-pub struct NamespaceFields {
+pub(crate) struct NamespaceFields {
     /// A user-friendly name for the namespace.
     #[arg(long)]
     pub display_name: Option<String>,
@@ -61,7 +61,7 @@ pub struct NamespaceFields {
 
 /// `image metadef namespace ...`.
 #[derive(Debug, Subcommand)]
-pub enum NamespaceCmd {
+pub(crate) enum NamespaceCmd {
     /// List namespaces.
     List {
         /// Only namespaces associated with these resource types (comma-separated).
@@ -119,7 +119,7 @@ pub enum NamespaceCmd {
 
 /// `image metadef object ...`.
 #[derive(Debug, Subcommand)]
-pub enum ObjectCmd {
+pub(crate) enum ObjectCmd {
     /// Create an object.
     Create {
         /// Namespace to create the object in (name).
@@ -170,7 +170,7 @@ pub enum ObjectCmd {
 
 /// `image metadef object property show`.
 #[derive(Debug, Subcommand)]
-pub enum ObjectPropertyCmd {
+pub(crate) enum ObjectPropertyCmd {
     /// Show one property of an object.
     Show {
         /// Namespace (name).
@@ -187,7 +187,7 @@ pub enum ObjectPropertyCmd {
 
 /// `image metadef property ...`.
 #[derive(Debug, Subcommand)]
-pub enum PropertyCmd {
+pub(crate) enum PropertyCmd {
     /// Create a property.
     Create {
         /// Internal name of the property.
@@ -250,7 +250,7 @@ pub enum PropertyCmd {
 
 /// `image metadef resource ...`.
 #[derive(Debug, Subcommand)]
-pub enum ResourceCmd {
+pub(crate) enum ResourceCmd {
     /// Resource types.
     #[command(subcommand)]
     Type(ResourceTypeCmd),
@@ -258,7 +258,7 @@ pub enum ResourceCmd {
 
 /// `image metadef resource type ...`.
 #[derive(Debug, Subcommand)]
-pub enum ResourceTypeCmd {
+pub(crate) enum ResourceTypeCmd {
     /// List resource types.
     List(OutputOnly),
     /// Associations of resource types with a namespace.
@@ -268,7 +268,7 @@ pub enum ResourceTypeCmd {
 
 /// `image metadef resource type association ...`.
 #[derive(Debug, Subcommand)]
-pub enum AssociationCmd {
+pub(crate) enum AssociationCmd {
     /// Associate a resource type with a namespace.
     Create {
         /// Namespace (name).

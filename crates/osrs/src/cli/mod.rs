@@ -9,9 +9,9 @@ use crate::output::OutputArgs;
 mod image;
 mod metadef;
 mod other;
-pub use image::*;
-pub use metadef::*;
-pub use other::*;
+pub(crate) use image::*;
+pub(crate) use metadef::*;
+pub(crate) use other::*;
 
 /// osrs: the OpenStack Image service from the command line, with openstackclient's
 /// `image` commands, verified and resumable transfers, and `image copy` between clouds.
@@ -26,7 +26,7 @@ pub use other::*;
                   HTTPS_PROXY, ...). https:// URLs go through a CONNECT tunnel; a user and \
                   password in the proxy URL are sent to the proxy and never printed."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Global options.
     #[command(flatten)]
     pub global: Global,
@@ -38,7 +38,7 @@ pub struct Cli {
 /// Options every command takes (openstackclient's names and `OS_*` variables).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct Global {
+pub(crate) struct Global {
     /// Cloud name in clouds.yaml.
     #[arg(long = "os-cloud", env = "OS_CLOUD", global = true, value_name = "NAME")]
     pub os_cloud: Option<String>,
@@ -77,7 +77,7 @@ pub struct Global {
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Images.
     #[command(subcommand)]
     Image(Box<ImageCmd>),
@@ -96,7 +96,7 @@ pub enum Command {
 
 /// `image ...`.
 #[derive(Debug, Subcommand)]
-pub enum ImageCmd {
+pub(crate) enum ImageCmd {
     /// List available images.
     List(ListArgs),
     /// Display image details.

@@ -6,7 +6,7 @@ use crate::output::OutputArgs;
 
 /// `cached image ...`.
 #[derive(Debug, Subcommand)]
-pub enum CachedCmd {
+pub(crate) enum CachedCmd {
     /// Cached images.
     #[command(subcommand)]
     Image(CacheCmd),
@@ -14,7 +14,7 @@ pub enum CachedCmd {
 
 /// The cache commands.
 #[derive(Debug, Subcommand)]
-pub enum CacheCmd {
+pub(crate) enum CacheCmd {
     /// List cached and queued images.
     List(OutputOnly),
     /// Queue images for caching.
@@ -42,7 +42,7 @@ pub enum CacheCmd {
 
 /// Just the output options.
 #[derive(Debug, Args)]
-pub struct OutputOnly {
+pub(crate) struct OutputOnly {
     /// Output.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -50,7 +50,7 @@ pub struct OutputOnly {
 
 /// `image add project`.
 #[derive(Debug, Subcommand)]
-pub enum AddCmd {
+pub(crate) enum AddCmd {
     /// Associate a project with an image.
     Project {
         /// Image to share (name or ID).
@@ -68,7 +68,7 @@ pub enum AddCmd {
 
 /// `image remove project`.
 #[derive(Debug, Subcommand)]
-pub enum RemoveCmd {
+pub(crate) enum RemoveCmd {
     /// Disassociate a project from an image.
     Project {
         /// Image to unshare (name or ID).
@@ -83,7 +83,7 @@ pub enum RemoveCmd {
 
 /// `image member ...`.
 #[derive(Debug, Subcommand)]
-pub enum MemberCmd {
+pub(crate) enum MemberCmd {
     /// Show a project associated with an image.
     Get {
         /// Image (name or ID).
@@ -110,7 +110,7 @@ pub enum MemberCmd {
 /// `image import` options; `image import info` shows what the cloud offers.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// `info`: the import methods and stores on offer.
     #[command(subcommand)]
     pub info: Option<ImportInfoCmd>,
@@ -155,14 +155,14 @@ pub struct ImportArgs {
 
 /// `image import info`.
 #[derive(Debug, Subcommand)]
-pub enum ImportInfoCmd {
+pub(crate) enum ImportInfoCmd {
     /// Show the import methods and stores on offer.
     Info(OutputOnly),
 }
 
 /// `image task ...`.
 #[derive(Debug, Subcommand)]
-pub enum TaskCmd {
+pub(crate) enum TaskCmd {
     /// List tasks.
     List {
         /// Sort by these keys (created_at, expires_at, id, status, type, updated_at;
@@ -200,7 +200,7 @@ pub enum TaskCmd {
 
 /// `image stores ...`.
 #[derive(Debug, Subcommand)]
-pub enum StoresCmd {
+pub(crate) enum StoresCmd {
     /// List the stores.
     List {
         /// With each store's details (admin).
@@ -214,7 +214,7 @@ pub enum StoresCmd {
 
 /// `image copy` options.
 #[derive(Debug, Args)]
-pub struct CopyArgs {
+pub(crate) struct CopyArgs {
     /// Image to copy (name or ID).
     pub image: String,
     /// The cloud (clouds.yaml) to copy into; the same cloud copies within it.

@@ -11,23 +11,23 @@ use serde_json::Value;
 
 /// The built `osrs`, keeping its tokens in this build's temporary directory (never in the
 /// user's own `~/.cache/osrs`).
-pub fn osrs_command() -> Command {
+pub(crate) fn osrs_command() -> Command {
     osrs_command_env(Command::new(env!("CARGO_BIN_EXE_osrs")))
 }
 
 /// `cmd` (osrs, or a command that runs it) with the environment osrs runs with in tests.
-pub fn osrs_command_env(mut cmd: Command) -> Command {
+pub(crate) fn osrs_command_env(mut cmd: Command) -> Command {
     cmd.env("OSRS_TOKEN_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("osrs-tokens"));
     cmd
 }
 
-pub fn osrs(cloud: &str, args: &[&str]) -> Output {
+pub(crate) fn osrs(cloud: &str, args: &[&str]) -> Output {
     openstack_tests::cloud(cloud); // fails loudly without the local cloud
     osrs_command().arg("--os-cloud").arg(cloud).args(args).output().expect("osrs runs")
 }
 
 /// Runs and expects success; returns stdout.
-pub fn ok(cloud: &str, args: &[&str]) -> String {
+pub(crate) fn ok(cloud: &str, args: &[&str]) -> String {
     let out = osrs(cloud, args);
     assert!(
         out.status.success(),
@@ -38,12 +38,12 @@ pub fn ok(cloud: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-pub fn json(cloud: &str, args: &[&str]) -> Value {
+pub(crate) fn json(cloud: &str, args: &[&str]) -> Value {
     let text = ok(cloud, args);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
 }
 
-pub async fn project_id(cloud: &str) -> String {
+pub(crate) async fn project_id(cloud: &str) -> String {
     let token = image(cloud).session().token().await.unwrap().expect("a token");
     match &token.scope {
         openstack_client::auth::Scope::Project { id, .. } => id.clone(),
@@ -51,7 +51,7 @@ pub async fn project_id(cloud: &str) -> String {
     }
 }
 
-pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+pub(crate) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
@@ -59,14 +59,14 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 /// `openstack` (python-openstackclient, pinned, installed in the cloud's venv by
 /// `cargo xtask cloud up`) with `--os-cloud cloud` and `args`; expects success and JSON.
-pub fn openstack_json(cloud: &str, args: &[&str]) -> Value {
+pub(crate) fn openstack_json(cloud: &str, args: &[&str]) -> Value {
     let out = openstack_text(cloud, args);
     serde_json::from_str(&out)
         .unwrap_or_else(|e| panic!("openstack {args:?}: not JSON ({e}): {out}"))
 }
 
 /// `openstack` with `--os-cloud cloud` and `args`; expects success; returns stdout.
-pub fn openstack_text(cloud: &str, args: &[&str]) -> String {
+pub(crate) fn openstack_text(cloud: &str, args: &[&str]) -> String {
     let bin = state_dir().join("venv/bin/openstack");
     assert!(bin.exists(), "{} is missing: `cargo xtask cloud up` installs it", bin.display());
     let out = Command::new(&bin)
@@ -85,7 +85,7 @@ pub fn openstack_text(cloud: &str, args: &[&str]) -> String {
 }
 
 /// `osrs ARGS -f json` and `openstack ARGS -f json` print the same keys and values.
-pub fn same_as_openstack(cloud: &str, args: &[&str]) -> Value {
+pub(crate) fn same_as_openstack(cloud: &str, args: &[&str]) -> Value {
     let mut with_format = args.to_vec();
     with_format.extend(["-f", "json"]);
     let theirs = openstack_json(cloud, &with_format);
