@@ -208,7 +208,7 @@ async fn keystone_regions_list_and_get() {
     assert!(regions.find("RegionNowhere").await.unwrap_err().is_not_found());
     // max_items caps the stream.
     let one: Vec<Region> = regions
-        .list(&Query::new(), &ListOptions { page_size: None, max_items: Some(1) })
+        .list(&Query::new(), &ListOptions::default().max_items(1))
         .try_collect()
         .await
         .unwrap();

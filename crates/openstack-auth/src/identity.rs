@@ -121,6 +121,7 @@ pub(crate) fn token_request_body(cfg: &CloudConfig) -> Result<Value> {
 
 /// One endpoint of a catalog entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CatalogEndpoint {
     /// `public`, `internal` or `admin`.
     pub interface: String,
@@ -133,6 +134,7 @@ pub struct CatalogEndpoint {
 
 /// One service of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CatalogService {
     /// The service type, e.g. `image`.
     #[serde(rename = "type")]
@@ -147,6 +149,7 @@ pub struct CatalogService {
 
 /// The service catalog of a token.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Catalog {
     /// All services.
     pub services: Vec<CatalogService>,

@@ -22,6 +22,7 @@ use crate::proxy::{IdRef, ImageProxy, SERVICE};
 use crate::types::Image;
 
 /// Image data to upload: a file path, an open file, bytes in memory, a reader or a stream.
+#[non_exhaustive]
 pub enum ImageData {
     /// A file (streamed, never read into memory; its size is announced).
     Path(PathBuf),

@@ -16,11 +16,33 @@ pub struct Api<R: Resource> {
 
 /// How a list is paged.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListOptions {
     /// Page size (`limit` sent to the server); `None` lets the server choose.
     pub page_size: Option<u32>,
     /// Stop after this many items in total.
     pub max_items: Option<usize>,
+}
+
+impl ListOptions {
+    /// Asks for pages of `n` items (`limit`).
+    ///
+    /// ```
+    /// let opts = openstack_resource::ListOptions::default().page_size(100).max_items(250);
+    /// assert_eq!((opts.page_size, opts.max_items), (Some(100), Some(250)));
+    /// ```
+    #[must_use]
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = Some(n);
+        self
+    }
+
+    /// Stops after `n` items in total.
+    #[must_use]
+    pub fn max_items(mut self, n: usize) -> Self {
+        self.max_items = Some(n);
+        self
+    }
 }
 
 /// Sends a prepared request and decodes a JSON response (empty body → `Value::Null`).

@@ -95,6 +95,7 @@ impl Query {
 
 /// A request ready to send, without I/O: method, path (and query), headers, body.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PreparedRequest {
     /// The method.
     pub method: Method,

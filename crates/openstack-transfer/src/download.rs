@@ -133,6 +133,7 @@ impl DownloadOptions {
 
 /// What a finished download saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DownloadReport {
     /// Bytes delivered.
     pub bytes: u64,

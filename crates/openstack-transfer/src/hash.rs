@@ -227,6 +227,7 @@ pub fn digest_hex(algorithm: Algorithm, data: &[u8]) -> String {
 
 /// The digests of a completed transfer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Digests {
     /// Bytes hashed.
     pub bytes: u64,
@@ -243,6 +244,7 @@ impl Digests {
 
 /// Where hashing runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HashMode {
     /// Hashing threads fed through bounded queues (default): one per algorithm, or fewer
     /// when there are fewer cores than algorithms (then algorithms share a lane, balanced by

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 /// One progress report.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct ProgressUpdate {
     /// Bytes transferred so far.
     pub bytes: u64,

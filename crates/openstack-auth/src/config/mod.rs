@@ -63,6 +63,7 @@ impl AuthType {
 
 /// Which endpoint of the catalog to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Interface {
     /// The public endpoint (default).
     #[default]
