@@ -5,7 +5,7 @@ use openstack_image::{
     MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,
     MetadefResourceTypeAssociation, MetadefTag, Visibility,
 };
-use openstack_resource::{Error, Query};
+use openstack_resource::Error;
 use openstack_tests::{ADMIN, DEMO, image, unique};
 use serde_json::json;
 
@@ -32,7 +32,7 @@ async fn namespace_object_property_tag_lifecycle() {
     let updated = img.update_metadef_namespace(&got, &changed).await.unwrap();
     assert_eq!(updated.description.as_deref(), Some("changed"));
     let listed: Vec<MetadefNamespace> = img
-        .metadef_namespaces(&Query::new().param("visibility", "public"))
+        .metadef_namespaces(&openstack_image::NamespaceQuery::new().visibility(Visibility::Public))
         .try_collect()
         .await
         .unwrap();
@@ -121,7 +121,7 @@ async fn namespace_object_property_tag_lifecycle() {
     let many = img.create_metadef_tags(&ns_name, ["t2", "t3"]).append(true).await.unwrap();
     assert_eq!(many.len(), 2);
     let tags = |img: &openstack_image::ImageProxy| {
-        let all = img.metadef_tags(&ns_name);
+        let all = img.metadef_tags(&ns_name, &openstack_image::TagQuery::new());
         async move { all.try_collect::<Vec<MetadefTag>>().await.unwrap().len() }
     };
     assert_eq!(tags(&img).await, 3);

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use openstack_image::{Task, TaskStatus, WaitOptions};
-use openstack_resource::{Error, Query};
+use openstack_resource::Error;
 use openstack_tests::{ADMIN, data, image, unique, www};
 use serde_json::json;
 
@@ -47,8 +47,11 @@ async fn legacy_import_task_succeeds_and_is_listed() {
     assert_eq!(made.size, Some(bytes.len() as u64));
     assert_eq!(img.download_image(&made).to_bytes().await.unwrap().as_ref(), &bytes[..]);
     assert_eq!(img.get_task(&task.id).await.unwrap().id, task.id);
-    let listed: Vec<Task> =
-        img.tasks(&Query::new().param("type", "import")).try_collect().await.unwrap();
+    let listed: Vec<Task> = img
+        .tasks(&openstack_image::TaskQuery::new().task_type("import"))
+        .try_collect()
+        .await
+        .unwrap();
     assert!(listed.iter().any(|t| t.id == task.id));
     img.delete_image_opt(&image_id).await.unwrap();
     std::fs::remove_file(dir.join(&file)).unwrap();

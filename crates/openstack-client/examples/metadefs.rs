@@ -7,7 +7,7 @@ use openstack_client::prelude::*;
 #[tokio::main]
 async fn main() -> openstack_client::Result<()> {
     let image = Connection::from_env()?.image();
-    let q = Query::new().param("resource_types", "OS::Glance::Image");
+    let q = NamespaceQuery::new().resource_type("OS::Glance::Image");
     let first: Vec<MetadefNamespace> = image.metadef_namespaces(&q).take(5).try_collect().await?;
     for ns in &first {
         println!("{:<40} {}", ns.namespace, ns.display_name.as_deref().unwrap_or(""));

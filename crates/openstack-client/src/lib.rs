@@ -69,8 +69,8 @@ pub mod prelude {
     #[cfg(feature = "image")]
     pub use openstack_image::{
         CacheTarget, Call, Compare, ContainerFormat, DiskFormat, IdRef, Image, ImageData,
-        ImageProxy, ImageQuery, ImageStatus, ImportMethod, Items, MemberStatus, SchemaName,
-        SortDir, TaskStatus, Visibility, WaitOptions,
+        ImageProxy, ImageQuery, ImageStatus, ImportMethod, Items, MemberStatus, NamespaceQuery,
+        SchemaName, SortDir, TagQuery, TaskQuery, TaskStatus, Visibility, WaitOptions,
     };
     #[cfg(feature = "resource")]
     pub use openstack_resource::{Api, Query};

@@ -45,6 +45,7 @@ mod error;
 mod images;
 mod import;
 mod info;
+mod list_query;
 mod members;
 mod metadef;
 mod proxy;
@@ -63,6 +64,7 @@ pub use enums::{ContainerFormat, DiskFormat, ImageStatus, MemberStatus, TaskStat
 pub use images::DeleteImage;
 pub use import::{Accepted, ImportImage, ImportMethod, ImportOutcome, WaitForImport, Waited};
 pub use info::{AddImageLocation, ImportInfo, ListStores, Store, Usage, UsageEntry};
+pub use list_query::{NamespaceQuery, TagQuery, TaskQuery};
 pub use members::Member;
 pub use metadef::{
     CreateMetadefTags, MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,

@@ -1,10 +1,11 @@
 //! Tasks: the legacy tasks API and the tasks of an image's imports.
 
 use http::Method;
-use openstack_resource::{PreparedRequest, Query, encode_segment};
+use openstack_resource::{PreparedRequest, encode_segment};
 use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items};
+use crate::list_query::TaskQuery;
 use crate::proxy::{IdRef, ImageProxy};
 use crate::types::{Image, TaskStatus};
 use openstack_resource::{Create, Get, HasStatus, List, Resource};
@@ -94,18 +95,18 @@ pub(crate) fn image_tasks_request(image: &str) -> Built {
 }
 
 impl ImageProxy {
-    /// `tasks(**query)` (filters `type`, `status`, `sort_key`, `sort_dir`; admin by
-    /// default): a lazy stream.
+    /// `tasks(**query)` (type, status, sorting, paging; admin by default): a lazy stream.
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// use futures_util::TryStreamExt;
-    /// use openstack_resource::Query;
-    /// let failed: Vec<_> = image.tasks(&Query::new().param("status", "failure")).try_collect().await?;
+    /// use openstack_image::{TaskQuery, TaskStatus};
+    /// let failed: Vec<_> =
+    ///     image.tasks(&TaskQuery::new().status(TaskStatus::Failure)).try_collect().await?;
     /// # let _ = failed; Ok(()) }
     /// ```
-    pub fn tasks(&self, query: &Query) -> Items<Task> {
-        self.list_all::<Task>((), query)
+    pub fn tasks(&self, query: &TaskQuery) -> Items<Task> {
+        self.list_all::<Task>((), &query.to_query())
     }
 
     /// `get_task(task)`.

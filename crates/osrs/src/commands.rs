@@ -333,7 +333,7 @@ async fn tasks(img: &ImageProxy, cmd: TaskCmd) -> Outcome {
             if let Some(n) = limit {
                 q = q.param("limit", n.clamp(1, 1000).to_string());
             }
-            let stream = img.tasks(&q);
+            let stream = img.tasks(&q.into());
             let tasks: Vec<_> = match limit {
                 Some(n) => stream.take(n).try_collect().await?,
                 None => stream.try_collect().await?,

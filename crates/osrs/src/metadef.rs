@@ -53,7 +53,7 @@ async fn namespace(img: &ImageProxy, cmd: NamespaceCmd) -> Outcome {
             if let Some(v) = visibility {
                 q = q.param("visibility", v);
             }
-            let all: Vec<_> = img.metadef_namespaces(&q).try_collect().await?;
+            let all: Vec<_> = img.metadef_namespaces(&q.into()).try_collect().await?;
             let rows = all.iter().map(|n| vec![Value::String(n.namespace.clone())]).collect();
             output::list(&out, &["namespace"], rows)?;
         }

@@ -150,7 +150,11 @@ async fn metadef_commands_print_and_change_as_openstackclient() {
 
     let tags = |admin: openstack_client::image::ImageProxy, ns: String| async move {
         use futures_util::TryStreamExt;
-        let all: Vec<_> = admin.metadef_tags(ns.as_str()).try_collect().await.unwrap();
+        let all: Vec<_> = admin
+            .metadef_tags(ns.as_str(), &openstack_client::image::TagQuery::new())
+            .try_collect()
+            .await
+            .unwrap();
         let mut names: Vec<_> = all.into_iter().map(|t| t.name).collect();
         names.sort();
         names

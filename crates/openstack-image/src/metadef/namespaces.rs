@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use http::Method;
 use openstack_auth::Error;
 use openstack_resource::{
-    Create, Delete, Get, List, PreparedRequest, Query, Resource, Update, UpdateStrategy,
+    Create, Delete, Get, List, PreparedRequest, Resource, Update, UpdateStrategy,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{MetadefResourceTypeAssociation, ns_path};
 use crate::call::{Built, Call, Items, unit};
+use crate::list_query::NamespaceQuery;
 use crate::proxy::{IdRef, ImageProxy, id_ref};
 use crate::types::Visibility;
 use crate::wait::WaitForDelete;
@@ -201,19 +202,19 @@ impl ImageProxy {
         self.get_one_opt::<MetadefNamespace>((), namespace)
     }
 
-    /// `metadef_namespaces(**query)` (filters `visibility`, `resource_types`, sorting): a
-    /// lazy stream.
+    /// `metadef_namespaces(**query)` (resource types, visibility, sorting, paging): a lazy
+    /// stream.
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// use futures_util::TryStreamExt;
-    /// use openstack_resource::Query;
-    /// let q = Query::new().param("resource_types", "OS::Glance::Image");
+    /// use openstack_image::NamespaceQuery;
+    /// let q = NamespaceQuery::new().resource_type("OS::Glance::Image");
     /// let all: Vec<_> = image.metadef_namespaces(&q).try_collect().await?;
     /// # let _ = all; Ok(()) }
     /// ```
-    pub fn metadef_namespaces(&self, query: &Query) -> Items<MetadefNamespace> {
-        self.list_all::<MetadefNamespace>((), query)
+    pub fn metadef_namespaces(&self, query: &NamespaceQuery) -> Items<MetadefNamespace> {
+        self.list_all::<MetadefNamespace>((), &query.to_query())
     }
 
     /// `update_metadef_namespace(metadef_namespace, **attrs)`: sends `changed` (a modified

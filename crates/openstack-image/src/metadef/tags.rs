@@ -6,13 +6,14 @@ use std::future::IntoFuture;
 use http::Method;
 use openstack_auth::Result;
 use openstack_resource::{
-    Delete, Get, List, PreparedRequest, Query, Resource, Update, UpdateStrategy, encode_segment,
+    Delete, Get, List, PreparedRequest, Resource, Update, UpdateStrategy, encode_segment,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::ns_path;
 use crate::call::{Built, Call, Items, field, json};
+use crate::list_query::TagQuery;
 use crate::proxy::{IdRef, ImageProxy, id_ref};
 
 /// A metadef tag.
@@ -40,6 +41,7 @@ impl Resource for MetadefTag {
     const UPDATE: UpdateStrategy = UpdateStrategy::Put;
     const READ_ONLY: &'static [&'static str] = &["created_at", "updated_at"];
     const NAME_FILTER: Option<&'static str> = None;
+    const QUERY_PARAMETERS: &'static [&'static str] = &["sort_key", "sort_dir"];
     type Parent = String;
     fn base_path(ns: &String) -> String {
         format!("{}/tags", ns_path(ns))
@@ -146,16 +148,18 @@ impl ImageProxy {
         self.get_one_opt::<MetadefTag>(namespace.id_ref().to_string(), name)
     }
 
-    /// A namespace's tags, as a stream.
+    /// `metadef_tags(namespace, **query)`: a namespace's tags (sorting, paging), as a stream.
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// use futures_util::TryStreamExt;
-    /// let tags: Vec<_> = image.metadef_tags("OS::Example").try_collect().await?;
+    /// use openstack_image::{SortDir, TagQuery};
+    /// let q = TagQuery::new().sort("name", SortDir::Asc);
+    /// let tags: Vec<_> = image.metadef_tags("OS::Example", &q).try_collect().await?;
     /// # let _ = tags; Ok(()) }
     /// ```
-    pub fn metadef_tags(&self, namespace: impl IdRef) -> Items<MetadefTag> {
-        self.list_all::<MetadefTag>(namespace.id_ref().to_string(), &Query::new())
+    pub fn metadef_tags(&self, namespace: impl IdRef, query: &TagQuery) -> Items<MetadefTag> {
+        self.list_all::<MetadefTag>(namespace.id_ref().to_string(), &query.to_query())
     }
 
     /// Renames a tag.
