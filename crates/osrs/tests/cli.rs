@@ -25,6 +25,21 @@ fn help_and_bad_arguments() {
         osrs_command().args(["image", "create", "x", "--property", "novalue"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("KEY=VALUE"));
+    // A typo in a closed set of values is refused by the parser, with the valid values,
+    // before anything is sent (no cloud is configured for these).
+    for (args, valid) in [
+        (&["image", "create", "x", "--disk-format", "qcow3"][..], "qcow2"),
+        (&["image", "set", "x", "--container-format", "bear"][..], "bare"),
+        (&["image", "list", "--status", "actve"][..], "active"),
+        (&["image", "list", "--member-status", "acepted"][..], "accepted"),
+        (&["image", "import", "x", "--method", "glance_direct"][..], "glance-direct"),
+        (&["image", "create", "x", "--checksum-algorithm", "sha1"][..], "sha512"),
+    ] {
+        let out = osrs_command().args(args).env_remove("OS_CLOUD").output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("possible values") && err.contains(valid), "{args:?}: {err}");
+    }
     let out = osrs_command().args(["completion", "bash"]).output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("osrs"));
 }

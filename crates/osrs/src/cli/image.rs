@@ -8,6 +8,25 @@ use super::key_value;
 use crate::output::OutputArgs;
 
 /// `image list` options.
+/// openstackclient's disk format choices (`DISK_CHOICES`): anything else is refused by the
+/// parser with this list, never sent to Glance.
+const DISK_FORMATS: [&str; 11] =
+    ["ami", "ari", "aki", "vhd", "vmdk", "raw", "qcow2", "vhdx", "vdi", "iso", "ploop"];
+/// openstackclient's container format choices (`CONTAINER_CHOICES`).
+const CONTAINER_FORMATS: [&str; 7] = ["ami", "ari", "aki", "bare", "docker", "ova", "ovf"];
+/// Glance's image statuses.
+const IMAGE_STATUSES: [&str; 9] = [
+    "queued",
+    "saving",
+    "uploading",
+    "importing",
+    "active",
+    "deactivated",
+    "killed",
+    "deleted",
+    "pending_delete",
+];
+
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
     /// List only public images.
@@ -32,10 +51,10 @@ pub(crate) struct ListArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Filter by status.
-    #[arg(long)]
+    #[arg(long, value_parser = IMAGE_STATUSES)]
     pub status: Option<String>,
-    /// Filter by member status (accepted, pending, rejected, all).
-    #[arg(long)]
+    /// Filter by member status.
+    #[arg(long, value_parser = ["accepted", "pending", "rejected", "all"])]
     pub member_status: Option<String>,
     /// Filter by project (owner), name or ID (names are resolved through Keystone).
     #[arg(long)]
@@ -95,10 +114,10 @@ pub(crate) struct VisibilityArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ImageFields {
     /// Image disk format (create's default: raw, or from the file's extension).
-    #[arg(long)]
+    #[arg(long, value_parser = DISK_FORMATS)]
     pub disk_format: Option<String>,
     /// Image container format (create's default: bare).
-    #[arg(long)]
+    #[arg(long, value_parser = CONTAINER_FORMATS)]
     pub container_format: Option<String>,
     /// Minimum disk size needed to boot the image, in gigabytes.
     #[arg(long)]
