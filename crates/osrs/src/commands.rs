@@ -70,30 +70,17 @@ async fn image(img: &ImageProxy, global: &crate::cli::Global, cmd: ImageCmd) -> 
             Ok(())
         }
         ImageCmd::Delete { images, store } => {
-            let mut failed = Vec::new();
-            for name in &images {
-                let result = async {
-                    let found = img.find_image(name).await?;
-                    match &store {
+            each_image(&images, "delete", "Failed to delete {failed} of {total} images.", |name| {
+                let store = store.clone();
+                async move {
+                    let found = img.find_image(&name).await?;
+                    match store {
                         Some(s) => img.delete_image(&found).store(s.as_str()).await,
                         None => img.delete_image(&found).await,
                     }
                 }
-                .await;
-                if let Err(e) = result {
-                    eprintln!("osrs: failed to delete image {name}: {}", e.report());
-                    failed.push(name.clone());
-                }
-            }
-            if failed.is_empty() {
-                Ok(())
-            } else {
-                Err(Failure::Usage(format!(
-                    "{} of {} images failed to delete",
-                    failed.len(),
-                    images.len()
-                )))
-            }
+            })
+            .await
         }
         ImageCmd::Save { image, file, store_preferences, chunk_size: _, progress } => {
             save(img, &image, file, &store_preferences, progress).await
@@ -393,16 +380,20 @@ async fn cached(img: &ImageProxy, cmd: CacheCmd) -> Outcome {
             output::list(&o.out, &headers, rows)?;
         }
         CacheCmd::Queue { images } => {
-            for name in images {
-                let found = img.find_image(&name).await?;
-                img.queue_image(&found).await?;
-            }
+            each_image(
+                &images,
+                "queue",
+                "Failed to queue {failed} of {total} images",
+                |name| async move { img.queue_image(&img.find_image(&name).await?).await },
+            )
+            .await?;
         }
         CacheCmd::Delete { images } => {
-            for name in images {
-                let found = img.find_image(&name).await?;
-                img.cache_delete_image(&found).await?;
-            }
+            let summary = "Failed to delete {failed} of {total} images.";
+            each_image(&images, "delete", summary, |name| async move {
+                img.cache_delete_image(&img.find_image(&name).await?).await
+            })
+            .await?;
         }
         CacheCmd::Clear { cache, queue } => {
             let target = match (cache, queue) {
@@ -414,4 +405,28 @@ async fn cached(img: &ImageProxy, cmd: CacheCmd) -> Outcome {
         }
     }
     Ok(())
+}
+
+/// Runs `action` on every image named, going on past failures as openstackclient does: each
+/// failure is reported when it happens ("Failed to VERB image with name or ID 'X': ..."),
+/// and the command then fails with `summary` (`{failed}` and `{total}` filled in).
+async fn each_image<F, Fut>(names: &[String], verb: &str, summary: &str, mut action: F) -> Outcome
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = openstack_client::Result<()>>,
+{
+    let mut failed = 0;
+    for name in names {
+        if let Err(e) = action(name.clone()).await {
+            eprintln!("osrs: Failed to {verb} image with name or ID '{name}': {}", e.report());
+            failed += 1;
+        }
+    }
+    if failed == 0 {
+        return Ok(());
+    }
+    let summary = summary
+        .replace("{failed}", &failed.to_string())
+        .replace("{total}", &names.len().to_string());
+    Err(Failure::Partial { summary })
 }

@@ -36,6 +36,12 @@ pub(crate) enum Failure {
     Api(Error),
     /// A usage problem found by osrs itself.
     Usage(String),
+    /// A command over several targets went on past failures (each reported as it happened),
+    /// as openstackclient does: this says how many failed.
+    Partial {
+        /// openstackclient's summary, e.g. "Failed to delete 2 of 5 images."
+        summary: String,
+    },
 }
 
 impl From<Error> for Failure {
@@ -73,7 +79,7 @@ fn main() -> ExitCode {
         };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
+        Err(Failure::Usage(message) | Failure::Partial { summary: message }) => {
             eprintln!("osrs: {message}");
             ExitCode::from(1)
         }
