@@ -456,8 +456,12 @@ async fn a_call_newer_than_the_pinned_api_version() {
     cfg.api_versions.insert("image".into(), "2.5".into());
     let img = ImageProxy::new(Session::new(cfg).unwrap());
     let err = img.get_import_info().await.unwrap_err();
-    let Error::Unsupported { needs_version, server_max, .. } = &err else { panic!("{err:?}") };
-    assert_eq!((needs_version.as_str(), server_max.as_str()), ("2.6", "2.5"));
+    let Error::Unsupported { needs_version, available, pinned, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((needs_version.to_string(), available.to_string()), ("2.6".into(), "2.5".into()));
+    assert!(pinned, "2.5 is the configuration's pin, not the server's limit");
+    assert!(err.to_string().contains("the configuration pins API version 2.5"), "{err}");
     // Older calls still work on the pinned version.
     img.get_image_schema().await.unwrap();
 }

@@ -79,15 +79,18 @@ pub enum Error {
         /// What the catalog offers.
         available: String,
     },
-    /// The call needs a newer API version than the server offers.
-    #[error("{what} needs API version {needs_version} but the server offers at most {server_max}")]
+    /// The call needs a newer API version than the server offers, or than the configuration
+    /// allows (`image_api_version`, `--os-image-api-version`).
+    #[error("{what} needs API version {needs_version} but {}", limit_text(*.pinned, .available))]
     Unsupported {
         /// The call.
         what: String,
-        /// The version it needs, e.g. `2.14`.
-        needs_version: String,
-        /// The server's highest version.
-        server_max: String,
+        /// The version it needs, e.g. 2.14.
+        needs_version: crate::ApiVersion,
+        /// The highest version usable: the server's, or the configuration's pin.
+        available: crate::ApiVersion,
+        /// Whether `available` is the configuration's pin rather than the server's limit.
+        pinned: bool,
     },
     /// A wait ran out of time (a waiter's deadline: `wait_for_status`, an import, a create
     /// with `.wait(..)`). The connection was fine; the resource did not get there in time.
@@ -235,6 +238,16 @@ pub enum Error {
         #[source]
         error: Box<Error>,
     },
+}
+
+fn limit_text(pinned: bool, available: &crate::ApiVersion) -> String {
+    if pinned {
+        format!(
+            "the configuration pins API version {available} (image_api_version / --os-image-api-version)"
+        )
+    } else {
+        format!("the server offers at most {available}")
+    }
 }
 
 /// A boxed cause, reachable through [`std::error::Error::source`].

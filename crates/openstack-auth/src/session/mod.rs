@@ -42,8 +42,12 @@ pub struct ServiceEndpoint {
     pub root: String,
     /// The URL the catalog (or override) gave.
     pub catalog_url: String,
-    /// The highest version of the wanted major the server offers, if discovery worked.
+    /// The highest version of the wanted major the server offers, if discovery worked, or
+    /// the version the configuration pins when that is lower.
     pub version: Option<ApiVersion>,
+    /// Whether `version` is the configuration's pin (`image_api_version: '2.5'`,
+    /// `--os-image-api-version 2.5`) rather than the server's own highest.
+    pub pinned: bool,
 }
 
 impl ServiceEndpoint {
@@ -56,8 +60,9 @@ impl ServiceEndpoint {
         match self.version {
             Some(v) if v.major == needed.major && v < needed => Err(Error::Unsupported {
                 what: what.into(),
-                needs_version: needed.to_string(),
-                server_max: v.to_string(),
+                needs_version: needed,
+                available: v,
+                pinned: self.pinned,
             }),
             _ => Ok(()),
         }
@@ -269,16 +274,17 @@ impl Session {
         // `--os-image-api-version 2.5` does in openstackclient: calls that need more are
         // refused before anything is sent. A bare major (`'2'`) only picks the major.
         let cap = wanted.filter(|_| configured.is_some_and(|v| v.contains('.')));
-        let version = match (discovered, cap) {
-            (Some(d), Some(c)) => Some(d.min(c)),
-            (None, Some(c)) => Some(c),
-            (d, None) => d,
+        let (version, pinned) = match (discovered, cap) {
+            (Some(d), Some(c)) => (Some(d.min(c)), c < d),
+            (None, Some(c)) => (Some(c), true),
+            (d, None) => (d, false),
         };
         let ep = Arc::new(ServiceEndpoint {
             service_type: service_type.into(),
             root,
             catalog_url,
             version,
+            pinned,
         });
         tracing::debug!(service = service_type, root = %ep.root, version = ?ep.version, "endpoint resolved");
         self.inner
