@@ -17,6 +17,21 @@ pub(crate) fn config(g: &Global) -> Result<CloudConfig, Error> {
     if let Some(r) = &g.os_region_name {
         cfg.region_name = Some(r.clone());
     }
+    overrides(&mut cfg, g)?;
+    Ok(cfg)
+}
+
+/// The far cloud of `image copy --to-cloud NAME`: its own clouds.yaml entry and region, with
+/// the global options that are not about one cloud (interface, CA, verification, API version)
+/// applied as to the source.
+pub(crate) fn target_config(name: &str, g: &Global) -> Result<CloudConfig, Error> {
+    let mut cfg = CloudConfig::from_cloud(name).map_err(|e| Error::Config(Box::new(e)))?;
+    overrides(&mut cfg, g)?;
+    Ok(cfg)
+}
+
+/// The global options every cloud of a command takes (all but the cloud and its region).
+fn overrides(cfg: &mut CloudConfig, g: &Global) -> Result<(), Error> {
     if let Some(i) = &g.os_interface {
         cfg.interface = Interface::parse(i).ok_or_else(|| {
             Error::InvalidArgument(format!("--os-interface {i:?}: use public, internal or admin"))
@@ -31,7 +46,7 @@ pub(crate) fn config(g: &Global) -> Result<CloudConfig, Error> {
     if let Some(v) = &g.os_image_api_version {
         cfg.api_versions.insert("image".into(), v.clone());
     }
-    Ok(cfg)
+    Ok(())
 }
 
 /// An image proxy on `cfg`.

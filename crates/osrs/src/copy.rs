@@ -10,7 +10,6 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use openstack_client::Error;
-use openstack_client::auth::CloudConfig;
 use openstack_client::image::{Image, ImageData, ImageProxy, ImageStatus};
 
 use crate::cli::{CopyArgs, Global};
@@ -39,11 +38,7 @@ pub(crate) async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> O
             src.id
         )));
     };
-    let mut target_cfg =
-        CloudConfig::from_cloud(&a.to_cloud).map_err(|e| Error::Config(Box::new(e)))?;
-    if global.insecure {
-        target_cfg.verify = false;
-    }
+    let target_cfg = connect::target_config(&a.to_cloud, global)?;
     let mut cache = TokenCache::for_config(&target_cfg, global.no_token_cache);
     let target = connect::image(target_cfg)?;
     if let Some(c) = &mut cache {

@@ -97,3 +97,29 @@ async fn bytes_changed_on_the_way_to_the_far_cloud_exit_3_and_leave_nothing() {
     assert_eq!(here.download_image(&src).to_bytes().await.unwrap().as_ref(), &bytes[..]);
     here.delete_image(&src).await.unwrap();
 }
+
+/// The global options that are not about one cloud apply to the far cloud too: an API
+/// version pinned with `--os-image-api-version` refuses, on the far cloud, a copy into a
+/// store (an import, API 2.6) before anything is made there.
+#[tokio::test]
+async fn the_api_version_pin_applies_to_the_far_cloud() {
+    let here = image(ADMIN);
+    let src = here
+        .create_image(unique("xpin"))
+        .data(data(10_000, 802))
+        .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap();
+    let name = unique("xpinned");
+    let out = osrs_command()
+        .args(["--os-cloud", ADMIN, "--os-image-api-version", "2.5", "image", "copy", &src.id])
+        .args(["--to-cloud", B, "--name", &name, "--store", "file"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the configuration pins API version 2.5"), "{err}");
+    let there = image(B);
+    assert!(there.find_image_opt(&name).await.unwrap().is_none(), "nothing made in local-b");
+    here.delete_image(&src).await.unwrap();
+}
