@@ -46,13 +46,17 @@ struct VersionEntry {
 /// Picks the highest `CURRENT`/`SUPPORTED`/`stable` version with the wanted major from a
 /// versions document (`{"versions": [...]}` as Glance sends, or
 /// `{"versions": {"values": [...]}}` as Keystone sends; also `{"version": {...}}`).
+#[cfg(test)]
 pub(crate) fn highest_version(doc: &Value, major: u32) -> Option<ApiVersion> {
-    let entries: Vec<VersionEntry> = match doc.get("versions") {
-        Some(Value::Array(a)) => serde_json::from_value(Value::Array(a.clone())).ok()?,
-        Some(Value::Object(o)) => serde_json::from_value(o.get("values")?.clone()).ok()?,
-        _ => vec![serde_json::from_value(doc.get("version")?.clone()).ok()?],
-    };
-    entries
+    offered_versions(doc, major).into_iter().max()
+}
+
+/// Every `CURRENT`/`SUPPORTED`/`stable` version with the wanted major a versions document
+/// lists, lowest first. Glance's list has gaps: the multi-store versions (2.8 to 2.13) only
+/// when stores are configured, the cache versions (2.14, 2.16, 2.18) only with a cache.
+pub(crate) fn offered_versions(doc: &Value, major: u32) -> Vec<ApiVersion> {
+    let mut offered: Vec<ApiVersion> = version_entries(doc)
+        .unwrap_or_default()
         .iter()
         .filter(|e| {
             let s = e.status.to_ascii_uppercase();
@@ -60,7 +64,18 @@ pub(crate) fn highest_version(doc: &Value, major: u32) -> Option<ApiVersion> {
         })
         .filter_map(|e| ApiVersion::parse(&e.id))
         .filter(|v| v.major == major)
-        .max()
+        .collect();
+    offered.sort();
+    offered.dedup();
+    offered
+}
+
+fn version_entries(doc: &Value) -> Option<Vec<VersionEntry>> {
+    Some(match doc.get("versions") {
+        Some(Value::Array(a)) => serde_json::from_value(Value::Array(a.clone())).ok()?,
+        Some(Value::Object(o)) => serde_json::from_value(o.get("values")?.clone()).ok()?,
+        _ => vec![serde_json::from_value(doc.get("version")?.clone()).ok()?],
+    })
 }
 
 /// Whether a failed version discovery means the service is unreachable (not merely without

@@ -4,7 +4,7 @@ use http::Method;
 use openstack_auth::Result;
 use openstack_resource::{PreparedRequest, encode_segment};
 
-use crate::call::{Built, Call, Items, json, unit};
+use crate::call::{Built, Call, IMAGE_CACHE, Items, json, unit};
 use crate::proxy::{IdRef, ImageProxy};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -82,13 +82,14 @@ impl std::future::IntoFuture for ClearCache {
 
 /// `GET /v2/cache`.
 pub(crate) fn get_request() -> Built {
-    Built::new("get_image_cache", PreparedRequest::new(Method::GET, "/v2/cache")).needs(14)
+    Built::new("get_image_cache", PreparedRequest::new(Method::GET, "/v2/cache"))
+        .needs_feature(IMAGE_CACHE.0, IMAGE_CACHE.1)
 }
 
 /// `PUT /v2/cache/{id}` (queue) or `DELETE /v2/cache/{id}`.
 pub(crate) fn image_request(what: &'static str, method: Method, image: &str) -> Built {
     Built::new(what, PreparedRequest::new(method, format!("/v2/cache/{}", encode_segment(image))))
-        .needs(14)
+        .needs_feature(IMAGE_CACHE.0, IMAGE_CACHE.1)
 }
 
 /// `DELETE /v2/cache` with `x-image-cache-clear-target` (none clears both).
@@ -99,7 +100,7 @@ pub(crate) fn clear_request(target: CacheTarget) -> Result<Built> {
         CacheTarget::Queue => req.with_header("x-image-cache-clear-target", "queue")?,
         CacheTarget::Both => req,
     };
-    Ok(Built::new("clear_cache", req).needs(14))
+    Ok(Built::new("clear_cache", req).needs_feature(IMAGE_CACHE.0, IMAGE_CACHE.1))
 }
 
 impl ImageProxy {
@@ -216,8 +217,8 @@ mod tests {
         assert!(clear_request(CacheTarget::Both).unwrap().http.headers.is_empty());
         let b = image_request("queue_image", Method::PUT, "a b");
         assert_eq!(
-            (b.http.path.as_str(), b.needs),
-            ("/v2/cache/a%20b", Some(openstack_auth::ApiVersion::new(2, 14)))
+            (b.http.path.as_str(), b.feature),
+            ("/v2/cache/a%20b", Some((openstack_auth::ApiVersion::new(2, 14), IMAGE_CACHE.1)))
         );
         assert_eq!(get_request().http.path, "/v2/cache");
     }

@@ -61,18 +61,34 @@ pub(crate) struct Built {
     pub(crate) what: &'static str,
     /// The lowest Glance API version that has it.
     pub(crate) needs: Option<ApiVersion>,
+    /// The server feature that version stands for, when Glance lists it only with that
+    /// feature configured (see [`Built::needs_feature`]).
+    pub(crate) feature: Option<(ApiVersion, &'static str)>,
     /// Method, path and query, headers, JSON body.
     pub(crate) http: PreparedRequest,
 }
 
+/// Glance's multi-store feature, listed as API 2.8 only when several stores are configured.
+pub(crate) const MULTI_STORE: (u32, &str) = (8, "multiple stores (enabled_backends)");
+/// Glance's cache API, listed as API 2.14 only when the image cache is configured.
+pub(crate) const IMAGE_CACHE: (u32, &str) = (14, "the image cache (image_cache_dir)");
+
 impl Built {
     pub(crate) fn new(what: &'static str, http: PreparedRequest) -> Self {
-        Built { what, needs: None, http }
+        Built { what, needs: None, feature: None, http }
     }
 
     /// Gated on Glance API `2.minor`.
     pub(crate) fn needs(mut self, minor: u32) -> Self {
         self.needs = Some(ApiVersion::new(2, minor));
+        self
+    }
+
+    /// Gated on a feature Glance shows by listing `2.minor` (multiple stores: 2.8, the image
+    /// cache: 2.14): a cloud without it lists newer versions but not that one, and answers
+    /// the call with a 404 ("Multi backend is not supported at this site").
+    pub(crate) fn needs_feature(mut self, minor: u32, feature: &'static str) -> Self {
+        self.feature = Some((ApiVersion::new(2, minor), feature));
         self
     }
 }
@@ -101,8 +117,14 @@ pub(crate) fn unit(_: Value) -> Result<()> {
 impl ImageProxy {
     /// Checks the version gate, then sends.
     pub(crate) async fn exec(&self, built: Built) -> Result<Value> {
-        if let Some(v) = built.needs {
-            self.endpoint().await?.require(built.what, v)?;
+        if built.needs.is_some() || built.feature.is_some() {
+            let ep = self.endpoint().await?;
+            if let Some(v) = built.needs {
+                ep.require(built.what, v)?;
+            }
+            if let Some((v, feature)) = built.feature {
+                ep.require_offered(built.what, v, feature)?;
+            }
         }
         self.send(built.http).await
     }

@@ -8,7 +8,7 @@ use http::Method;
 use openstack_auth::{Error, Result};
 use openstack_resource::{ListOptions, PreparedRequest, encode_segment};
 
-use crate::call::{Built, Call, Items, unit};
+use crate::call::{Built, Call, Items, MULTI_STORE, unit};
 use crate::proxy::{IdRef, ImageProxy};
 use crate::query::ImageQuery;
 use crate::types::Image;
@@ -23,7 +23,8 @@ pub(crate) fn delete_request(image: &str, store: Option<&str>) -> Built {
                 format!("/v2/stores/{}/{}", encode_segment(s), encode_segment(image)),
             ),
         )
-        .needs(10),
+        .needs(10)
+        .needs_feature(MULTI_STORE.0, MULTI_STORE.1),
         None => Built::new("delete_image", PreparedRequest::new(Method::DELETE, image_path(image))),
     }
 }

@@ -10,7 +10,7 @@ use openstack_auth::Result;
 use openstack_resource::{PreparedRequest, encode_segment};
 use serde_json::{Value, json};
 
-use crate::call::{Built, Call, Items, json, unit};
+use crate::call::{Built, Call, Items, MULTI_STORE, json, unit};
 use crate::proxy::{IdRef, ImageProxy};
 use crate::types::Location;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -119,8 +119,10 @@ pub(crate) fn stores_request(details: bool) -> Built {
     if details {
         Built::new("stores(details)", PreparedRequest::new(Method::GET, "/v2/info/stores/detail"))
             .needs(15)
+            .needs_feature(MULTI_STORE.0, MULTI_STORE.1)
     } else {
-        Built::new("stores", PreparedRequest::new(Method::GET, "/v2/info/stores")).needs(8)
+        Built::new("stores", PreparedRequest::new(Method::GET, "/v2/info/stores"))
+            .needs_feature(MULTI_STORE.0, MULTI_STORE.1)
     }
 }
 
@@ -336,11 +338,12 @@ mod tests {
 
     #[test]
     fn stores_gates() {
-        assert_eq!(stores_request(false).needs, Some(openstack_auth::ApiVersion::new(2, 8)));
+        let multi = Some((openstack_auth::ApiVersion::new(2, 8), MULTI_STORE.1));
+        assert_eq!(stores_request(false).feature, multi);
         let d = stores_request(true);
         assert_eq!(
-            (d.http.path.as_str(), d.needs),
-            ("/v2/info/stores/detail", Some(openstack_auth::ApiVersion::new(2, 15)))
+            (d.http.path.as_str(), d.needs, d.feature),
+            ("/v2/info/stores/detail", Some(openstack_auth::ApiVersion::new(2, 15)), multi)
         );
     }
 

@@ -81,7 +81,7 @@ pub enum Error {
     },
     /// The call needs a newer API version than the server offers, or than the configuration
     /// allows (`image_api_version`, `--os-image-api-version`).
-    #[error("{what} needs API version {needs_version} but {}", limit_text(*.pinned, .available))]
+    #[error("{what} needs API version {needs_version} but {}", limit_text(*.pinned, .available, .feature.as_deref()))]
     Unsupported {
         /// The call.
         what: String,
@@ -91,6 +91,9 @@ pub enum Error {
         available: crate::ApiVersion,
         /// Whether `available` is the configuration's pin rather than the server's limit.
         pinned: bool,
+        /// What the server lacks when it lists newer versions but not this one (Glance
+        /// lists 2.8 only with several stores, 2.14 only with a cache).
+        feature: Option<String>,
     },
     /// A wait ran out of time (a waiter's deadline: `wait_for_status`, an import, a create
     /// with `.wait(..)`). The connection was fine; the resource did not get there in time.
@@ -240,8 +243,12 @@ pub enum Error {
     },
 }
 
-fn limit_text(pinned: bool, available: &crate::ApiVersion) -> String {
-    if pinned {
+fn limit_text(pinned: bool, available: &crate::ApiVersion, feature: Option<&str>) -> String {
+    if let Some(f) = feature {
+        format!(
+            "this cloud does not offer it: {f} is not enabled there (it offers up to {available} without it)"
+        )
+    } else if pinned {
         format!(
             "the configuration pins API version {available} (image_api_version / --os-image-api-version)"
         )

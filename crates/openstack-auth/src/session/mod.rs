@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::body::{RequestBody, ResponseBody};
 use crate::config::{AuthType, CloudConfig, Interface};
-use crate::discovery::{ApiVersion, default_major, discovery_fatal, highest_version};
+use crate::discovery::{ApiVersion, default_major, discovery_fatal, offered_versions};
 use crate::error::{Error, Result};
 use crate::identity::{Token, identity_root, strip_version_suffix, token_request_body};
 use crate::retry::RetryPolicy;
@@ -48,6 +48,11 @@ pub struct ServiceEndpoint {
     /// Whether `version` is the configuration's pin (`image_api_version: '2.5'`,
     /// `--os-image-api-version 2.5`) rather than the server's own highest.
     pub pinned: bool,
+    /// Every version of the wanted major the server lists (empty when discovery found no
+    /// document). Glance's list has gaps: it lists the multi-store versions (2.8 to 2.13)
+    /// only with several stores configured, the cache versions (2.14, 2.16, 2.18) only with
+    /// a cache.
+    pub offered: Vec<ApiVersion>,
 }
 
 impl ServiceEndpoint {
@@ -63,7 +68,31 @@ impl ServiceEndpoint {
                 needs_version: needed,
                 available: v,
                 pinned: self.pinned,
+                feature: None,
             }),
+            _ => Ok(()),
+        }
+    }
+
+    /// As [`ServiceEndpoint::require`], and moreover the server must list `needed` itself:
+    /// for what a server offers only when it is configured for it (`feature`, e.g. Glance's
+    /// "multiple stores" at 2.8, "the image cache" at 2.14), where a newer version alone
+    /// says nothing. Allowed when discovery found no document.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] naming the feature.
+    pub fn require_offered(&self, what: &str, needed: ApiVersion, feature: &str) -> Result<()> {
+        self.require(what, needed)?;
+        match self.version {
+            Some(v) if !self.offered.is_empty() && !self.offered.contains(&needed) => {
+                Err(Error::Unsupported {
+                    what: what.into(),
+                    needs_version: needed,
+                    available: v,
+                    pinned: false,
+                    feature: Some(feature.into()),
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -269,7 +298,8 @@ impl Session {
         let major = wanted.map_or_else(|| default_major(service_type), |v| v.major);
         // A discovery that could not reach the service fails the call (and is tried again
         // by the next one): caching "no version" would switch version checks off for good.
-        let discovered = self.discover(&root, major).await?;
+        let offered = self.discover(&root, major).await?;
+        let discovered = offered.last().copied();
         // `image_api_version: '2.5'` (a minor given) caps the version used, as
         // `--os-image-api-version 2.5` does in openstackclient: calls that need more are
         // refused before anything is sent. A bare major (`'2'`) only picks the major.
@@ -285,6 +315,7 @@ impl Session {
             catalog_url,
             version,
             pinned,
+            offered,
         });
         tracing::debug!(service = service_type, root = %ep.root, version = ?ep.version, "endpoint resolved");
         self.inner
@@ -304,21 +335,23 @@ impl Session {
     /// root has no usable document (some deployments do not publish one: versions are not
     /// checked then); an error when the service could not be reached or answered 5xx (after
     /// the retries), so that the endpoint is not cached without its version.
-    async fn discover(&self, root: &str, major: u32) -> Result<Option<ApiVersion>> {
+    async fn discover(&self, root: &str, major: u32) -> Result<Vec<ApiVersion>> {
         let url = format!("{root}/");
-        let Ok(req) = Request::get(&url).body(RequestBody::empty()) else { return Ok(None) };
+        let Ok(req) = Request::get(&url).body(RequestBody::empty()) else { return Ok(Vec::new()) };
         // The versions document may come with 200 or 300; 300 is not an error here.
         let resp = match self.inner.base.clone().oneshot(req).await.map_err(|f| f.error) {
             Ok(r) => r,
             Err(e) if discovery_fatal(&e) => return Err(e),
             Err(e) => {
                 tracing::debug!(%url, error = %e, "no version document; versions are not checked");
-                return Ok(None);
+                return Ok(Vec::new());
             }
         };
-        let Ok(body) = resp.into_body().bytes().await else { return Ok(None) };
-        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&body) else { return Ok(None) };
-        Ok(highest_version(&doc, major))
+        let Ok(body) = resp.into_body().bytes().await else { return Ok(Vec::new()) };
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            return Ok(Vec::new());
+        };
+        Ok(offered_versions(&doc, major))
     }
 
     /// Sends `req` to `service_type`: its URI is a path (and query) joined to the service's
