@@ -71,15 +71,8 @@ impl CreateImage {
                 )));
             }
         }
-        if let Some(path) = &self.filename {
-            let io = |source| Error::Io { path: path.display().to_string(), source };
-            let meta = tokio::fs::metadata(path).await.map_err(io)?;
-            if !meta.is_file() {
-                return Err(io(crate::upload::not_a_regular_file()));
-            }
-            // Readable? Opening now fails before the record exists.
-            tokio::fs::File::open(path).await.map_err(io)?;
-        }
+        // A file that is missing, unreadable or not a regular file is refused when the upload
+        // is prepared (`prepare_upload`, one open), still before the record exists.
         if self.disk_format.is_none() {
             let by_ext = self
                 .filename
