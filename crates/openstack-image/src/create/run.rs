@@ -108,11 +108,7 @@ impl CreateImage {
             ));
         }
         for tag in &self.tags {
-            if tag.is_empty() || tag.chars().count() > 255 {
-                return Err(Error::InvalidArgument(format!(
-                    "tag {tag:?} must be 1 to 255 characters long"
-                )));
-            }
+            crate::images::check_tag(tag)?;
         }
         let refuse = |why: String| Err(Error::InvalidArgument(why));
         if let Err(why) = schema.check("name", &Value::String(self.name.clone())) {
