@@ -29,6 +29,9 @@ use crate::error::{BoxError, Error};
 use crate::proxy::Routes;
 use crate::retry::RetryPolicy;
 
+/// Header carrying the token.
+pub(crate) const AUTH_TOKEN: &str = "x-auth-token";
+
 /// Header carrying the request id in responses.
 pub(crate) const REQUEST_ID: &str = "x-openstack-request-id";
 
@@ -437,7 +440,7 @@ impl Service<Request<RequestBody>> for AuthService {
 fn set_token(req: &mut Request<RequestBody>, value: Option<HeaderValue>) {
     if let Some(mut v) = value {
         v.set_sensitive(true);
-        req.headers_mut().insert(crate::session::AUTH_TOKEN, v);
+        req.headers_mut().insert(AUTH_TOKEN, v);
     }
 }
 

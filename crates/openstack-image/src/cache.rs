@@ -5,7 +5,8 @@ use openstack_auth::Result;
 use openstack_resource::{PreparedRequest, encode_segment};
 
 use crate::call::{Built, Call, IMAGE_CACHE, Items, json, unit};
-use crate::proxy::{IdRef, ImageProxy};
+use crate::id_ref::IdRef;
+use crate::proxy::ImageProxy;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;

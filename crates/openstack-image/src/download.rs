@@ -17,7 +17,8 @@ use openstack_transfer::{ByteStream, OpenFuture};
 
 use crate::call::Call;
 use crate::error::transfer_error;
-use crate::proxy::{IdRef, ImageProxy, SERVICE};
+use crate::id_ref::IdRef;
+use crate::proxy::{ImageProxy, SERVICE};
 use crate::types::{Image, ImageStatus};
 
 impl ImageProxy {

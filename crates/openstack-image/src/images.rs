@@ -9,7 +9,8 @@ use openstack_auth::{Error, Result};
 use openstack_resource::{ListOptions, PreparedRequest, encode_segment};
 
 use crate::call::{Built, Call, Items, MULTI_STORE, unit};
-use crate::proxy::{IdRef, ImageProxy};
+use crate::id_ref::IdRef;
+use crate::proxy::ImageProxy;
 use crate::query::ImageQuery;
 use crate::types::Image;
 

@@ -10,7 +10,8 @@ use openstack_resource::{Polled, PreparedRequest, WaitOptions, encode_segment, p
 use serde_json::{Value, json};
 
 use crate::call::{Built, Call};
-use crate::proxy::{IdRef, ImageProxy};
+use crate::id_ref::IdRef;
+use crate::proxy::ImageProxy;
 use crate::tasks::{Task, latest_import_task, with_failed_stores};
 use crate::types::{Image, ImageStatus, TaskStatus};
 

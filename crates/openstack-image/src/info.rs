@@ -11,7 +11,8 @@ use openstack_resource::{PreparedRequest, encode_segment};
 use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items, MULTI_STORE, json, unit};
-use crate::proxy::{IdRef, ImageProxy};
+use crate::id_ref::IdRef;
+use crate::proxy::ImageProxy;
 use crate::types::Location;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -112,7 +113,7 @@ pub struct UsageEntry {
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
-crate::proxy::id_ref!(Store => id);
+crate::id_ref::id_ref!(Store => id);
 
 /// `GET /v2/info/stores` (API 2.8) or `/v2/info/stores/detail` (API 2.15).
 pub(crate) fn stores_request(details: bool) -> Built {

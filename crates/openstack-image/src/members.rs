@@ -7,7 +7,8 @@ use openstack_resource::{PreparedRequest, Query, encode_segment};
 use serde_json::json;
 
 use crate::call::{Built, Call, Items, json};
-use crate::proxy::{IdRef, ImageProxy};
+use crate::id_ref::IdRef;
+use crate::proxy::ImageProxy;
 use crate::types::MemberStatus;
 use openstack_resource::{Create, Delete, Get, List, Resource};
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,7 @@ impl Delete for Member {}
 impl Create for Member {
     type Create = Value;
 }
-crate::proxy::id_ref!(Member => member_id);
+crate::id_ref::id_ref!(Member => member_id);
 
 /// `PUT /v2/images/{image}/members/{member}` with the new status.
 pub(crate) fn update_request(image: &str, member: &str, status: &MemberStatus) -> Built {

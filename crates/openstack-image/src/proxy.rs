@@ -1,4 +1,4 @@
-//! `ImageProxy`: the handle every call goes through, and [`IdRef`].
+//! `ImageProxy`: the handle every call goes through.
 //!
 //! The calls themselves live with their resource (`images`, `members`, `tasks`, ...); each
 //! is built by a pure function, sent here, and decoded.
@@ -14,46 +14,9 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::call::{Call, Items};
+use crate::id_ref::IdRef;
 use crate::info::{ImportInfo, Store};
 use crate::schemas::Schema;
-
-/// Something that names a resource: an id string, or the resource itself.
-///
-/// Every call taking an image accepts `"id"`, `String`, or `&Image` (openstacksdk's
-/// "the value can be the ID of an image or an Image instance"); the id is what goes into the
-/// URL, never a text form of the object.
-pub trait IdRef {
-    /// The id (or, for metadefs, the name) used in URLs.
-    fn id_ref(&self) -> &str;
-}
-
-impl IdRef for str {
-    fn id_ref(&self) -> &str {
-        self
-    }
-}
-impl IdRef for String {
-    fn id_ref(&self) -> &str {
-        self
-    }
-}
-impl<T: IdRef + ?Sized> IdRef for &T {
-    fn id_ref(&self) -> &str {
-        (**self).id_ref()
-    }
-}
-
-/// Implements [`IdRef`] for resources by one of their fields.
-macro_rules! id_ref {
-    ($($ty:ty => $field:ident),+ $(,)?) => {
-        $(impl $crate::proxy::IdRef for $ty {
-            fn id_ref(&self) -> &str {
-                &self.$field
-            }
-        })+
-    };
-}
-pub(crate) use id_ref;
 
 pub(crate) const SERVICE: &str = "image";
 

@@ -5,8 +5,9 @@ use openstack_resource::{PreparedRequest, encode_segment};
 use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items};
+use crate::id_ref::IdRef;
 use crate::list_query::TaskQuery;
-use crate::proxy::{IdRef, ImageProxy};
+use crate::proxy::ImageProxy;
 use crate::types::{Image, TaskStatus};
 use openstack_resource::{Create, Get, HasStatus, List, Resource};
 use serde::{Deserialize, Serialize};
@@ -83,7 +84,7 @@ impl HasStatus for Task {
         (!self.message.is_empty()).then(|| self.message.clone())
     }
 }
-crate::proxy::id_ref!(Task => id);
+crate::id_ref::id_ref!(Task => id);
 
 /// `GET /v2/images/{id}/tasks` (API 2.12).
 pub(crate) fn image_tasks_request(image: &str) -> Built {

@@ -312,7 +312,7 @@ pub struct ImageCreate {
     pub properties: BTreeMap<String, Value>,
 }
 
-crate::proxy::id_ref!(Image => id);
+crate::id_ref::id_ref!(Image => id);
 
 #[cfg(test)]
 mod tests {

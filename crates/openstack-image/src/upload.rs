@@ -18,7 +18,8 @@ use tokio::io::AsyncRead;
 
 use crate::call::Call;
 use crate::error::{transfer_error, upload_source_failure};
-use crate::proxy::{IdRef, ImageProxy, SERVICE};
+use crate::id_ref::IdRef;
+use crate::proxy::{ImageProxy, SERVICE};
 use crate::types::Image;
 
 /// Image data to upload: a file path, an open file, bytes in memory, a reader or a stream.

@@ -5,7 +5,8 @@ use std::future::IntoFuture;
 use openstack_resource::{Api, Get, HasStatus, WaitOptions};
 
 use crate::call::Call;
-use crate::proxy::{IdRef, ImageProxy};
+use crate::id_ref::IdRef;
+use crate::proxy::ImageProxy;
 use crate::tasks::Task;
 use crate::types::{Image, ImageStatus, TaskStatus};
 

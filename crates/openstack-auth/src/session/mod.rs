@@ -28,9 +28,6 @@ mod builder;
 
 pub use builder::SessionBuilder;
 
-/// Header carrying the token.
-pub(crate) const AUTH_TOKEN: &str = "x-auth-token";
-
 /// A service's resolved endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

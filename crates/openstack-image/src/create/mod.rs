@@ -15,8 +15,9 @@ use openstack_transfer::{Algorithm, Progress};
 use serde_json::Value;
 
 use crate::call::Call;
+use crate::id_ref::IdRef;
 use crate::import::StoreSelection;
-use crate::proxy::{IdRef, ImageProxy};
+use crate::proxy::ImageProxy;
 use crate::types::{ContainerFormat, DiskFormat, Image, Visibility};
 use crate::upload::ImageData;
 
@@ -302,7 +303,7 @@ impl From<CreatedImage> for Image {
     }
 }
 
-impl crate::proxy::IdRef for CreatedImage {
+impl crate::id_ref::IdRef for CreatedImage {
     fn id_ref(&self) -> &str {
         &self.image.id
     }

@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use super::{MetadefResourceTypeAssociation, ns_path};
 use crate::call::{Built, Call, Items, unit};
+use crate::id_ref::{IdRef, id_ref};
 use crate::list_query::NamespaceQuery;
-use crate::proxy::{IdRef, ImageProxy, id_ref};
+use crate::proxy::ImageProxy;
 use crate::types::Visibility;
 use crate::wait::WaitForDelete;
 

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::ns_path;
 use crate::call::{Call, Items};
-use crate::proxy::{IdRef, ImageProxy, id_ref};
+use crate::id_ref::{IdRef, id_ref};
+use crate::proxy::ImageProxy;
 
 /// A metadef object (a named group of properties in a namespace).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

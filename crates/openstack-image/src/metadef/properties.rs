@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::ns_path;
 use crate::call::{Call, Items};
-use crate::proxy::{IdRef, ImageProxy, id_ref};
+use crate::id_ref::{IdRef, id_ref};
+use crate::proxy::ImageProxy;
 
 /// A metadef property: a JSON-schema fragment with a name.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

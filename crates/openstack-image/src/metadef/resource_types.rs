@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use super::ns_path;
 use crate::call::{Call, Items};
-use crate::proxy::{IdRef, ImageProxy, id_ref};
+use crate::id_ref::{IdRef, id_ref};
+use crate::proxy::ImageProxy;
 
 /// A resource type (e.g. `OS::Glance::Image`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

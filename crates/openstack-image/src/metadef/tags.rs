@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use super::ns_path;
 use crate::call::{Built, Call, Items, field, json};
+use crate::id_ref::{IdRef, id_ref};
 use crate::list_query::TagQuery;
-use crate::proxy::{IdRef, ImageProxy, id_ref};
+use crate::proxy::ImageProxy;
 
 /// A metadef tag.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
