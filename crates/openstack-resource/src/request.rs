@@ -30,6 +30,13 @@ impl Query {
     }
 
     /// Adds `key=value` (repeatable).
+    ///
+    /// ```
+    /// use openstack_resource::Query;
+    /// let q = Query::new().param("tag", "a").param("tag", "b c").limit(10);
+    /// assert_eq!(q.to_query_string(), "?tag=a&tag=b+c&limit=10");
+    /// assert_eq!(q.get("limit"), Some("10"));
+    /// ```
     #[must_use]
     pub fn param(mut self, key: impl Into<String>, value: impl ToString) -> Self {
         self.pairs.push((key.into(), value.to_string()));
@@ -73,7 +80,16 @@ impl Query {
         s.finish().replacen("?&", "?", 1)
     }
 
-    /// Checks the keys against `allowed` (empty: anything goes).
+    /// Checks the keys against `allowed` (empty: anything goes; `limit` and `marker` always
+    /// pass).
+    ///
+    /// ```
+    /// use openstack_resource::Query;
+    /// let q = Query::new().param("status", "active").limit(5);
+    /// assert!(q.validate("image", &["status"]).is_ok());
+    /// let err = q.param("colour", "red").validate("image", &["status"]).unwrap_err();
+    /// assert!(err.to_string().contains("unknown image query parameter \"colour\""));
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the unknown key and the allowed ones.

@@ -119,7 +119,15 @@ pub fn backend() -> &'static str {
 }
 
 impl Hasher {
-    /// A fresh hasher.
+    /// A fresh hasher: feed it with [`Hasher::update`], read it with [`Hasher::finish_hex`].
+    ///
+    /// ```
+    /// use openstack_transfer::{Algorithm, Hasher, digest_hex};
+    /// let mut h = Hasher::new(Algorithm::Sha512);
+    /// h.update(b"hel");
+    /// h.update(b"lo");
+    /// assert_eq!(h.finish_hex(), digest_hex(Algorithm::Sha512, b"hello"));
+    /// ```
     pub fn new(algorithm: Algorithm) -> Hasher {
         #[cfg(feature = "openssl")]
         {
@@ -219,6 +227,12 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Hashes a whole buffer at once (convenience for small data).
+///
+/// ```
+/// use openstack_transfer::{Algorithm, digest_hex};
+/// assert_eq!(digest_hex(Algorithm::Md5, b"hello"), "5d41402abc4b2a76b9719d911017c592");
+/// assert_eq!(digest_hex(Algorithm::Sha256, b"").len(), 64);
+/// ```
 pub fn digest_hex(algorithm: Algorithm, data: &[u8]) -> String {
     let mut h = Hasher::new(algorithm);
     h.update(data);

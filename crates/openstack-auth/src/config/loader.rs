@@ -77,6 +77,19 @@ impl<E: Environment> ConfigLoader<E> {
 
     /// Loads the named cloud.
     ///
+    /// ```
+    /// use openstack_auth::{ConfigLoader, StaticEnvironment};
+    /// let env = StaticEnvironment::default().home("/home/u").file(
+    ///     "/home/u/.config/openstack/clouds.yaml",
+    ///     "clouds:\n  mine:\n    auth:\n      auth_url: https://keystone.example:5000/v3\n      \
+    ///      username: u\n      password: p\n      project_name: demo\n    region_name: RegionOne\n",
+    /// );
+    /// let cfg = ConfigLoader::new(env).load_cloud("mine")?;
+    /// assert_eq!(cfg.region_name.as_deref(), Some("RegionOne"));
+    /// assert!(cfg.validate().is_ok());
+    /// # Ok::<(), openstack_auth::ConfigError>(())
+    /// ```
+    ///
     /// # Errors
     /// [`ConfigError`] naming the cloud, the file and the key at fault.
     pub fn load_cloud(&self, cloud: &str) -> Result<CloudConfig, ConfigError> {
@@ -84,6 +97,18 @@ impl<E: Environment> ConfigLoader<E> {
     }
 
     /// Loads `OS_CLOUD`'s cloud, or else the cloud made of the `OS_*` variables.
+    ///
+    /// ```
+    /// use openstack_auth::{ConfigLoader, StaticEnvironment};
+    /// let env = StaticEnvironment::default()
+    ///     .var("OS_AUTH_URL", "https://keystone.example:5000/v3")
+    ///     .var("OS_USERNAME", "u")
+    ///     .var("OS_PASSWORD", "p")
+    ///     .var("OS_PROJECT_NAME", "demo");
+    /// let cfg = ConfigLoader::new(env).load_default()?;
+    /// assert_eq!(cfg.auth.username.as_deref(), Some("u"));
+    /// # Ok::<(), openstack_auth::ConfigError>(())
+    /// ```
     ///
     /// # Errors
     /// As [`ConfigLoader::load_cloud`].

@@ -214,7 +214,14 @@ impl Session {
         SessionBuilder::new(config)
     }
 
-    /// A session with default settings.
+    /// A session with default settings. Nothing is sent until the first request.
+    ///
+    /// ```
+    /// use openstack_auth::{CloudConfig, Session};
+    /// let session = Session::new(CloudConfig::without_auth("image", "http://glance.example:9292"))?;
+    /// assert_eq!(session.config().endpoint_overrides["image"], "http://glance.example:9292");
+    /// # Ok::<(), openstack_auth::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`SessionBuilder::build`].
@@ -355,6 +362,15 @@ impl Session {
     /// root, e.g. `/v2/images?limit=10`. Adds the token, `Accept: application/json` (unless
     /// set) and the user agent; retries replayable requests; re-authenticates once on 401.
     /// Error statuses become [`Error`] kinds carrying the server's message and request id.
+    ///
+    /// ```no_run
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// use http::Request;
+    /// use openstack_auth::{RequestBody, read_json};
+    /// let req = Request::get("/v2/images?limit=1").body(RequestBody::empty()).unwrap();
+    /// let page: serde_json::Value = read_json(session.request("image", req).await?).await?;
+    /// # let _ = page; Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// See [`Error`]; [`Error::NotReplayable`] when a retry would need a consumed stream.
