@@ -54,6 +54,20 @@ pub(crate) struct Cloud {
     proxy_deny_port: u16,
 }
 
+/// The machine's `no_proxy` (lower case first, as curl reads it) with loopback added.
+fn loopback_no_proxy() -> String {
+    let current =
+        std::env::var("no_proxy").or_else(|_| std::env::var("NO_PROXY")).unwrap_or_default();
+    let mut entries: Vec<&str> =
+        current.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+    for e in ["127.0.0.1", "localhost"] {
+        if !entries.contains(&e) {
+            entries.push(e);
+        }
+    }
+    entries.join(",")
+}
+
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
     match std::env::var(var) {
         Ok(v) => v.parse().map_err(|_| format!("{var}={v:?} is not a port number (1-65535)")),
@@ -172,6 +186,10 @@ impl Cloud {
             ("OSRS_PROXY_AUTH_URL", self.proxy_url(Service::ProxyAuth)),
             ("OSRS_PROXY_DENY_URL", self.proxy_url(Service::ProxyDeny)),
             ("OSRS_PROXY_LOG", self.path("log/proxy.log").display().to_string()),
+            // The SDK honours HTTP proxies from the environment: a machine with one set (for
+            // apt and pip) must still reach the local cloud directly.
+            ("no_proxy", loopback_no_proxy()),
+            ("NO_PROXY", loopback_no_proxy()),
         ]
     }
 
