@@ -1,7 +1,14 @@
 //! How requests are retried: the policy and its backoff (exponential, with jitter,
-//! honouring `Retry-After`). Only replayable requests are ever retried.
+//! honouring `Retry-After`), and the tower retry state that applies it per request. Only
+//! replayable requests are ever retried.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{Request, Response};
+
+use crate::body::{RequestBody, ResponseBody};
+use crate::error::Error;
+use crate::transport::{Failure, RetryBudget};
 
 /// How requests are retried. Only replayable requests are ever retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +86,69 @@ impl RetryPolicy {
             .map_or(0, |d| d.subsec_nanos());
         let factor = 0.5 + f64::from(nanos % 1000) / 2000.0;
         base.mul_f64(factor)
+    }
+}
+
+/// The retry policy's per-request state.
+#[derive(Clone)]
+pub(crate) struct RetryState {
+    policy: RetryPolicy,
+    attempts: u32,
+    started: Option<Instant>,
+}
+
+impl RetryState {
+    pub(crate) fn new(policy: RetryPolicy) -> Self {
+        RetryState { policy, attempts: 0, started: None }
+    }
+}
+
+impl tower::retry::Policy<Request<RequestBody>, Response<ResponseBody>, Failure> for RetryState {
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        req: &mut Request<RequestBody>,
+        result: &mut Result<Response<ResponseBody>, Failure>,
+    ) -> Option<Self::Future> {
+        let Err(failure) = result else { return None };
+        if !failure.retryable {
+            return None;
+        }
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let budget = req.extensions().get::<RetryBudget>().map_or(self.policy.max_retries, |b| b.0);
+        self.attempts += 1;
+        let wait = self.policy.backoff(self.attempts, failure.retry_after);
+        if self.attempts > budget || started.elapsed() + wait > self.policy.max_elapsed {
+            return None;
+        }
+        if req.body().is_gone() {
+            // A one-shot stream is never re-sent: say so instead of retrying.
+            let error =
+                std::mem::replace(&mut failure.error, Error::InvalidArgument(String::new()));
+            failure.error = Error::NotReplayable {
+                method: req.method().clone(),
+                url: req.uri().to_string(),
+                reason: error.to_string(),
+            };
+            return None;
+        }
+        tracing::debug!(attempt = self.attempts, ?wait, error = %failure.error, "retrying");
+        Some(tokio::time::sleep(wait))
+    }
+
+    fn clone_request(&mut self, req: &Request<RequestBody>) -> Option<Request<RequestBody>> {
+        self.started.get_or_insert_with(Instant::now);
+        // Cheap: a replayable body is only re-made when a retry really happens.
+        let mut copy = Request::new(req.body().deferred_copy());
+        *copy.method_mut() = req.method().clone();
+        *copy.uri_mut() = req.uri().clone();
+        *copy.version_mut() = req.version();
+        *copy.headers_mut() = req.headers().clone();
+        if let Some(b) = req.extensions().get::<RetryBudget>() {
+            copy.extensions_mut().insert(*b);
+        }
+        Some(copy)
     }
 }
 

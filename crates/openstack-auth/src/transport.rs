@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, HeaderValue, PROXY_AUTHORIZATION, RETRY_AFTER, USER_AGENT};
@@ -27,7 +27,7 @@ use crate::body::{Inner, RequestBody, ResponseBody, SendState, SendWatch};
 use crate::connect::{Connector, ProxyFailure};
 use crate::error::{BoxError, Error};
 use crate::proxy::Routes;
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, RetryState};
 
 /// Header carrying the token.
 pub(crate) const AUTH_TOKEN: &str = "x-auth-token";
@@ -308,66 +308,9 @@ pub(crate) fn transport(
             headers.insert(USER_AGENT, user_agent.clone());
             req
         })
-        .retry(RetryState { policy, attempts: 0, started: None })
+        .retry(RetryState::new(policy))
         .service(hyper);
     BoxCloneSyncService::new(svc)
-}
-
-/// The retry policy's per-request state.
-#[derive(Clone)]
-struct RetryState {
-    policy: RetryPolicy,
-    attempts: u32,
-    started: Option<Instant>,
-}
-
-impl tower::retry::Policy<Request<RequestBody>, Response<ResponseBody>, Failure> for RetryState {
-    type Future = tokio::time::Sleep;
-
-    fn retry(
-        &mut self,
-        req: &mut Request<RequestBody>,
-        result: &mut Result<Response<ResponseBody>, Failure>,
-    ) -> Option<Self::Future> {
-        let Err(failure) = result else { return None };
-        if !failure.retryable {
-            return None;
-        }
-        let started = *self.started.get_or_insert_with(Instant::now);
-        let budget = req.extensions().get::<RetryBudget>().map_or(self.policy.max_retries, |b| b.0);
-        self.attempts += 1;
-        let wait = self.policy.backoff(self.attempts, failure.retry_after);
-        if self.attempts > budget || started.elapsed() + wait > self.policy.max_elapsed {
-            return None;
-        }
-        if req.body().is_gone() {
-            // A one-shot stream is never re-sent: say so instead of retrying.
-            let error =
-                std::mem::replace(&mut failure.error, Error::InvalidArgument(String::new()));
-            failure.error = Error::NotReplayable {
-                method: req.method().clone(),
-                url: req.uri().to_string(),
-                reason: error.to_string(),
-            };
-            return None;
-        }
-        tracing::debug!(attempt = self.attempts, ?wait, error = %failure.error, "retrying");
-        Some(tokio::time::sleep(wait))
-    }
-
-    fn clone_request(&mut self, req: &Request<RequestBody>) -> Option<Request<RequestBody>> {
-        self.started.get_or_insert_with(Instant::now);
-        // Cheap: a replayable body is only re-made when a retry really happens.
-        let mut copy = Request::new(req.body().deferred_copy());
-        *copy.method_mut() = req.method().clone();
-        *copy.uri_mut() = req.uri().clone();
-        *copy.version_mut() = req.version();
-        *copy.headers_mut() = req.headers().clone();
-        if let Some(b) = req.extensions().get::<RetryBudget>() {
-            copy.extensions_mut().insert(*b);
-        }
-        Some(copy)
-    }
 }
 
 /// A token and its header value.
