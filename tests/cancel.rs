@@ -19,7 +19,7 @@ async fn gone(name: &str) {
     let started = Instant::now();
     while let Some(left) = admin.find_image_opt(name).await.unwrap() {
         assert!(
-            started.elapsed() < Duration::from_secs(60),
+            started.elapsed() < openstack_tests::trap::EVENT_WAIT,
             "{name} is still there: {:?} {:?}",
             left.id,
             left.status
@@ -54,7 +54,7 @@ fn deletes(proxy: &FaultProxy) -> usize {
 async fn deletes_reach(proxy: &FaultProxy, n: usize) {
     let started = Instant::now();
     while deletes(proxy) < n {
-        assert!(started.elapsed() < Duration::from_secs(60), "no DELETE was sent");
+        assert!(started.elapsed() < openstack_tests::trap::EVENT_WAIT, "no DELETE was sent");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -336,7 +336,7 @@ async fn locations_are_added_and_listed() {
             break;
         }
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
+            started.elapsed() < openstack_tests::trap::EVENT_WAIT,
             "location never appeared: {locations:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -361,7 +361,7 @@ async fn locations_are_added_and_listed() {
             break;
         }
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
+            started.elapsed() < openstack_tests::trap::EVENT_WAIT,
             "the location import task never ended: {running:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;

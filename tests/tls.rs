@@ -156,7 +156,7 @@ async fn a_path_prefixed_image_endpoint_works_end_to_end() {
         lines
     };
     let started = std::time::Instant::now();
-    while pages().len() < 3 && started.elapsed() < std::time::Duration::from_secs(60) {
+    while pages().len() < 3 && started.elapsed() < openstack_tests::trap::EVENT_WAIT {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let seen = pages();
