@@ -56,7 +56,7 @@ async fn a_wrong_sha256_is_a_mismatch_and_the_image_is_deleted() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if algorithm == "sha256"),
+        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Sha256),
         "{}",
         err.report()
     );

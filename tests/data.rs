@@ -253,7 +253,7 @@ async fn wrong_md5_from_the_caller_deletes_the_image() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if algorithm == "md5"),
+        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Md5),
         "{err}"
     );
     // One context mechanism: the failure says what became of the half-created image, and the

@@ -74,7 +74,7 @@ async fn flipped_byte_is_a_checksum_mismatch_and_nothing_is_left() {
     let out = dir.path().join("img.raw");
     let err = through(&proxy, None).download_image(&img).to_path(&out).await.unwrap_err();
     assert!(
-        matches!(&err, Error::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
+        matches!(&err, Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Sha512),
         "{err:?}"
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file, no temp file");

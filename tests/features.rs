@@ -103,7 +103,7 @@ async fn an_md5_only_image_is_verified_with_md5_unless_md5_is_refused() {
     let proxy = start(Fault::Flip(1_000)).await;
     let err = through(&proxy, None).download_image(&up).to_bytes().await.unwrap_err();
     assert!(
-        matches!(&err, Error::ChecksumMismatch { algorithm, .. } if algorithm == "md5"),
+        matches!(&err, Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Md5),
         "{err:?}"
     );
     // ... and with MD5 refused (FIPS) nothing can verify it: the bytes come unverified,
@@ -138,7 +138,7 @@ async fn download_progress_and_a_mismatch_into_a_writer() {
     let out = openstack_tests::SharedBuf::default();
     let err = through(&proxy, None).download_image(&up).to_writer(out.clone()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
+        matches!(&err, Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Sha512),
         "{err:?}"
     );
     img.delete_image(&up).await.unwrap();
@@ -169,7 +169,7 @@ async fn a_download_feeding_an_upload_fails_it_with_its_own_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
+        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Sha512),
         "{}",
         err.report()
     );

@@ -50,6 +50,8 @@ pub use error::{ApiError, BoxError, Cleanup, CleanupOutcome, ConfigError, Error,
 pub use identity::{Catalog, CatalogEndpoint, CatalogService, Scope, Token};
 #[cfg(feature = "test-util")]
 pub use mock::{MockAnswer, MockHttp, RecordedRequest};
+/// The digest algorithm named by [`Error::ChecksumMismatch`] (from `openstack-transfer`).
+pub use openstack_transfer::Algorithm;
 pub use proxy::Proxy;
 pub use retry::RetryPolicy;
 pub use secret::Secret;

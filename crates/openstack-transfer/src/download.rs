@@ -379,7 +379,7 @@ impl Download {
             let actual = digests.get(*alg).unwrap_or_default();
             if !actual.eq_ignore_ascii_case(expected) {
                 return Err(TransferError::ChecksumMismatch {
-                    algorithm: alg.to_string(),
+                    algorithm: *alg,
                     expected: expected.clone(),
                     actual: actual.to_string(),
                 });
@@ -805,7 +805,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, TransferError::ChecksumMismatch { algorithm, .. } if algorithm == "sha512"),
+            matches!(&err, TransferError::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Sha512),
             "{err}"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left behind");

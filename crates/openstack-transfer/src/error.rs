@@ -21,8 +21,8 @@ pub enum TransferError {
     /// The data does not match the expected digest.
     #[error("checksum mismatch ({algorithm}): expected {expected}, got {actual}")]
     ChecksumMismatch {
-        /// `md5`, `sha256` or `sha512`.
-        algorithm: String,
+        /// The algorithm.
+        algorithm: crate::hash::Algorithm,
         /// Expected hex digest.
         expected: String,
         /// Computed hex digest.

@@ -3,14 +3,15 @@
 //!
 //! The download is verified against the source's `os_hash_value` as it streams (the one
 //! hash computed here); the upload computes none. At the far end Glance hashes what it
-//! stored, and the copy is kept only when its `os_hash_value` equals the source's. Any
+//! stored, and the copy is kept only when its md5 `checksum` (and its `os_hash_value`, when
+//! both clouds use the same algorithm) equal the source's. Any
 //! failure (including a mismatch found by either side) deletes the half-made copy.
 
 use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use openstack_client::Error;
-use openstack_client::image::{Image, ImageData, ImageProxy, ImageStatus};
+use openstack_client::image::{Algorithm, Image, ImageData, ImageProxy, ImageStatus};
 
 use crate::cli::{CopyArgs, Global};
 use crate::token_cache::TokenCache;
@@ -32,7 +33,7 @@ pub(crate) async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> O
             src.id, src.status
         )));
     }
-    let (Some(size), Some(hash)) = (src.size, src.os_hash_value.clone()) else {
+    let (Some(size), Some(_)) = (src.size, &src.os_hash_value) else {
         return Err(Failure::Usage(format!(
             "image {} has no size or os_hash_value to verify a copy against",
             src.id
@@ -44,7 +45,7 @@ pub(crate) async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> O
     if let Some(c) = &mut cache {
         c.load(target.session()).await;
     }
-    let outcome = copy_into(source, &src, size, &hash, &target, a).await;
+    let outcome = copy_into(source, &src, size, &target, a).await;
     if let Some(c) = &cache {
         c.store(target.session()).await;
     }
@@ -56,7 +57,6 @@ async fn copy_into(
     source: &ImageProxy,
     src: &Image,
     size: u64,
-    hash: &str,
     target: &ImageProxy,
     a: CopyArgs,
 ) -> Outcome {
@@ -100,7 +100,7 @@ async fn copy_into(
             return Err(e.into());
         }
     };
-    verify(target, src, &made, hash).await?;
+    verify(target, src, &made).await?;
     let mut fields = records::image(&made, false);
     fields.push(("source".into(), Value::String(src.id.clone())));
     fields.sort_by(|x, y| x.0.cmp(&y.0));
@@ -108,18 +108,34 @@ async fn copy_into(
     Ok(())
 }
 
-/// The copy's hash, computed by the far Glance, must be the source's; otherwise the copy is
-/// deleted and the mismatch reported.
-async fn verify(target: &ImageProxy, src: &Image, made: &Image, hash: &str) -> Result<(), Error> {
-    let same_algo = made.os_hash_algo == src.os_hash_algo;
-    let ok = same_algo && made.os_hash_value.as_deref() == Some(hash);
-    if ok {
+/// The copy's digests, computed by the far Glance, must be the source's: the md5 `checksum`
+/// every Glance reports, and `os_hash_value` when both clouds hash with the same algorithm.
+/// Otherwise the copy is deleted and the mismatch reported; a copy with nothing to compare
+/// is not kept either.
+async fn verify(target: &ImageProxy, src: &Image, made: &Image) -> Outcome {
+    let mut pairs = vec![(Algorithm::Md5, &src.checksum, &made.checksum)];
+    if made.os_hash_algo == src.os_hash_algo {
+        if let Some(a) = src.os_hash_algo.as_deref().and_then(|a| a.parse::<Algorithm>().ok()) {
+            pairs.push((a, &src.os_hash_value, &made.os_hash_value));
+        }
+    }
+    let mut compared = false;
+    for (algorithm, expected, actual) in pairs {
+        let (Some(expected), Some(actual)) = (expected, actual) else { continue };
+        if !expected.eq_ignore_ascii_case(actual) {
+            let _ = target.delete_image_opt(&made.id).await;
+            let (expected, actual) = (expected.clone(), actual.clone());
+            return Err(Error::ChecksumMismatch { algorithm, expected, actual }.into());
+        }
+        compared = true;
+    }
+    if compared {
         return Ok(());
     }
     let _ = target.delete_image_opt(&made.id).await;
-    Err(Error::ChecksumMismatch {
-        algorithm: made.os_hash_algo.clone().unwrap_or_else(|| "os_hash_algo".into()),
-        expected: format!("{} ({})", hash, src.os_hash_algo.clone().unwrap_or_default()),
-        actual: made.os_hash_value.clone().unwrap_or_default(),
-    })
+    Err(Failure::Usage(format!(
+        "the copy {} was deleted: neither cloud reports a digest both can be compared by \
+         (md5 checksum: {:?} and {:?}; os_hash_algo: {:?} and {:?})",
+        made.id, src.checksum, made.checksum, src.os_hash_algo, made.os_hash_algo
+    )))
 }

@@ -6,6 +6,7 @@
 //! cause stays reachable through `std::error::Error::source` ([`Error::report`] prints the
 //! whole chain), and [`Error::kind`] looks through the context a failed call adds.
 
+use openstack_transfer::Algorithm;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
@@ -137,8 +138,8 @@ pub enum Error {
     /// Data did not match its checksum.
     #[error("checksum mismatch ({algorithm}): expected {expected}, got {actual}")]
     ChecksumMismatch {
-        /// The algorithm (`md5`, `sha256`, `sha512`).
-        algorithm: String,
+        /// The algorithm.
+        algorithm: Algorithm,
         /// The expected hex digest.
         expected: String,
         /// The computed hex digest.
@@ -299,8 +300,8 @@ impl Error {
     /// The error to match on: itself, or for [`Error::CleanedUp`] the failure inside it.
     ///
     /// ```
-    /// # use openstack_auth::{Cleanup, Error};
-    /// let e = Error::ChecksumMismatch { algorithm: "md5".into(), expected: "a".into(), actual: "b".into() };
+    /// # use openstack_auth::{Algorithm, Cleanup, Error};
+    /// let e = Error::ChecksumMismatch { algorithm: Algorithm::Md5, expected: "a".into(), actual: "b".into() };
     /// let e = e.with_cleanup("create_image", Cleanup::deleted("image x"));
     /// assert!(matches!(e.kind(), Error::ChecksumMismatch { .. }));
     /// assert_eq!(e.to_string(), "create_image failed; the half-created image x was deleted");
@@ -462,7 +463,7 @@ mod tests {
     #[test]
     fn into_io_error_keeps_the_kind_and_the_error_itself() {
         let e = Error::ChecksumMismatch {
-            algorithm: "sha512".into(),
+            algorithm: Algorithm::Sha512,
             expected: "a".into(),
             actual: "b".into(),
         };

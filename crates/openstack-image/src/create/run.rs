@@ -279,13 +279,13 @@ impl CreateImage {
         // The caller's claims about the data are checked against what was actually sent
         // (a claimed digest is always computed).
         for (claimed, actual, algorithm) in
-            [(&self.md5, &md5, "md5"), (&self.sha256, &sha256, "sha256")]
+            [(&self.md5, &md5, Algorithm::Md5), (&self.sha256, &sha256, Algorithm::Sha256)]
         {
             if let (Some(c), Some(actual)) = (claimed, actual) {
                 if c != actual {
                     return Err((
                         Error::ChecksumMismatch {
-                            algorithm: algorithm.into(),
+                            algorithm,
                             expected: c.clone(),
                             actual: actual.clone(),
                         },
@@ -351,7 +351,7 @@ fn verify_server_digests(
             compared = true;
             if !server_md5.eq_ignore_ascii_case(ours) {
                 return Err(Error::ChecksumMismatch {
-                    algorithm: "md5".into(),
+                    algorithm: Algorithm::Md5,
                     expected: ours.into(),
                     actual: server_md5.clone(),
                 });
@@ -359,11 +359,12 @@ fn verify_server_digests(
         }
     }
     if let (Some(algo), Some(value)) = (&image.os_hash_algo, &image.os_hash_value) {
-        if let Some(ours) = algo.parse::<Algorithm>().ok().and_then(ours) {
+        let known = algo.parse::<Algorithm>().ok();
+        if let Some((algorithm, ours)) = known.and_then(|a| Some((a, ours(a)?))) {
             compared = true;
             if !value.eq_ignore_ascii_case(ours) {
                 return Err(Error::ChecksumMismatch {
-                    algorithm: algo.clone(),
+                    algorithm,
                     expected: ours.into(),
                     actual: value.clone(),
                 });
