@@ -9,14 +9,11 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use openstack_client::Error;
 
 mod cli;
 mod commands;
 mod connect;
-mod copy;
-mod create;
-mod metadef;
+mod error;
 mod output;
 mod progress;
 mod projects;
@@ -25,38 +22,7 @@ mod sort;
 mod token_cache;
 
 use cli::{Cli, Command};
-
-/// A checksum mismatch: the data is not what the server says it is.
-const EXIT_CHECKSUM: u8 = 3;
-
-/// What a command failed with.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// The SDK's error (printed with its cause chain and request id).
-    Api(Error),
-    /// A usage problem found by osrs itself.
-    Usage(String),
-    /// A command over several targets went on past failures (each reported as it happened),
-    /// as openstackclient does: this says how many failed.
-    Partial {
-        /// openstackclient's summary, e.g. "Failed to delete 2 of 5 images."
-        summary: String,
-    },
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Api(e)
-    }
-}
-
-impl From<String> for Failure {
-    fn from(e: String) -> Self {
-        Failure::Usage(e)
-    }
-}
-
-pub(crate) type Outcome = Result<(), Failure>;
+pub(crate) use error::{CliError, Outcome};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -79,21 +45,9 @@ fn main() -> ExitCode {
         };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(message) | Failure::Partial { summary: message }) => {
-            eprintln!("osrs: {message}");
-            ExitCode::from(1)
-        }
-        Err(Failure::Api(e)) => {
-            let mut line = format!("osrs: {}", e.report());
-            if let Some(id) = e.request_id().filter(|id| !line.contains(*id)) {
-                line.push_str(&format!(" (request id {id})"));
-            }
-            eprintln!("{line}");
-            if matches!(e.kind(), Error::ChecksumMismatch { .. }) {
-                ExitCode::from(EXIT_CHECKSUM)
-            } else {
-                ExitCode::from(1)
-            }
+        Err(e) => {
+            eprintln!("osrs: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

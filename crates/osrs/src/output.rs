@@ -10,6 +10,8 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value};
 
+use crate::{CliError, Outcome};
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
@@ -114,13 +116,16 @@ fn order(a: &Value, b: &Value) -> std::cmp::Ordering {
 }
 
 /// Sorts rows by the `--sort-column` columns (unknown names are refused).
-fn sort_rows(out: &OutputArgs, names: &[String], rows: &mut [Vec<Value>]) -> Result<(), String> {
+fn sort_rows(out: &OutputArgs, names: &[String], rows: &mut [Vec<Value>]) -> Outcome {
     let mut keys = Vec::new();
     for c in &out.sort_columns {
         match names.iter().position(|n| n == c) {
             Some(i) => keys.push(i),
             None => {
-                return Err(format!("--sort-column {c:?}: no such column ({})", names.join(", ")));
+                return Err(CliError::Usage(format!(
+                    "--sort-column {c:?}: no such column ({})",
+                    names.join(", ")
+                )));
             }
         }
     }
@@ -134,6 +139,14 @@ fn sort_rows(out: &OutputArgs, names: &[String], rows: &mut [Vec<Value>]) -> Res
         if out.sort_descending { o.reverse() } else { o }
     });
     Ok(())
+}
+
+/// Just the output options.
+#[derive(Debug, Args)]
+pub(crate) struct OutputOnly {
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// One value as the human-readable formats print it.
@@ -185,16 +198,16 @@ impl serde::Serialize for Ordered<'_> {
 
 /// The columns to print, in the record's own order (as openstackclient does: `-c` picks,
 /// it does not reorder); an unknown name is ignored unless no name is known.
-fn select(names: &[String], wanted: &[String]) -> Result<Vec<usize>, String> {
+fn select(names: &[String], wanted: &[String]) -> Result<Vec<usize>, CliError> {
     if wanted.is_empty() {
         return Ok((0..names.len()).collect());
     }
     let keep: Vec<usize> = (0..names.len()).filter(|&i| wanted.contains(&names[i])).collect();
     if keep.is_empty() {
-        return Err(format!(
+        return Err(CliError::Usage(format!(
             "no recognized column names in {wanted:?} (columns: {})",
             names.join(", ")
-        ));
+        )));
     }
     Ok(keep)
 }
@@ -203,7 +216,7 @@ fn select(names: &[String], wanted: &[String]) -> Result<Vec<usize>, String> {
 ///
 /// # Errors
 /// An unknown `-c` column; a failed write.
-pub(crate) fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(), String> {
+pub(crate) fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Outcome {
     let names: Vec<String> = fields.iter().map(|(k, _)| k.clone()).collect();
     let keep = select(&names, &out.columns)?;
     let fields: Vec<(String, Value)> = keep.iter().map(|&i| fields[i].clone()).collect();
@@ -220,7 +233,7 @@ pub(crate) fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(),
         // openstackclient's YAML sorts the keys (PyYAML's default); its JSON keeps the order.
         Format::Yaml => {
             let map: Map<String, Value> = fields.into_iter().collect();
-            text = serde_yaml_ng::to_string(&map).map_err(|e| e.to_string())?;
+            text = serde_yaml_ng::to_string(&map).map_err(|e| CliError::Output(e.to_string()))?;
         }
         Format::Value => {
             for (_, v) in &fields {
@@ -249,11 +262,7 @@ pub(crate) fn show(out: &OutputArgs, fields: Vec<(String, Value)>) -> Result<(),
 ///
 /// # Errors
 /// An unknown `-c` column; a failed write.
-pub(crate) fn list(
-    out: &OutputArgs,
-    headers: &[&str],
-    mut rows: Vec<Vec<Value>>,
-) -> Result<(), String> {
+pub(crate) fn list(out: &OutputArgs, headers: &[&str], mut rows: Vec<Vec<Value>>) -> Outcome {
     let names: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
     sort_rows(out, &names, &mut rows)?;
     let keep = select(&names, &out.columns)?;
@@ -280,7 +289,7 @@ pub(crate) fn list(
                 // Sorted keys, as PyYAML writes them.
                 let sorted: Vec<Map<String, Value>> =
                     items.into_iter().map(|i| i.into_iter().collect()).collect();
-                serde_yaml_ng::to_string(&sorted).map_err(|e| e.to_string())?
+                serde_yaml_ng::to_string(&sorted).map_err(|e| CliError::Output(e.to_string()))?
             }
         }
         Format::Value => {
@@ -290,7 +299,9 @@ pub(crate) fn list(
                 .collect()
         }
         Format::Csv => csv_text(&headers, &rows, out.quote)?,
-        Format::Shell => return Err("the shell format prints one record, not a list".into()),
+        Format::Shell => {
+            return Err(CliError::Usage("the shell format prints one record, not a list".into()));
+        }
     };
     write_out(&text)
 }
@@ -324,7 +335,7 @@ fn json(v: &impl serde::Serialize, noindent: bool) -> String {
     s
 }
 
-fn csv_text(headers: &[String], rows: &[Vec<Value>], quote: Quote) -> Result<String, String> {
+fn csv_text(headers: &[String], rows: &[Vec<Value>], quote: Quote) -> Result<String, CliError> {
     if quote == Quote::Nonnumeric {
         // Python's QUOTE_NONNUMERIC (cliff's default) goes by type: numbers and booleans bare,
         // everything else quoted, whatever it looks like.
@@ -342,12 +353,13 @@ fn csv_text(headers: &[String], rows: &[Vec<Value>], quote: Quote) -> Result<Str
         return Ok(out);
     }
     let mut w = csv::WriterBuilder::new().quote_style(quote.style()).from_writer(vec![]);
-    w.write_record(headers).map_err(|e| e.to_string())?;
+    w.write_record(headers).map_err(|e| CliError::Output(e.to_string()))?;
     for r in rows {
         let text = r.iter().map(|v| if v.is_null() { String::new() } else { python_str(v) });
-        w.write_record(text).map_err(|e| e.to_string())?;
+        w.write_record(text).map_err(|e| CliError::Output(e.to_string()))?;
     }
-    String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    let bytes = w.into_inner().map_err(|e| CliError::Output(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| CliError::Output(e.to_string()))
 }
 
 /// Python's `str()` of a value, as cliff's machine-readable formats (value, csv) print it:
@@ -385,13 +397,13 @@ fn python_repr(v: &Value) -> String {
     }
 }
 
-fn write_out(text: &str) -> Result<(), String> {
+fn write_out(text: &str) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         // `osrs image list | head`: a closed pipe is not an error worth a message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(format!("writing to stdout: {e}")),
+        Err(e) => Err(CliError::Output(format!("writing to stdout: {e}"))),
     }
 }
 
@@ -426,7 +438,7 @@ mod tests {
         assert_eq!(select(&names, &["Name".into()]).unwrap(), [1]);
         assert_eq!(select(&names, &["Name".into(), "ID".into()]).unwrap(), [0, 1], "own order");
         assert_eq!(select(&names, &["Name".into(), "Nope".into()]).unwrap(), [1]);
-        assert!(select(&names, &["Nope".into()]).unwrap_err().contains("ID, Name"));
+        assert!(select(&names, &["Nope".into()]).unwrap_err().to_string().contains("ID, Name"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use openstack_client::auth::Session;
 use openstack_client::resource::{Api, Get, List, Query, Resource, UpdateStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::Failure;
+use crate::CliError;
 
 /// A Keystone project: what osrs reads of it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,12 +77,12 @@ fn looks_like_id(s: &str) -> bool {
 
 /// What to do when Keystone will not say (403): use an id-shaped value as it is, refuse a
 /// name with the reason.
-fn when_forbidden(value: &str, what: &str, e: Error) -> Result<String, Failure> {
+fn when_forbidden(value: &str, what: &str, e: Error) -> Result<String, CliError> {
     if looks_like_id(value) {
         tracing::info!("Keystone refuses to look up {what} {value:?} ({e}); using it as an id");
         Ok(value.to_string())
     } else {
-        Err(Failure::Usage(format!(
+        Err(CliError::Usage(format!(
             "cannot resolve {what} {value:?} to an id: Keystone does not let you read {what}s \
              ({}); give the {what}'s id instead",
             e.status().map_or_else(|| e.to_string(), |s| s.to_string())
@@ -100,7 +100,7 @@ pub(crate) async fn project_id(
     session: &Session,
     value: &str,
     domain: Option<&str>,
-) -> Result<String, Failure> {
+) -> Result<String, CliError> {
     let projects = Api::<Project>::new(session.clone(), ());
     let domain_id = match domain {
         None => None,
@@ -108,7 +108,7 @@ pub(crate) async fn project_id(
             Ok(found) => Some(found.id),
             Err(e) if e.is_forbidden() => Some(when_forbidden(d, "domain", e)?),
             Err(e) if e.is_not_found() => {
-                return Err(Failure::Usage(format!("--project-domain: no domain {d:?}")));
+                return Err(CliError::Usage(format!("--project-domain: no domain {d:?}")));
             }
             Err(e) => return Err(e.into()),
         },
@@ -132,11 +132,11 @@ pub(crate) async fn project_id(
     let mut named: Vec<Project> = found.into_iter().filter(|p| p.name == value).collect();
     match named.len() {
         1 => Ok(named.remove(0).id),
-        0 => Err(Failure::Usage(match domain {
+        0 => Err(CliError::Usage(match domain {
             Some(d) => format!("no project named or with id {value:?} in domain {d:?}"),
             None => format!("no project named or with id {value:?}"),
         })),
-        _ => Err(Failure::Usage(format!(
+        _ => Err(CliError::Usage(format!(
             "project name {value:?} is ambiguous: {} projects ({}); give --project-domain or \
              the project's id",
             named.len(),

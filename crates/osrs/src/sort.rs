@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::Failure;
+use crate::CliError;
 use crate::output::python_str as py_str;
 
 /// openstacksdk's attribute names for the Glance fields they rename.
@@ -25,19 +25,19 @@ fn python_str(v: Option<&Value>) -> String {
 }
 
 /// The keys and directions of `sort` (`name:asc,size:desc`), checked as osc_lib checks them.
-fn parse(sort: &str) -> Result<Vec<(String, bool)>, Failure> {
+fn parse(sort: &str) -> Result<Vec<(String, bool)>, CliError> {
     let mut keys = Vec::new();
     for part in sort.trim().split(',') {
         let (key, descending) = match part.split_once(':') {
             None => (part, false),
             Some(("", _)) => {
-                return Err(Failure::Usage("'<empty string>'' is not a valid sort key".into()));
+                return Err(CliError::Usage("'<empty string>'' is not a valid sort key".into()));
             }
             Some((key, "asc")) => (key, false),
             Some((key, "desc")) => (key, true),
             Some((key, dir)) => {
                 let dir = if dir.is_empty() { "<empty string>" } else { dir };
-                return Err(Failure::Usage(format!(
+                return Err(CliError::Usage(format!(
                     "'{dir}' is not a valid sort direction for sort key {key}, use 'asc' or \
                      'desc' instead"
                 )));
@@ -57,10 +57,10 @@ pub(crate) fn sort_items<T>(
     rows: &mut [T],
     sort: &str,
     json: impl Fn(&T) -> &Value,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     for (key, descending) in parse(sort)?.into_iter().rev() {
         if !known(&key) && rows.iter().any(|r| json(r).get(&key).is_none()) {
-            return Err(Failure::Usage(format!("Resource doesn't have field {key}")));
+            return Err(CliError::Usage(format!("Resource doesn't have field {key}")));
         }
         // A stable sort; `reverse=True` in Python keeps equal items in their order too.
         rows.sort_by(|a, b| {
@@ -146,7 +146,7 @@ mod tests {
             ("colour", "Resource doesn't have field colour"),
         ] {
             match sort_items(&mut rows, bad, |r| r) {
-                Err(Failure::Usage(m)) => assert!(m.contains(says), "{bad}: {m}"),
+                Err(CliError::Usage(m)) => assert!(m.contains(says), "{bad}: {m}"),
                 other => panic!("{bad}: {:?}", other.is_ok()),
             }
         }

@@ -7,15 +7,39 @@
 //! both clouds use the same algorithm) equal the source's. Any
 //! failure (including a mismatch found by either side) deletes the half-made copy.
 
+use clap::Args;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use openstack_client::Error;
 use openstack_client::image::{Algorithm, Image, ImageData, ImageProxy, ImageStatus};
 
-use crate::cli::{CopyArgs, Global};
+use crate::cli::Global;
+use crate::output::OutputArgs;
 use crate::token_cache::TokenCache;
-use crate::{Failure, Outcome, connect, output, progress, records};
+use crate::{CliError, Outcome, connect, output, progress, records};
+
+/// `image copy` options.
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// Image to copy (name or ID).
+    pub image: String,
+    /// The cloud (clouds.yaml) to copy into; the same cloud copies within it.
+    #[arg(long, value_name = "CLOUD")]
+    pub to_cloud: String,
+    /// Name of the copy (default: the source's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Store to put the copy in (repeatable).
+    #[arg(long = "store", value_name = "STORE")]
+    pub stores: Vec<String>,
+    /// Show a progress bar (on a terminal it is shown anyway).
+    #[arg(long)]
+    pub progress: bool,
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
 
 /// Properties that describe a copy's own data or Glance's bookkeeping, not the image: they
 /// are not carried over (Glance and the SDK set them for the copy).
@@ -25,16 +49,16 @@ fn carried(key: &str) -> bool {
         || matches!(key, "os_hash_algo" | "os_hash_value" | "stores" | "direct_url" | "locations"))
 }
 
-pub(crate) async fn copy(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome {
+pub(crate) async fn exec(source: &ImageProxy, global: &Global, a: CopyArgs) -> Outcome {
     let src = source.find_image(&a.image).await?;
     if src.status != ImageStatus::Active {
-        return Err(Failure::Usage(format!(
+        return Err(CliError::Usage(format!(
             "image {} is {}: only active images can be copied",
             src.id, src.status
         )));
     }
     let (Some(size), Some(_)) = (src.size, &src.os_hash_value) else {
-        return Err(Failure::Usage(format!(
+        return Err(CliError::Usage(format!(
             "image {} has no size or os_hash_value to verify a copy against",
             src.id
         )));
@@ -133,7 +157,7 @@ async fn verify(target: &ImageProxy, src: &Image, made: &Image) -> Outcome {
         return Ok(());
     }
     let _ = target.delete_image_opt(&made.id).await;
-    Err(Failure::Usage(format!(
+    Err(CliError::Usage(format!(
         "the copy {} was deleted: neither cloud reports a digest both can be compared by \
          (md5 checksum: {:?} and {:?}; os_hash_algo: {:?} and {:?})",
         made.id, src.checksum, made.checksum, src.os_hash_algo, made.os_hash_algo
