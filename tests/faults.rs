@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
-use openstack_image::{DiskFormat, ImageData};
+use openstack_image::{Algorithm, DiskFormat, ImageData};
 use openstack_resource::Error;
 use openstack_tests::faults::{Fault, ready, start, through, through_with};
 use openstack_tests::trap::{EVENT_WAIT, Hold, Trap};
