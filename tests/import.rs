@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use openstack_image::{DiskFormat, ImageStatus, ImportMethod, WaitOptions};
+use openstack_image::{DiskFormat, ImageStatus, ImportMethod, StoreQuery, WaitOptions};
 use openstack_resource::Error;
 use openstack_tests::{ADMIN, DEMO, data, image, unique, www};
 use openstack_transfer::{Algorithm, digest_hex};
@@ -17,18 +17,17 @@ async fn import_info_and_stores() {
     for m in ["glance-direct", "web-download", "copy-image", "glance-download"] {
         assert!(info.import_methods.iter().any(|x| x == m), "{m} in {:?}", info.import_methods);
     }
-    let stores = img.stores().try_collect::<Vec<_>>().await.unwrap();
+    let stores = img.stores(&StoreQuery::new()).try_collect::<Vec<_>>().await.unwrap();
     let ids: Vec<&str> = stores.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["fast", "slow", "cold", "web"]);
     assert!(stores[0].default && stores[3].read_only);
-    let detail = img.stores().details(true).try_collect::<Vec<_>>().await.unwrap();
+    let detail = img.stores(&StoreQuery::new().details()).try_collect::<Vec<_>>().await.unwrap();
     assert_eq!(detail[0].weight, Some(100));
     assert_eq!(detail[0].store_type.as_deref(), Some("file"));
     // Details are admin-only.
     assert!(
         image(DEMO)
-            .stores()
-            .details(true)
+            .stores(&StoreQuery::new().details())
             .try_collect::<Vec<_>>()
             .await
             .unwrap_err()

@@ -5,7 +5,7 @@
 
 use futures_util::TryStreamExt;
 use openstack_auth::{ApiVersion, Error};
-use openstack_image::{DiskFormat, ImageStatus, ImportMethod, WaitOptions};
+use openstack_image::{DiskFormat, ImageStatus, ImportMethod, StoreQuery, WaitOptions};
 use openstack_tests::faults::{Fault, start_to};
 use openstack_tests::{data, image, unique};
 
@@ -30,7 +30,7 @@ async fn what_a_single_store_cloud_lacks_is_refused_before_sending() {
     assert_eq!(ep.version, Some(ApiVersion::new(2, 17)));
     assert!(!ep.offered.contains(&ApiVersion::new(2, 8)), "{:?}", ep.offered);
 
-    let err = img.stores().try_collect::<Vec<_>>().await.unwrap_err();
+    let err = img.stores(&StoreQuery::new()).try_collect::<Vec<_>>().await.unwrap_err();
     unsupported(&err, "multiple stores");
     let err = img.get_image_cache().await.unwrap_err();
     unsupported(&err, "image cache");

@@ -14,7 +14,7 @@ async fn main() -> openstack_client::Result<()> {
     let image = conn.image();
     let info = image.get_import_info().await?;
     println!("Import methods: {}", info.import_methods.join(", "));
-    let stores: Vec<Store> = image.stores().try_collect().await?;
+    let stores: Vec<Store> = image.stores(&StoreQuery::new()).try_collect().await?;
     for s in stores {
         println!(
             "store {:<6} {}{}",

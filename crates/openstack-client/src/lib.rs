@@ -70,7 +70,7 @@ pub mod prelude {
     pub use openstack_image::{
         CacheTarget, Call, Compare, ContainerFormat, DiskFormat, IdRef, Image, ImageData,
         ImageProxy, ImageQuery, ImageStatus, ImportMethod, Items, MemberStatus, NamespaceQuery,
-        SchemaName, SortDir, TagQuery, TaskQuery, TaskStatus, Visibility, WaitOptions,
+        SchemaName, SortDir, StoreQuery, TagQuery, TaskQuery, TaskStatus, Visibility, WaitOptions,
     };
     #[cfg(feature = "resource")]
     pub use openstack_resource::{Api, Query};

@@ -1,10 +1,7 @@
 //! Stores, import methods, quota usage and image locations (`/v2/info/*`, locations).
 
 use std::future::IntoFuture;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures_util::Stream;
 use http::Method;
 use openstack_auth::Result;
 use openstack_resource::{PreparedRequest, encode_segment};
@@ -12,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::call::{Built, Call, Items, MULTI_STORE, json, unit};
 use crate::id_ref::IdRef;
+use crate::list_query::StoreQuery;
 use crate::proxy::ImageProxy;
 use crate::types::Location;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -157,17 +155,22 @@ fn locations_path(image: &str) -> String {
 
 impl ImageProxy {
     /// `stores(details=False)`: the storage backends (multi-store clouds; API 2.8), as a
-    /// stream; [`ListStores::details`] asks for their details (API 2.15, admin by default).
+    /// stream; [`StoreQuery::details`] asks for their details (API 2.15, admin by default).
     ///
     /// ```no_run
     /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
     /// use futures_util::TryStreamExt;
-    /// let stores: Vec<_> = image.stores().try_collect().await?;
-    /// let detailed: Vec<_> = image.stores().details(true).try_collect().await?;
+    /// use openstack_image::StoreQuery;
+    /// let stores: Vec<_> = image.stores(&StoreQuery::new()).try_collect().await?;
+    /// let detailed: Vec<_> = image.stores(&StoreQuery::new().details()).try_collect().await?;
     /// # let _ = (stores, detailed); Ok(()) }
     /// ```
-    pub fn stores(&self) -> ListStores {
-        ListStores { proxy: Some(self.clone()), details: false, items: None }
+    ///
+    /// # Errors
+    /// [`openstack_auth::Error::Unsupported`] (naming the feature) on a cloud with one store,
+    /// before anything is sent; 403 for the details without the right role.
+    pub fn stores(&self, query: &StoreQuery) -> Items<Store> {
+        self.one_page(Ok(stores_request(query.wants_details())), "stores")
     }
 
     /// `get_import_info()`: the advertised import methods (API 2.6).
@@ -241,51 +244,6 @@ impl ImageProxy {
             Ok::<_, openstack_auth::Error>(futures_util::stream::iter(items.into_iter().map(Ok)))
         };
         Box::pin(futures_util::TryStreamExt::try_flatten(futures_util::stream::once(page)))
-    }
-}
-
-/// `stores(..)`: a stream of the cloud's stores; set options before the first poll.
-#[must_use = "a stream does nothing until polled"]
-pub struct ListStores {
-    proxy: Option<ImageProxy>,
-    details: bool,
-    items: Option<Items<Store>>,
-}
-
-impl std::fmt::Debug for ListStores {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ListStores").field("details", &self.details).finish_non_exhaustive()
-    }
-}
-
-impl ListStores {
-    /// `details=`: each store's type, weight and properties (API 2.15; admin by default).
-    pub fn details(mut self, details: bool) -> Self {
-        self.details = details;
-        self
-    }
-
-    /// The stream, boxed like every other collection ([`Items`]).
-    pub fn into_stream(mut self) -> Items<Store> {
-        self.start();
-        self.items.take().unwrap_or_else(|| Box::pin(futures_util::stream::empty()))
-    }
-
-    fn start(&mut self) {
-        if let Some(proxy) = self.proxy.take() {
-            self.items = Some(proxy.one_page(Ok(stores_request(self.details)), "stores"));
-        }
-    }
-}
-
-impl Stream for ListStores {
-    type Item = Result<Store>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.start();
-        match self.items.as_mut() {
-            Some(items) => items.as_mut().poll_next(cx),
-            None => Poll::Ready(None),
-        }
     }
 }
 

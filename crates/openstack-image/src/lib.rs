@@ -65,8 +65,8 @@ pub use enums::{ContainerFormat, DiskFormat, ImageStatus, MemberStatus, TaskStat
 pub use id_ref::IdRef;
 pub use images::DeleteImage;
 pub use import::{Accepted, ImportImage, ImportMethod, ImportOutcome, WaitForImport, Waited};
-pub use info::{AddImageLocation, ImportInfo, ListStores, Store, Usage, UsageEntry};
-pub use list_query::{NamespaceQuery, TagQuery, TaskQuery};
+pub use info::{AddImageLocation, ImportInfo, Store, Usage, UsageEntry};
+pub use list_query::{NamespaceQuery, StoreQuery, TagQuery, TaskQuery};
 pub use members::Member;
 pub use metadef::{
     CreateMetadefTags, MetadefNamespace, MetadefObject, MetadefProperty, MetadefResourceType,

@@ -1,7 +1,8 @@
 //! Typed queries for the lists Glance filters besides images: tasks, metadef namespaces and
 //! metadef tags (`sort_key`/`sort_dir`, `limit`, `marker`, and each list's own filters).
-//! Members, metadef properties, objects' properties, resource types and their associations,
-//! and stores take no query at all in Glance's API.
+//! Members, metadef properties, objects' properties, resource types and their associations
+//! take no query at all in Glance's API; stores take none either, and [`StoreQuery`] only
+//! chooses between the list and its details.
 
 use openstack_resource::Query;
 
@@ -200,5 +201,38 @@ mod tests {
         let ns = NamespaceQuery::from(Query::new().param("visibility", "private"));
         assert_eq!(ns.to_query().to_query_string(), "?visibility=private");
         assert_eq!(TagQuery::new().marker("t").to_query().to_query_string(), "?marker=t");
+    }
+}
+
+/// What [`crate::ImageProxy::stores`] lists: the stores (Glance takes no filters there), or,
+/// with [`StoreQuery::details`], each store's type, weight and properties
+/// (`/v2/info/stores/detail`, API 2.15, admin by default). openstacksdk's `stores(details,
+/// **query)` sends its query nowhere Glance reads it.
+///
+/// ```
+/// use openstack_image::StoreQuery;
+/// assert_ne!(StoreQuery::new(), StoreQuery::new().details());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub struct StoreQuery {
+    details: bool,
+}
+
+impl StoreQuery {
+    /// The stores, as every user may list them.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Each store's details too (API 2.15; admin by default).
+    pub fn details(mut self) -> Self {
+        self.details = true;
+        self
+    }
+
+    pub(crate) fn wants_details(&self) -> bool {
+        self.details
     }
 }

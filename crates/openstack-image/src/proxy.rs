@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 use crate::call::{Call, Items};
 use crate::id_ref::IdRef;
 use crate::info::{ImportInfo, Store};
+use crate::list_query::StoreQuery;
 use crate::schemas::Schema;
 
 pub(crate) const SERVICE: &str = "image";
@@ -177,7 +178,9 @@ impl ImageProxy {
         self.cache
             .stores
             .get_or_try_init(|| {
-                futures_util::TryStreamExt::try_collect::<Vec<Store>>(self.stores().into_stream())
+                futures_util::TryStreamExt::try_collect::<Vec<Store>>(
+                    self.stores(&StoreQuery::new()),
+                )
             })
             .await
     }

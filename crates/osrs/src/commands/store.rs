@@ -4,7 +4,7 @@ use clap::Subcommand;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 
-use openstack_client::image::ImageProxy;
+use openstack_client::image::{ImageProxy, StoreQuery};
 
 use crate::Outcome;
 use crate::output::{self, OutputArgs};
@@ -26,7 +26,8 @@ pub(crate) enum StoresCmd {
 pub(crate) async fn exec(img: &ImageProxy, cmd: StoresCmd) -> Outcome {
     match cmd {
         StoresCmd::List { detail, out } => {
-            let stores: Vec<_> = img.stores().details(detail).into_stream().try_collect().await?;
+            let query = if detail { StoreQuery::new().details() } else { StoreQuery::new() };
+            let stores: Vec<_> = img.stores(&query).try_collect().await?;
             // openstackclient's columns: `Default` is true or absent (null), as Glance says it.
             let rows = stores
                 .iter()
