@@ -96,6 +96,40 @@ impl StoreSelection {
     }
 }
 
+/// The store setters `create_image(..)` and `import_image(..)` both have, written once: the
+/// builder has a `selection: StoreSelection` field; `$note` is added to each setter's doc.
+macro_rules! store_setters {
+    ($note:literal) => {
+        #[doc = concat!("`stores=[store]`: one target store", $note, ".")]
+        pub fn store(mut self, store: impl $crate::IdRef) -> Self {
+            self.selection.stores = vec![store.id_ref().to_string()];
+            self
+        }
+
+        #[doc = concat!("`stores=`: the target stores", $note, ".")]
+        pub fn stores<S: $crate::IdRef>(mut self, stores: impl IntoIterator<Item = S>) -> Self {
+            self.selection.stores = stores.into_iter().map(|s| s.id_ref().to_string()).collect();
+            self
+        }
+
+        #[doc = concat!("`all_stores=`: every writable store", $note, ".")]
+        pub fn all_stores(mut self, all: bool) -> Self {
+            self.selection.all_stores = Some(all);
+            self
+        }
+
+        #[doc = concat!(
+            "`all_stores_must_succeed=`: whether one store failing fails (and reverts) the \
+             import (the server's default: true)", $note, "."
+        )]
+        pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
+            self.selection.all_stores_must_succeed = Some(must);
+            self
+        }
+    };
+}
+pub(crate) use store_setters;
+
 /// The result of an import: which stores got the data.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -141,29 +175,7 @@ impl<W> std::fmt::Debug for ImportImage<W> {
 }
 
 impl<W> ImportImage<W> {
-    /// `store=`: one target store.
-    pub fn store(mut self, store: impl IdRef) -> Self {
-        self.selection.stores = vec![store.id_ref().to_string()];
-        self
-    }
-
-    /// `stores=`: target stores.
-    pub fn stores<S: IdRef>(mut self, stores: impl IntoIterator<Item = S>) -> Self {
-        self.selection.stores = stores.into_iter().map(|s| s.id_ref().to_string()).collect();
-        self
-    }
-
-    /// `all_stores=`: every writable store.
-    pub fn all_stores(mut self, all: bool) -> Self {
-        self.selection.all_stores = Some(all);
-        self
-    }
-
-    /// `all_stores_must_succeed=` (server default true).
-    pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
-        self.selection.all_stores_must_succeed = Some(must);
-        self
-    }
+    store_setters!("");
 
     /// All store choices at once (from `create_image`).
     pub(crate) fn selection(mut self, selection: StoreSelection) -> Self {

@@ -15,7 +15,6 @@ use openstack_transfer::{Algorithm, Progress};
 use serde_json::Value;
 
 use crate::call::Call;
-use crate::id_ref::IdRef;
 use crate::import::StoreSelection;
 use crate::proxy::ImageProxy;
 use crate::types::{ContainerFormat, DiskFormat, Image, Visibility};
@@ -234,21 +233,7 @@ impl CreateImage {
         self.use_import = v;
         self
     }
-    /// `stores=`: target stores (implies `use_import`).
-    pub fn stores<S: IdRef>(mut self, stores: impl IntoIterator<Item = S>) -> Self {
-        self.selection.stores = stores.into_iter().map(|s| s.id_ref().to_string()).collect();
-        self
-    }
-    /// `all_stores=` (implies `use_import`).
-    pub fn all_stores(mut self, all: bool) -> Self {
-        self.selection.all_stores = Some(all);
-        self
-    }
-    /// `all_stores_must_succeed=` (implies `use_import`).
-    pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
-        self.selection.all_stores_must_succeed = Some(must);
-        self
-    }
+    crate::import::store_setters!(" (implies `use_import`)");
     /// Keep the image when its checksum does not match (default: delete it).
     pub fn keep_on_mismatch(mut self, keep: bool) -> Self {
         self.keep_on_mismatch = keep;
