@@ -206,6 +206,14 @@ impl MockHttp {
     /// Scripts an answer to `method` on `path` (`/v2/images`; with `?query`, only that exact
     /// query matches, otherwise any query does).
     ///
+    /// ```
+    /// use openstack_auth::MockHttp;
+    /// let mock = MockHttp::new();
+    /// mock.on("GET", "/v2/images/abc").json(200, serde_json::json!({"id": "abc"}));
+    /// mock.on("DELETE", "/v2/images/abc").status(204);
+    /// mock.on("GET", "/v2/images?limit=1").always().json(200, serde_json::json!({"images": []}));
+    /// ```
+    ///
     /// # Panics
     /// On a method that is not an HTTP method (a mistake in the test itself).
     pub fn on(&self, method: &str, path: &str) -> MockAnswer<'_> {
@@ -218,6 +226,23 @@ impl MockHttp {
     }
 
     /// Every request received so far, in order (version discovery left out).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use openstack_auth::{CloudConfig, MockHttp, Session};
+    /// let mock = MockHttp::new();
+    /// mock.on("DELETE", "/v2/images/abc").status(204);
+    /// let config = CloudConfig::without_auth("image", "http://glance.test");
+    /// let session = Session::builder(config).http_service(mock.clone()).build()?;
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let req = http::Request::delete("/v2/images/abc").body(openstack_auth::RequestBody::empty())?;
+    /// session.request("image", req).await?; // the code under test would do this
+    /// # Ok::<_, Box<dyn std::error::Error>>(()) })?;
+    /// let sent = mock.requests();
+    /// assert_eq!((sent[0].method.as_str(), sent[0].path.as_str()), ("DELETE", "/v2/images/abc"));
+    /// mock.assert_all_used();
+    /// # Ok(()) }
+    /// ```
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().seen.clone()
     }

@@ -80,6 +80,18 @@ impl Proxy {
     }
 
     /// The proxy `env` asks for, read now (for tests: see [`crate::StaticEnvironment`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use openstack_auth::{Proxy, StaticEnvironment};
+    /// let env = StaticEnvironment::default()
+    ///     .var("HTTPS_PROXY", "http://proxy.corp:3128")
+    ///     .var("no_proxy", "localhost,.internal.corp");
+    /// let proxy = Proxy::from_environment(&env);
+    /// assert_eq!(proxy.proxy_for("https://glance.example.com")?.as_deref(), Some("http://proxy.corp:3128"));
+    /// assert_eq!(proxy.proxy_for("https://keystone.internal.corp")?, None);
+    /// # Ok(()) }
+    /// ```
     pub fn from_environment(env: &impl Environment) -> Proxy {
         let first = |names: &[&'static str]| {
             names.iter().find_map(|&n| env.var(n).and_then(|v| Setting::new(v, n)))
@@ -96,12 +108,31 @@ impl Proxy {
     }
 
     /// No proxy at all, whatever the environment says.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use openstack_auth::{Proxy, Session};
+    /// # let config = openstack_auth::CloudConfig::from_cloud("mycloud")?;
+    /// let session = Session::builder(config).proxy(Proxy::none()).build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn none() -> Proxy {
         Proxy::default()
     }
 
     /// `url` for every request (`http://` and `https://` URLs), ignoring the environment.
     /// Refine it with [`Proxy::no_proxy`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use openstack_auth::Proxy;
+    /// // The password is sent to the proxy, never printed.
+    /// let proxy = Proxy::url("http://me:s3cret@proxy.corp:3128").no_proxy("10.0.0.0/8");
+    /// assert_eq!(proxy.proxy_for("https://glance.example.com")?.as_deref(), Some("http://me:***@proxy.corp:3128"));
+    /// assert_eq!(proxy.proxy_for("http://10.1.2.3:9292")?, None);
+    /// assert!(!format!("{proxy:?}").contains("s3cret"));
+    /// # Ok(()) }
+    /// ```
     pub fn url(url: impl Into<String>) -> Proxy {
         let url = url.into();
         Proxy {
@@ -134,6 +165,16 @@ impl Proxy {
 
     /// The proxy a request to `url` would go through (its password shown as `***`), or
     /// `None` when it goes direct.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use openstack_auth::Proxy;
+    /// let proxy = Proxy::none().https("http://proxy.corp:3128");
+    /// assert!(proxy.proxy_for("https://glance.example.com")?.is_some());
+    /// assert!(proxy.proxy_for("http://glance.example.com")?.is_none()); // no http proxy set
+    /// assert!(Proxy::url("socks5://proxy.corp").proxy_for("https://x").is_err());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a proxy URL that cannot be used (the same check the

@@ -42,6 +42,16 @@ impl RetryPolicy {
     }
 
     /// Retries after the first attempt.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use openstack_auth::{RetryPolicy, Session};
+    /// # let config = openstack_auth::CloudConfig::from_cloud("mycloud")?;
+    /// let patient = RetryPolicy::default().max_retries(8).max_elapsed(Duration::from_secs(300));
+    /// let session = Session::builder(config).retry_policy(patient).build()?;
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;

@@ -10,6 +10,13 @@ pub struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
+    ///
+    /// ```
+    /// use openstack_auth::Secret;
+    /// let password = Secret::new("hunter2");
+    /// assert_eq!(format!("{password:?}"), "Secret(***)");
+    /// assert_eq!(password.expose(), "hunter2");
+    /// ```
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }

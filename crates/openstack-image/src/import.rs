@@ -119,9 +119,9 @@ macro_rules! store_setters {
         }
 
         #[doc = concat!(
-            "`all_stores_must_succeed=`: whether one store failing fails (and reverts) the \
+                    "`all_stores_must_succeed=`: whether one store failing fails (and reverts) the \
              import (the server's default: true)", $note, "."
-        )]
+                )]
         pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
             self.selection.all_stores_must_succeed = Some(must);
             self

@@ -83,6 +83,32 @@ pub fn decode<R: Resource>(v: Value) -> Result<R> {
 
 impl<R: Resource> Api<R> {
     /// A handle on `R`'s collection under `parent` (`()` for top-level resources).
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let projects: Api<Project> = Api::new(session, ());
+    /// let p = projects.get("0123abcd").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn new(session: Session, parent: R::Parent) -> Self {
         Api { session, parent }
     }
@@ -109,6 +135,33 @@ impl<R: Resource> Api<R> {
 impl<R: Get> Api<R> {
     /// Gets one by id.
     ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let projects = Api::<Project>::new(session, ());
+    /// let p = projects.get("0123abcd").await?;
+    /// println!("{} is {}", p.id, p.name);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::NotFound`] when it does not exist.
     pub async fn get(&self, id: &str) -> Result<R> {
@@ -116,6 +169,34 @@ impl<R: Get> Api<R> {
     }
 
     /// Gets one by id, `None` when it does not exist.
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let projects = Api::<Project>::new(session, ());
+    /// if projects.get_opt("0123abcd").await?.is_none() {
+    ///     println!("gone");
+    /// }
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// Other errors than not-found.
@@ -131,6 +212,34 @@ impl<R: Get> Api<R> {
 impl<R: Create> Api<R> {
     /// Creates one.
     ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let projects = Api::<Project>::new(session, ());
+    /// let new = Project { id: String::new(), name: "team-a".into(), enabled: true };
+    /// let made = projects.create(&new).await?;
+    /// println!("created {}", made.id);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// The server's errors (e.g. [`Error::Conflict`], [`Error::Forbidden`]).
     pub async fn create(&self, body: &R::Create) -> Result<R> {
@@ -141,6 +250,31 @@ impl<R: Create> Api<R> {
 impl<R: Delete> Api<R> {
     /// Deletes one.
     ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// Api::<Project>::new(session, ()).delete("0123abcd").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::NotFound`] when it does not exist.
     pub async fn delete(&self, id: &str) -> Result<()> {
@@ -149,6 +283,32 @@ impl<R: Delete> Api<R> {
 
     /// Deletes one; `Ok(None)` when it did not exist (`ignore_missing`). Every `_opt` of
     /// every layer answers `None` for "missing", as [`Api::get_opt`] does.
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let deleted = Api::<Project>::new(session, ()).delete_opt("0123abcd").await?;
+    /// println!("{}", if deleted.is_some() { "deleted" } else { "was not there" });
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// Other errors than not-found.
@@ -164,6 +324,36 @@ impl<R: Delete> Api<R> {
 impl<R: Update + Get> Api<R> {
     /// Updates `original` (as last fetched) into `changed`, sending only the difference.
     /// Returns the server's new state (`original` again when nothing changed).
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let projects = Api::<Project>::new(session, ());
+    /// let p = projects.find("team-a").await?;
+    /// let mut changed = p.clone();
+    /// changed.enabled = false;
+    /// let now = projects.update(&p, &changed).await?; // sends only `enabled`
+    /// assert!(!now.enabled);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when a read-only field changed; the server's errors.

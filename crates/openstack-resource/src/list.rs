@@ -77,6 +77,37 @@ impl<R: List> Api<R> {
     ///
     /// The query is validated before anything is sent (the error is the stream's first
     /// item). A next link seen twice ends the stream with an error instead of looping.
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let projects = Api::<Project>::new(session, ());
+    /// let query = Query::new().param("enabled", "true");
+    /// let mut pages = std::pin::pin!(projects.list(&query, &ListOptions::default()));
+    /// while let Some(p) = pages.try_next().await? {
+    ///     println!("{}", p.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn list(
         &self,
         query: &Query,
@@ -164,6 +195,33 @@ impl<R: List> Api<R> {
 
     /// All items (following every page) in a `Vec`.
     ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let projects = Api::<Project>::new(session, ());
+    /// let enabled = projects.list_all(&Query::new().param("enabled", "true")).await?;
+    /// println!("{} enabled projects", enabled.len());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// The first error of the stream.
     pub async fn list_all(&self, query: &Query) -> Result<Vec<R>> {
@@ -171,6 +229,32 @@ impl<R: List> Api<R> {
     }
 
     /// Gets by id, else lists by name; several matches are an error, not a guess.
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// // By id, else by name; two projects of that name are `Error::Ambiguous`.
+    /// let p = Api::<Project>::new(session, ()).find("team-a").await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::ResourceNotFound`] when nothing matches, [`Error::Ambiguous`] listing the ids
@@ -185,6 +269,34 @@ impl<R: List> Api<R> {
     }
 
     /// As [`Api::find`], but `None` when nothing matches.
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// match Api::<Project>::new(session, ()).find_opt("team-a").await? {
+    ///     Some(p) => println!("team-a is {}", p.id),
+    ///     None => println!("no team-a"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::Ambiguous`] and request errors.
@@ -224,6 +336,31 @@ impl<R: List> Api<R> {
     }
 
     /// Counts the items (all pages) — a convenience over [`Api::list`].
+    ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let n = Api::<Project>::new(session, ()).count(&Query::new()).await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// The first error of the stream.

@@ -246,6 +246,33 @@ impl<R: Get> Api<R> {
 
     /// Polls until a get answers 404.
     ///
+    /// ```no_run
+    /// # use openstack_resource::*;
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # struct Project { #[serde(default)] id: String, name: String, #[serde(default)] enabled: bool }
+    /// # impl Resource for Project {
+    /// #     const SERVICE_TYPE: &'static str = "identity";
+    /// #     const KIND: &'static str = "project";
+    /// #     const RESOURCE_KEY: Option<&'static str> = Some("project");
+    /// #     const LIST_KEY: &'static str = "projects";
+    /// #     const READ_ONLY: &'static [&'static str] = &["id"];
+    /// #     type Parent = ();
+    /// #     fn base_path(_: &()) -> String { "/v3/projects".into() }
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn name(&self) -> Option<&str> { Some(&self.name) }
+    /// # }
+    /// # impl Get for Project {}
+    /// # impl List for Project {}
+    /// # impl Create for Project { type Create = Project; }
+    /// # impl Update for Project {}
+    /// # impl Delete for Project {}
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let projects = Api::<Project>::new(session, ());
+    /// projects.delete("0123abcd").await?;
+    /// projects.wait_for_delete("0123abcd", &WaitOptions::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Timeout`] when it still exists after the timeout.
     pub async fn wait_for_delete(&self, id: &str, opts: &WaitOptions) -> Result<()> {

@@ -174,6 +174,32 @@ impl std::fmt::Debug for Download {
 
 impl Download {
     /// Starts nothing yet; the first chunk request opens the source.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use openstack_transfer::*;
+    /// # /// An object in memory that honours ranges.
+    /// # struct Memory(Bytes);
+    /// # impl RangeSource for Memory {
+    /// #     fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+    /// #         let rest = self.0.slice(offset as usize..);
+    /// #         let total = Some(self.0.len() as u64);
+    /// #         Box::pin(async move {
+    /// #             let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(rest)]));
+    /// #             Ok(Opened { partial: offset > 0, start: offset, total, identity: None, body })
+    /// #         })
+    /// #     }
+    /// # }
+    /// # async fn demo() -> Result<(), TransferError> {
+    /// # let data = Bytes::from_static(b"image bytes");
+    /// # let sha512 = digest_hex(Algorithm::Sha512, &data);
+    /// let expected = Expected { size: Some(data.len() as u64), digest: Some((Algorithm::Sha512, sha512)) };
+    /// let download = Download::new(Memory(data.clone()), expected, &DownloadOptions::default());
+    /// let report = download.to_path(std::env::temp_dir().join("demo.img")).await?;
+    /// println!("{} bytes, verified", report.bytes);
+    /// # std::fs::remove_file(std::env::temp_dir().join("demo.img")).unwrap();
+    /// # Ok(()) }
+    /// ```
     pub fn new(
         source: impl RangeSource + 'static,
         expected: Expected,
@@ -412,6 +438,33 @@ impl Download {
     /// onto `path` only after verification. On any error the temporary file is removed and
     /// `path` is untouched.
     ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use openstack_transfer::*;
+    /// # /// An object in memory that honours ranges.
+    /// # struct Memory(Bytes);
+    /// # impl RangeSource for Memory {
+    /// #     fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+    /// #         let rest = self.0.slice(offset as usize..);
+    /// #         let total = Some(self.0.len() as u64);
+    /// #         Box::pin(async move {
+    /// #             let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(rest)]));
+    /// #             Ok(Opened { partial: offset > 0, start: offset, total, identity: None, body })
+    /// #         })
+    /// #     }
+    /// # }
+    /// # async fn demo() -> Result<(), TransferError> {
+    /// # let data = Bytes::from_static(b"image bytes");
+    /// # let sha512 = digest_hex(Algorithm::Sha512, &data);
+    /// let expected = Expected { size: None, digest: Some((Algorithm::Sha512, "00".repeat(64))) };
+    /// let download = Download::new(Memory(data), expected, &DownloadOptions::default());
+    /// let path = std::env::temp_dir().join("never-written.img");
+    /// // The digest does not match: the error says so and nothing is left at `path`.
+    /// assert!(matches!(download.to_path(&path).await, Err(TransferError::ChecksumMismatch { .. })));
+    /// assert!(!path.exists());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Download::next_chunk`], plus [`TransferError::Io`] naming the file.
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<DownloadReport, TransferError> {
@@ -448,6 +501,33 @@ impl Download {
 
     /// A stream of verified chunks. On a mismatch its last item is an error, so a consumer
     /// can never take a corrupt stream for a complete one.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use openstack_transfer::*;
+    /// # /// An object in memory that honours ranges.
+    /// # struct Memory(Bytes);
+    /// # impl RangeSource for Memory {
+    /// #     fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+    /// #         let rest = self.0.slice(offset as usize..);
+    /// #         let total = Some(self.0.len() as u64);
+    /// #         Box::pin(async move {
+    /// #             let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(rest)]));
+    /// #             Ok(Opened { partial: offset > 0, start: offset, total, identity: None, body })
+    /// #         })
+    /// #     }
+    /// # }
+    /// # async fn demo() -> Result<(), TransferError> {
+    /// # let data = Bytes::from_static(b"image bytes");
+    /// # let sha512 = digest_hex(Algorithm::Sha512, &data);
+    /// use futures_util::TryStreamExt;
+    /// let expected = Expected { size: None, digest: Some((Algorithm::Sha512, sha512)) };
+    /// let stream = Download::new(Memory(data), expected, &DownloadOptions::default()).into_stream();
+    /// // Every chunk passes through; a mismatch would be the last item, an error.
+    /// let chunks: Vec<Bytes> = stream.try_collect().await?;
+    /// assert_eq!(chunks.concat(), b"image bytes");
+    /// # Ok(()) }
+    /// ```
     pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, TransferError>> + Send {
         futures_util::stream::unfold(Some(self), |state| async move {
             let mut d = state?;

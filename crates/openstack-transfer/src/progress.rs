@@ -40,6 +40,36 @@ impl fmt::Debug for Progress {
 
 impl Progress {
     /// Calls `f` at most every 100 ms and once at the end.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use openstack_transfer::*;
+    /// # /// An object in memory that honours ranges.
+    /// # struct Memory(Bytes);
+    /// # impl RangeSource for Memory {
+    /// #     fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+    /// #         let rest = self.0.slice(offset as usize..);
+    /// #         let total = Some(self.0.len() as u64);
+    /// #         Box::pin(async move {
+    /// #             let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(rest)]));
+    /// #             Ok(Opened { partial: offset > 0, start: offset, total, identity: None, body })
+    /// #         })
+    /// #     }
+    /// # }
+    /// # async fn demo() -> Result<(), TransferError> {
+    /// # let data = Bytes::from_static(b"image bytes");
+    /// # let sha512 = digest_hex(Algorithm::Sha512, &data);
+    /// use std::time::Duration;
+    /// let progress = Progress::new(|u: &ProgressUpdate| {
+    ///     if let Some(total) = u.total {
+    ///         eprint!("\r{:>3}%", u.bytes * 100 / total.max(1));
+    ///     }
+    /// })
+    /// .every(Duration::from_millis(250));
+    /// let options = DownloadOptions::default().progress(progress);
+    /// # let _ = options;
+    /// # Ok(()) }
+    /// ```
     pub fn new(f: impl Fn(&ProgressUpdate) + Send + Sync + 'static) -> Progress {
         Progress { callback: Arc::new(f), interval: Duration::from_millis(100) }
     }

@@ -124,6 +124,36 @@ impl UploadBody {
     /// A body from a file path (replayable: it can be reopened). Fails before any request
     /// when the file is missing, unreadable or not a regular file.
     ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use openstack_transfer::*;
+    /// # /// An object in memory that honours ranges.
+    /// # struct Memory(Bytes);
+    /// # impl RangeSource for Memory {
+    /// #     fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+    /// #         let rest = self.0.slice(offset as usize..);
+    /// #         let total = Some(self.0.len() as u64);
+    /// #         Box::pin(async move {
+    /// #             let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(rest)]));
+    /// #             Ok(Opened { partial: offset > 0, start: offset, total, identity: None, body })
+    /// #         })
+    /// #     }
+    /// # }
+    /// # async fn demo() -> Result<(), TransferError> {
+    /// # let data = Bytes::from_static(b"image bytes");
+    /// # let sha512 = digest_hex(Algorithm::Sha512, &data);
+    /// # let path = std::env::temp_dir().join("upload-demo.img");
+    /// # std::fs::write(&path, b"image bytes").unwrap();
+    /// let opts = UploadOptions::default().algorithms(&[Algorithm::Md5]);
+    /// let (body, digests) = UploadBody::from_path(&path, &opts).await?;
+    /// assert_eq!(body.length(), Some(11));
+    /// // ... send `body`; once it was sent completely:
+    /// # drop(http_body_util::BodyExt::collect(body).await);
+    /// println!("md5 {}", digests.wait().await?.get(Algorithm::Md5).unwrap());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`TransferError::Io`] naming the path.
     pub async fn from_path(
@@ -277,6 +307,33 @@ impl UploadBody {
     }
 
     /// A body from a stream of `length` bytes (one-shot): announced and enforced.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use openstack_transfer::*;
+    /// # /// An object in memory that honours ranges.
+    /// # struct Memory(Bytes);
+    /// # impl RangeSource for Memory {
+    /// #     fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+    /// #         let rest = self.0.slice(offset as usize..);
+    /// #         let total = Some(self.0.len() as u64);
+    /// #         Box::pin(async move {
+    /// #             let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(rest)]));
+    /// #             Ok(Opened { partial: offset > 0, start: offset, total, identity: None, body })
+    /// #         })
+    /// #     }
+    /// # }
+    /// # async fn demo() -> Result<(), TransferError> {
+    /// # let data = Bytes::from_static(b"image bytes");
+    /// # let sha512 = digest_hex(Algorithm::Sha512, &data);
+    /// let chunks = [Ok(Bytes::from_static(b"image ")), Ok(Bytes::from_static(b"bytes"))];
+    /// let stream = futures_util::stream::iter(chunks);
+    /// let (body, digests) = UploadBody::from_sized_stream(stream, 11, &UploadOptions::default());
+    /// // A stream with fewer or more bytes than announced ends the body with `SizeMismatch`.
+    /// # drop(http_body_util::BodyExt::collect(body).await);
+    /// # let _ = digests.wait().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn from_sized_stream(
         stream: impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static,
         length: u64,

@@ -330,6 +330,17 @@ impl Error {
 
     /// The whole chain on one line: this error, then each `source()`, separated by `: `
     /// (for logs and command lines; `Display` alone is this error without its causes).
+    ///
+    /// ```
+    /// use openstack_auth::{Cleanup, Error};
+    /// let e = Error::InvalidArgument("no such store: fast".into())
+    ///     .with_cleanup("create_image", Cleanup::deleted("image x"));
+    /// assert_eq!(e.to_string(), "create_image failed; the half-created image x was deleted");
+    /// assert_eq!(
+    ///     e.report(),
+    ///     "create_image failed; the half-created image x was deleted: invalid argument: no such store: fast"
+    /// );
+    /// ```
     pub fn report(&self) -> String {
         let mut out = self.to_string();
         let mut next = std::error::Error::source(self);
@@ -402,6 +413,17 @@ impl Error {
     }
 
     /// Whether the resource does not exist (HTTP 404 or a failed lookup by name).
+    ///
+    /// ```no_run
+    /// # async fn demo(session: openstack_auth::Session) -> openstack_auth::Result<()> {
+    /// let req = http::Request::get("/v2/images/abc").body(openstack_auth::RequestBody::empty()).unwrap();
+    /// match session.request("image", req).await {
+    ///     Err(e) if e.is_not_found() => println!("no image abc"),
+    ///     Err(e) => return Err(e),
+    ///     Ok(_) => println!("found"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_not_found(&self) -> bool {
         matches!(self.kind(), Error::NotFound(_) | Error::ResourceNotFound { .. })
     }

@@ -80,6 +80,17 @@ impl SessionBuilder {
 
     /// Sets the idle read timeout: the longest wait for the next bytes (default: the cloud's
     /// `api_timeout`, else 120 s). It is never a deadline on a whole transfer.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use openstack_auth::{CloudConfig, Session};
+    /// let session = Session::builder(CloudConfig::from_cloud("mycloud")?)
+    ///     .connect_timeout(Duration::from_secs(10))
+    ///     .read_timeout(Duration::from_secs(600)) // a slow store may think for minutes
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn read_timeout(mut self, t: Duration) -> Self {
         self.read_timeout = Some(t);
         self
