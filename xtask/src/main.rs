@@ -17,12 +17,15 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  cloud up       start (installing on first use) a local Keystone + Glance on 127.0.0.1
+  cloud up       start (installing on first use) a local Keystone + Glance on 127.0.0.1;
+                 `cloud up --glance <release>` also starts another Glance release beside it
+                 (2023.1, 2024.1, 2025.1, 2026.1, or its Glance version), in its own venv
   cloud down     stop the local cloud's processes
   cloud restart  restart Glance and Keystone (cloud restart glance|keystone for one;
                  --hard kills them with SIGKILL first, as a crash would)
   cloud status   show what runs and where
   cloud env      print the shell exports that point an SDK at the local cloud
+                 (`cloud env --glance <release>`: at that release's Glance)
   cloud logs     print the tail of every server log (cloud logs <name> for one)
   cloud purge    delete the images and metadef namespaces tests and benchmarks left behind
   test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests;
@@ -62,11 +65,16 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["cloud", "up"] => cloud::Cloud::from_env().and_then(|c| c.up()),
+        ["cloud", "up", "--glance", release] => cloud::release::find(release)
+            .and_then(|r| cloud::Cloud::from_env().and_then(|c| c.release_up(r))),
         ["cloud", "down"] => cloud::Cloud::from_env().and_then(|c| c.down()),
         ["cloud", "status"] => cloud::Cloud::from_env().and_then(|c| c.status()),
         ["cloud", "purge"] => cloud::Cloud::from_env().and_then(|c| c.purge()),
         ["cloud", "restart", rest @ ..] => cloud::Cloud::from_env().and_then(|c| c.restart(rest)),
         ["cloud", "env"] => cloud::Cloud::from_env().map(|c| print!("{}", c.env_exports())),
+        ["cloud", "env", "--glance", release] => cloud::release::find(release).and_then(|r| {
+            cloud::Cloud::from_env().map(|c| print!("{}", cloud::exports(&c.release_env_vars(r))))
+        }),
         ["cloud", "logs", rest @ ..] => {
             cloud::Cloud::from_env().and_then(|c| c.logs(rest.first().copied()))
         }

@@ -77,6 +77,7 @@ impl Cloud {
                     ("conf_dir", conf_dir),
                     ("glance_log", log),
                     ("use_limits", use_limits),
+                    ("cache_driver", "centralized_db"),
                     ("glance_url", &self.glance_url()),
                     ("keystone_url", &self.keystone_url()),
                     ("web_port", &self.web_port.to_string()),
@@ -301,7 +302,7 @@ impl Cloud {
     }
 }
 
-fn paste_with_healthcheck_file(paste: &str, disable_file: &str) -> String {
+pub(super) fn paste_with_healthcheck_file(paste: &str, disable_file: &str) -> String {
     let mut out = String::new();
     let mut in_health = false;
     for line in paste.lines() {
@@ -319,7 +320,7 @@ fn paste_with_healthcheck_file(paste: &str, disable_file: &str) -> String {
     out
 }
 
-fn sqlite_wal(db: &Path, python: &Path) -> Result {
+pub(super) fn sqlite_wal(db: &Path, python: &Path) -> Result {
     run(
         "sqlite journal_mode=WAL",
         Command::new(python).args([

@@ -16,6 +16,7 @@ mod config;
 mod install;
 mod process;
 mod proxy;
+pub(crate) mod release;
 mod service;
 mod tls;
 
@@ -66,6 +67,15 @@ fn loopback_no_proxy() -> String {
         }
     }
     entries.join(",")
+}
+
+/// `export K=V` lines for a shell.
+pub(crate) fn exports(vars: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    for (k, v) in vars {
+        let _ = writeln!(out, "export {k}='{v}'");
+    }
+    out
 }
 
 fn port_from_env(var: &str, default: u16) -> Result<u16> {
@@ -124,6 +134,7 @@ impl Cloud {
             Service::Proxy => self.proxy_port,
             Service::ProxyAuth => self.proxy_auth_port,
             Service::ProxyDeny => self.proxy_deny_port,
+            Service::Release(r) => r.port(),
         }
     }
 
@@ -195,11 +206,7 @@ impl Cloud {
 
     /// `export K=V` lines for a shell.
     pub(crate) fn env_exports(&self) -> String {
-        let mut out = String::new();
-        for (k, v) in self.env_vars() {
-            let _ = writeln!(out, "export {k}='{v}'");
-        }
-        out
+        exports(&self.env_vars())
     }
 
     /// `cloud up`: install, configure, initialise and start whatever is missing.
@@ -312,8 +319,12 @@ impl Cloud {
         Ok(())
     }
 
-    /// `cloud down`: stops our own processes (by saved pid, checked against the state dir).
+    /// `cloud down`: stops our own processes (by saved pid, checked against the state dir),
+    /// the other Glance releases first.
     pub(crate) fn down(&self) -> Result {
+        for r in &release::RELEASES {
+            self.stop(Service::Release(r))?;
+        }
         for s in [
             Service::ProxyDeny,
             Service::ProxyAuth,
@@ -347,6 +358,13 @@ impl Cloud {
                 pid.map_or("not running".to_string(), |p| format!("pid {p}")),
                 if healthy { "answers" } else { "no answer" }
             );
+        }
+        for r in &release::RELEASES {
+            if let Some(pid) = self.running_pid(Service::Release(r)) {
+                let s = Service::Release(r);
+                let answers = if self.healthy(s) { "answers" } else { "no answer" };
+                println!("{:<14} 127.0.0.1:{:<5} pid {pid:<10} {answers}", r.name, r.port());
+            }
         }
         println!("clouds.yaml: {}", self.path("clouds.yaml").display());
         if all {

@@ -35,31 +35,22 @@ impl Cloud {
     pub(super) fn command(&self, s: Service) -> Command {
         let d = &self.dir;
         let bind = format!("127.0.0.1:{}", self.port(s));
-        let gunicorn = |workers: &str, threads: &str, timeout: &str, shim: &str| {
-            let mut c = Command::new(self.venv_bin("gunicorn"));
-            c.args([
-                "--bind",
-                &bind,
-                "--workers",
-                workers,
-                "--worker-class",
-                "gthread",
-                "--threads",
-                threads,
-            ])
-            .args([
-                "--timeout",
-                timeout,
-                "--graceful-timeout",
-                "30",
-                "--keep-alive",
-                "75",
-                "--no-control-socket",
-            ])
-            .arg("--pythonpath")
-            .arg(d.join("lib"))
-            .arg(format!("{shim}:application"));
+        // `modern`: the main venv's gunicorn (27) has a control socket we do not use; the
+        // older releases' gunicorns do not know the option.
+        let gunicorn_of = |bin: std::path::PathBuf, modern: bool, sizes: [&str; 3], shim: &str| {
+            let [workers, threads, timeout] = sizes;
+            let mut c = Command::new(bin);
+            c.args(["--bind", &bind, "--workers", workers, "--worker-class", "gthread"])
+                .args(["--threads", threads, "--timeout", timeout, "--graceful-timeout", "30"])
+                .args(["--keep-alive", "75"]);
+            if modern {
+                c.arg("--no-control-socket");
+            }
+            c.arg("--pythonpath").arg(d.join("lib")).arg(format!("{shim}:application"));
             c
+        };
+        let gunicorn = |workers: &str, threads: &str, timeout: &str, shim: &str| {
+            gunicorn_of(self.venv_bin("gunicorn"), true, [workers, threads, timeout], shim)
         };
         let mut cmd = match s {
             Service::Keystone => {
@@ -93,6 +84,12 @@ impl Cloud {
             Service::GlanceB => {
                 let mut c = gunicorn("1", "4", "600", "glance_wsgi_shim");
                 c.env("OS_GLANCE_CONFIG_DIR", d.join("etc/glance-b"));
+                c
+            }
+            Service::Release(r) => {
+                let bin = self.release_bin(r, "gunicorn");
+                let mut c = gunicorn_of(bin, false, ["1", "4", "600"], "glance_wsgi_shim");
+                c.env("OS_GLANCE_CONFIG_DIR", self.release_dir(r).join("etc/glance"));
                 c
             }
             Service::Tls => {

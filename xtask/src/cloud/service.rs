@@ -27,6 +27,8 @@ pub(super) enum Service {
     ProxyAuth,
     /// tinyproxy refusing every tunnel and forwarded request.
     ProxyDeny,
+    /// Another Glance release (`cloud up --glance <release>`), not started by `cloud up`.
+    Release(&'static super::release::Release),
 }
 
 impl Service {
@@ -57,6 +59,7 @@ impl Service {
             Service::Proxy => "proxy",
             Service::ProxyAuth => "proxy-auth",
             Service::ProxyDeny => "proxy-deny",
+            Service::Release(r) => r.name,
         }
     }
 
@@ -73,13 +76,16 @@ impl Service {
             Service::Proxy => "OSRS_PROXY_PORT",
             Service::ProxyAuth => "OSRS_PROXY_AUTH_PORT",
             Service::ProxyDeny => "OSRS_PROXY_DENY_PORT",
+            Service::Release(r) => r.port_var,
         }
     }
 
     pub(super) fn health_path(self) -> &'static str {
         match self {
             Service::Keystone | Service::KeystoneShort | Service::KeystoneB => "/v3",
-            Service::Glance | Service::GlanceLimits | Service::GlanceB => "/healthcheck",
+            Service::Glance | Service::GlanceLimits | Service::GlanceB | Service::Release(_) => {
+                "/healthcheck"
+            }
             Service::Web | Service::Tls => "/",
             Service::Proxy | Service::ProxyAuth | Service::ProxyDeny => "/",
         }
