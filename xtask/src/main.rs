@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod cloud;
+mod compat;
 mod http;
 mod load;
 
@@ -30,6 +31,9 @@ commands:
   cloud purge    delete the images and metadef namespaces tests and benchmarks left behind
   test           the full suite as CI runs it: fmt, clippy, doc, cloud up, all tests;
                  `test --under-load` runs it with two CPU-burning processes beside it
+  compat         the conformance suite against every Glance of the matrix (2023.1, 2024.1,
+                 2025.1, 2026.1, the current release, and it with one store and no cache),
+                 and the table of results (`compat 2024.1 single-store` for some)
   demo           bring the local cloud up and run the quickstart example against it
   soak           the chaos soak alone, longer: `soak --secs 600 [--seed N]` (the suite runs
                  it for 75 s); prints the table of calls, faults and outcomes
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
             cloud::Cloud::from_env().and_then(|c| c.logs(rest.first().copied()))
         }
         ["test", rest @ ..] => test(rest),
+        ["compat", rest @ ..] => compat::compat(rest),
         ["burn"] => load::burn(),
         ["demo", rest @ ..] => demo(rest),
         ["bench", rest @ ..] => bench::bench(rest),
@@ -106,7 +111,7 @@ pub(crate) fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(workspace_root());
     cmd
@@ -227,6 +232,15 @@ fn test(extra: &[&str]) -> Result {
         cmd.env(key, value);
     }
     run("cargo test --doc", &mut cmd)?;
+    // The conformance suite ran against the main cloud above; it runs against the commonest
+    // production configuration (one store, no cache) and the oldest release of the matrix
+    // too.
+    let oldest = cloud::release::find(cloud::release::OLDEST_IN_CI)?;
+    for target in [compat::Target::SingleStore, compat::Target::Release(oldest)] {
+        let report = cloud.compat_dir().join("ci.json");
+        std::fs::create_dir_all(cloud.compat_dir()).map_err(|e| e.to_string())?;
+        compat::run_suite(&cloud, &target, &report)?;
+    }
     eprintln!("xtask: test passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -138,6 +138,11 @@ impl Cloud {
         }
     }
 
+    /// Where `cargo xtask compat` keeps the conformance reports.
+    pub(crate) fn compat_dir(&self) -> PathBuf {
+        self.path("compat")
+    }
+
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
     }

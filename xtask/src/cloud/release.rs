@@ -72,7 +72,6 @@ pub(crate) const RELEASES: [Release; 4] = [
 ];
 
 /// The oldest release `cargo xtask test` runs the conformance suite against.
-#[allow(dead_code)]
 pub(crate) const OLDEST_IN_CI: &str = "2024.1";
 
 /// The release named by its series (`2024.1`), its Glance version (`28.2.0`) or major (`28`).

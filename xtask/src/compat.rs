@@ -1,0 +1,185 @@
+//! `cargo xtask compat [<release>…]`: the conformance suite (`tests/conformance.rs`) against
+//! every Glance of the matrix, releases and configurations, and one table of the results.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::cloud::Cloud;
+use crate::cloud::release::{self, Release};
+use crate::{Result, cargo};
+
+/// One column of the table: a Glance to run the suite against.
+pub(crate) enum Target {
+    /// The main cloud: the current release, three stores and the image cache.
+    Main,
+    /// Cloud `local-b`: the current release with one store and no image cache.
+    SingleStore,
+    /// An older release (`cloud up --glance`).
+    Release(&'static Release),
+}
+
+impl Target {
+    fn label(&self) -> String {
+        match self {
+            Target::Main => "33.0.0 (2026.2)".into(),
+            Target::SingleStore => "33.0.0 one store, no cache".into(),
+            Target::Release(r) => format!("{} ({})", r.glance, r.series),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        match self {
+            Target::Main => "main".into(),
+            Target::SingleStore => "single-store".into(),
+            Target::Release(r) => r.series.into(),
+        }
+    }
+
+    /// Starts what it needs; returns the environment the suite runs with.
+    fn up(&self, cloud: &Cloud) -> Result<Vec<(&'static str, String)>> {
+        let mut vars = match self {
+            Target::Main | Target::SingleStore => {
+                cloud.up()?;
+                cloud.env_vars()
+            }
+            Target::Release(r) => {
+                cloud.release_up(r)?;
+                cloud.release_env_vars(r)
+            }
+        };
+        if let Target::SingleStore = self {
+            let b = vars.iter().find(|(k, _)| *k == "OSRS_GLANCE_B_URL").map(|(_, v)| v.clone());
+            vars.push(("OSRS_COMPAT_CLOUD", "local-b".into()));
+            vars.push(("OSRS_COMPAT_GLANCE_URL", b.unwrap_or_default()));
+        }
+        vars.retain(|(k, _)| *k != "OSRS_COMPAT_LABEL");
+        vars.push(("OSRS_COMPAT_LABEL", self.label()));
+        Ok(vars)
+    }
+}
+
+/// The targets `args` names (a release by series or version, `main`, `single-store`), or
+/// all of them.
+fn targets(args: &[&str]) -> Result<Vec<Target>> {
+    if args.is_empty() {
+        let mut all: Vec<Target> = release::RELEASES.iter().map(Target::Release).collect();
+        all.extend([Target::Main, Target::SingleStore]);
+        return Ok(all);
+    }
+    args.iter()
+        .map(|a| match *a {
+            "main" | "current" => Ok(Target::Main),
+            "single-store" | "local-b" => Ok(Target::SingleStore),
+            other => release::find(other).map(Target::Release),
+        })
+        .collect()
+}
+
+/// Runs the conformance suite against `target`, its report written to `report`.
+pub(crate) fn run_suite(cloud: &Cloud, target: &Target, report: &Path) -> Result {
+    let vars = target.up(cloud)?;
+    let _ = std::fs::remove_file(report);
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", "openstack-tests", "--test", "conformance", "--", "--nocapture"]);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.env("OSRS_COMPAT_REPORT", report);
+    crate::run(&format!("conformance suite against Glance {}", target.label()), &mut cmd)
+}
+
+/// `cargo xtask compat [<release>…]`.
+pub(crate) fn compat(args: &[&str]) -> Result {
+    let cloud = Cloud::from_env()?;
+    let dir = cloud.compat_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let mut columns = Vec::new();
+    let mut failures = Vec::new();
+    for target in targets(args)? {
+        let report = dir.join(format!("{}.json", target.file_name()));
+        if let Err(e) = run_suite(&cloud, &target, &report) {
+            failures.push(format!("{}: {e}", target.label()));
+        }
+        columns.push((target.label(), report));
+    }
+    print!("{}", table(&columns));
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the conformance suite failed on:\n{}", failures.join("\n")))
+    }
+}
+
+/// The Markdown table: rows are the suite's rows, columns the targets.
+fn table(columns: &[(String, PathBuf)]) -> String {
+    let mut rows: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(String, usize), String> = BTreeMap::new();
+    for (i, (_, path)) in columns.iter().enumerate() {
+        let report: serde_json::Value = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        for row in report["rows"].as_array().into_iter().flatten() {
+            let name = row["row"].as_str().unwrap_or_default().to_string();
+            if !rows.contains(&name) {
+                rows.push(name.clone());
+            }
+            let cell = match row["state"].as_str() {
+                Some("ok") => "ok".to_string(),
+                Some("unsupported") => {
+                    format!("unsupported ({})", row["detail"].as_str().unwrap_or(""))
+                }
+                _ => {
+                    let detail: String =
+                        row["detail"].as_str().unwrap_or("").chars().take(60).collect();
+                    format!("**FAIL** {}", detail.replace('|', "/"))
+                }
+            };
+            cells.insert((name, i), cell);
+        }
+    }
+    let mut out = String::from("| call / area |");
+    for (label, _) in columns {
+        out.push_str(&format!(" {label} |"));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(columns.len()));
+    out.push('\n');
+    for row in &rows {
+        out.push_str(&format!("| {row} |"));
+        for i in 0..columns.len() {
+            let cell = cells.get(&(row.clone(), i)).map_or("no report", String::as_str);
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_a_row_per_call_and_a_column_per_target() {
+        let dir = std::env::temp_dir().join(format!("xtask-compat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let a = dir.join("a.json");
+        let b = dir.join("b.json");
+        std::fs::write(&a, r#"{"rows":[{"row":"stores","state":"ok","detail":""}]}"#).unwrap();
+        std::fs::write(
+            &b,
+            r#"{"rows":[{"row":"stores","state":"unsupported","detail":"needs 2.8"},
+                        {"row":"x","state":"fail","detail":"a|b"}]}"#,
+        )
+        .unwrap();
+        let t = table(&[("A".into(), a), ("B".into(), b), ("C".into(), dir.join("none.json"))]);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(t.starts_with("| call / area | A | B | C |\n|---|---|---|---|\n"), "{t}");
+        assert!(t.contains("| stores | ok | unsupported (needs 2.8) | no report |"), "{t}");
+        assert!(t.contains("| x | no report | **FAIL** a/b | no report |"), "{t}");
+        assert!(targets(&["2024.1", "main", "single-store"]).unwrap().len() == 3);
+        assert_eq!(targets(&[]).unwrap().len(), release::RELEASES.len() + 2);
+        assert!(targets(&["1999.1"]).is_err());
+    }
+}
