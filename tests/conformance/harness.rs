@@ -6,10 +6,12 @@ use openstack_auth::{ApiVersion, Error};
 use openstack_image::ImageProxy;
 use openstack_tests::{ADMIN, unique};
 
-/// Why a row failed: the SDK's error, or a check on what it returned.
+/// Why a row did not simply pass: the SDK's error, a check on what it returned, or a note
+/// (the row worked as far as the server's policy allows, and the note says what it refused).
 pub(crate) enum Failure {
     Sdk(Error),
     Wrong(String),
+    Note(String),
 }
 
 impl From<Error> for Failure {
@@ -79,6 +81,7 @@ pub(crate) enum Needs {
 /// One row's result.
 enum Cell {
     Ok,
+    Note(String),
     Unsupported(ApiVersion),
     Fail(String),
 }
@@ -120,9 +123,12 @@ impl Table {
             }
             (Err(Failure::Sdk(e)), _) => Cell::Fail(e.report()),
             (Err(Failure::Wrong(m)), _) => Cell::Fail(m),
+            (Err(Failure::Note(m)), true) => Cell::Note(m),
+            (Err(Failure::Note(m)), false) => Cell::Fail(format!("went through ({m})")),
         };
         let shown = match &cell {
             Cell::Ok => "ok".to_string(),
+            Cell::Note(m) => format!("ok ({m})"),
             Cell::Unsupported(v) => format!("unsupported (needs {v})"),
             Cell::Fail(m) => format!("FAIL: {m}"),
         };
@@ -138,6 +144,7 @@ impl Table {
             .map(|(row, cell)| {
                 let (state, detail) = match cell {
                     Cell::Ok => ("ok", String::new()),
+                    Cell::Note(m) => ("ok", m.clone()),
                     Cell::Unsupported(v) => ("unsupported", format!("needs {v}")),
                     Cell::Fail(m) => ("fail", m.clone()),
                 };

@@ -125,7 +125,10 @@ fn table(columns: &[(String, PathBuf)]) -> String {
                 rows.push(name.clone());
             }
             let cell = match row["state"].as_str() {
-                Some("ok") => "ok".to_string(),
+                Some("ok") => match row["detail"].as_str().unwrap_or("") {
+                    "" => "ok".to_string(),
+                    note => format!("ok ({note})"),
+                },
                 Some("unsupported") => {
                     format!("unsupported ({})", row["detail"].as_str().unwrap_or(""))
                 }
