@@ -221,6 +221,14 @@ pub fn state_dir() -> std::path::PathBuf {
     std::path::Path::new(&cfg).parent().expect("clouds.yaml has a directory").to_path_buf()
 }
 
+/// The reference `openstack` command line (python-openstackclient, pinned, in the main
+/// cloud's venv): `OSRS_OPENSTACK` when set (a release's environment points it at the main
+/// venv), else the venv beside `clouds.yaml`.
+pub fn openstack_bin() -> std::path::PathBuf {
+    std::env::var_os("OSRS_OPENSTACK")
+        .map_or_else(|| state_dir().join("venv/bin/openstack"), std::path::PathBuf::from)
+}
+
 /// Flips the first byte of an image's copy in a file store of the local cloud, so that a
 /// download which really reads that store fails verification.
 pub fn alter_store_copy(store: &str, image_id: &str) {

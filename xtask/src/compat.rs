@@ -81,11 +81,35 @@ pub(crate) fn run_suite(cloud: &Cloud, target: &Target, report: &Path) -> Result
     let _ = std::fs::remove_file(report);
     let mut cmd = cargo();
     cmd.args(["test", "-p", "openstack-tests", "--test", "conformance", "--", "--nocapture"]);
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.env("OSRS_COMPAT_REPORT", report);
+    cmd.envs(vars).env("OSRS_COMPAT_REPORT", report);
     crate::run(&format!("conformance suite against Glance {}", target.label()), &mut cmd)
+}
+
+/// Runs osrs's comparison with openstackclient against `target` and adds its row to
+/// `report`.
+fn run_osrs_comparison(cloud: &Cloud, target: &Target, report: &Path) -> Result {
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", "openstack-image-cli", "--test", "openstackclient"]);
+    cmd.envs(target.up(cloud)?);
+    let outcome =
+        crate::run(&format!("osrs vs openstackclient against Glance {}", target.label()), &mut cmd);
+    let mut json: serde_json::Value = std::fs::read_to_string(report)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| serde_json::json!({"rows": []}));
+    let (state, detail) = match &outcome {
+        Ok(()) => ("ok", String::new()),
+        Err(e) => ("fail", e.clone()),
+    };
+    if let Some(rows) = json["rows"].as_array_mut() {
+        rows.push(serde_json::json!({
+            "row": "osrs prints what openstackclient prints",
+            "state": state,
+            "detail": detail,
+        }));
+    }
+    std::fs::write(report, json.to_string()).map_err(|e| format!("{}: {e}", report.display()))?;
+    outcome
 }
 
 /// `cargo xtask compat [<release>…]`.
@@ -97,7 +121,13 @@ pub(crate) fn compat(args: &[&str]) -> Result {
     let mut failures = Vec::new();
     for target in targets(args)? {
         let report = dir.join(format!("{}.json", target.file_name()));
-        if let Err(e) = run_suite(&cloud, &target, &report) {
+        let suite = run_suite(&cloud, &target, &report);
+        // osrs's comparison runs on cloud `local`: the releases' and the main cloud's.
+        let osrs = match target {
+            Target::SingleStore => Ok(()),
+            _ => run_osrs_comparison(&cloud, &target, &report),
+        };
+        for e in [suite, osrs].into_iter().filter_map(std::result::Result::err) {
             failures.push(format!("{}: {e}", target.label()));
         }
         columns.push((target.label(), report));

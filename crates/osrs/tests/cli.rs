@@ -364,7 +364,7 @@ async fn copy_into_another_project_is_verified_and_carries_properties() {
 /// in the cloud's venv) and `osrs image show -f json`: the same keys and values.
 #[tokio::test]
 async fn image_show_and_list_json_match_openstackclient() {
-    let openstack = state_dir().join("venv/bin/openstack");
+    let openstack = openstack_tests::openstack_bin();
     assert!(
         openstack.exists(),
         "{} is missing: `cargo xtask cloud up` installs it",

@@ -7,10 +7,10 @@ use std::process::Command;
 
 use common::osrs;
 use openstack_client::image::DiskFormat;
-use openstack_tests::{ADMIN, image, state_dir, unique};
+use openstack_tests::{ADMIN, image, unique};
 
 fn openstack(args: &[&str]) -> std::process::Output {
-    Command::new(state_dir().join("venv/bin/openstack"))
+    Command::new(openstack_tests::openstack_bin())
         .args(["--os-cloud", ADMIN])
         .args(args)
         .env("PYTHONWARNINGS", "ignore")

@@ -33,6 +33,12 @@ pub(crate) struct Release {
     /// `image_cache_driver`: `centralized_db` arrived in 2024.1 and is the only one left in
     /// later releases; older releases have `sqlite`.
     cache_driver: &'static str,
+    /// gunicorn threads. One for the releases on SQLAlchemy 1.4 (up to 2024.1): on SQLite,
+    /// their sessions conflict under concurrent requests whatever the transaction mode
+    /// ("database is locked" at once with deferred transactions, after the busy timeout with
+    /// immediate ones, as their legacy sessions stay open until collected); production
+    /// databases do not have SQLite's single writer.
+    pub(super) threads: &'static str,
 }
 
 /// The releases of the matrix, oldest first. The main cloud is the current release (33.x).
@@ -44,6 +50,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9311,
         port_var: "OSRS_GLANCE_2023_1_PORT",
         cache_driver: "sqlite",
+        threads: "1",
     },
     Release {
         series: "2024.1",
@@ -52,6 +59,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9312,
         port_var: "OSRS_GLANCE_2024_1_PORT",
         cache_driver: "centralized_db",
+        threads: "1",
     },
     Release {
         series: "2025.1",
@@ -60,6 +68,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9313,
         port_var: "OSRS_GLANCE_2025_1_PORT",
         cache_driver: "centralized_db",
+        threads: "4",
     },
     Release {
         series: "2026.1",
@@ -68,6 +77,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9314,
         port_var: "OSRS_GLANCE_2026_1_PORT",
         cache_driver: "centralized_db",
+        threads: "4",
     },
 ];
 
@@ -306,6 +316,8 @@ impl Cloud {
             }
         }
         vars.push(("OSRS_COMPAT_LABEL", format!("{} ({})", r.glance, r.series)));
+        // openstackclient (the osrs comparison tests' reference) lives in the main venv.
+        vars.push(("OSRS_OPENSTACK", self.venv_bin("openstack").display().to_string()));
         vars
     }
 }

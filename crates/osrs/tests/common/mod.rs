@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use openstack_tests::{image, state_dir};
+use openstack_tests::image;
 use serde_json::Value;
 
 /// The built `osrs`, keeping its tokens in this build's temporary directory (never in the
@@ -67,7 +67,7 @@ pub(crate) fn openstack_json(cloud: &str, args: &[&str]) -> Value {
 
 /// `openstack` with `--os-cloud cloud` and `args`; expects success; returns stdout.
 pub(crate) fn openstack_text(cloud: &str, args: &[&str]) -> String {
-    let bin = state_dir().join("venv/bin/openstack");
+    let bin = openstack_tests::openstack_bin();
     assert!(bin.exists(), "{} is missing: `cargo xtask cloud up` installs it", bin.display());
     let out = Command::new(&bin)
         .args(["--os-cloud", cloud])
