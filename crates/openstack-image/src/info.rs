@@ -234,6 +234,12 @@ impl ImageProxy {
     /// let locations: Vec<_> = image.image_locations("5cfaff86-…").try_collect().await?;
     /// # let _ = locations; Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    /// [`openstack_auth::Error::Unsupported`] below API 2.17 (Glance 28 / 2024.1 offers 2.16;
+    /// Glance 30 / 2025.1 has it), before anything is sent; [`openstack_auth::Error::Forbidden`] where Glance's
+    /// policy `fetch_image_location` (by default: service users, with an `X-Service-Token`)
+    /// refuses the caller: Glance 30 refuses an admin, Glance 33 lets one through.
     pub fn image_locations(&self, image: impl IdRef) -> Items<Location> {
         let proxy = self.clone();
         let b = locations_request(image.id_ref());
