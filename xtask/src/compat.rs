@@ -186,10 +186,10 @@ fn table(columns: &[(String, PathBuf)]) -> String {
     out.push('\n');
     for row in &rows {
         out.push_str(&format!("| {row} |"));
-        for i in 0..columns.len() {
+        for (i, has_report) in reported.iter().enumerate() {
             // A row a report lacks was not run there (osrs's comparison needs cloud `local`);
             // a column without a report is a suite that did not finish.
-            let missing = if reported[i] { "-" } else { "no report" };
+            let missing = if *has_report { "-" } else { "no report" };
             let cell = cells.get(&(row.clone(), i)).map_or(missing, String::as_str);
             out.push_str(&format!(" {cell} |"));
         }
