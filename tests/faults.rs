@@ -304,3 +304,34 @@ async fn a_create_image_dropped_mid_upload_deletes_its_record() {
     }
     assert_eq!(proxy.state.count(|r| r.starts_with("DELETE /v2/images/")), 1);
 }
+
+#[tokio::test]
+async fn an_image_deleted_before_the_resume_is_not_found_with_nothing_left() {
+    let bytes = data(1_000_000, 57);
+    let img = uploaded(&bytes).await;
+    let proxy = start(Fault::CutOnce(400_000)).await;
+    // The resume (the second GET of the data) is held until the image is gone.
+    let gets = std::sync::atomic::AtomicU32::new(0);
+    proxy.arm(Trap::when(
+        move |m, p| {
+            *m == http::Method::GET
+                && p.ends_with("/file")
+                && gets.fetch_add(1, Ordering::SeqCst) == 1
+        },
+        Hold::Request,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("img.raw");
+    let download = through(&proxy, None).download_image(&img).to_path(out.clone());
+    let download = tokio::spawn(download);
+    proxy.sprung(1).await;
+    image(ADMIN).delete_image(&img).await.unwrap();
+    proxy.release();
+    let err = tokio::time::timeout(EVENT_WAIT, download).await.expect("bounded").unwrap();
+    let err = err.unwrap_err();
+    // Glance's 404, as itself: not "cannot resume", not a transport error.
+    assert!(matches!(err.kind(), Error::NotFound(_)), "{}", err.report());
+    assert!(!out.exists(), "nothing at the output path");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "no temporary file either: {left:?}");
+}

@@ -233,10 +233,13 @@ fn test(extra: &[&str]) -> Result {
     }
     run("cargo test --doc", &mut cmd)?;
     // The conformance suite ran against the main cloud above; it runs against the commonest
-    // production configuration (one store, no cache) and the oldest release of the matrix
+    // production configuration (one store, no cache) and the oldest releases of the matrix
     // too.
-    let oldest = cloud::release::find(cloud::release::OLDEST_IN_CI)?;
-    for target in [compat::Target::SingleStore, compat::Target::Release(oldest)] {
+    let mut targets = vec![compat::Target::SingleStore];
+    for r in cloud::release::IN_CI {
+        targets.push(compat::Target::Release(cloud::release::find(r)?));
+    }
+    for target in targets {
         let report = cloud.compat_dir().join("ci.json");
         std::fs::create_dir_all(cloud.compat_dir()).map_err(|e| e.to_string())?;
         compat::run_suite(&cloud, &target, &report)?;

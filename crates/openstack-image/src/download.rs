@@ -355,7 +355,8 @@ impl RangeSource for GlanceFile {
                 OpenError::Api(e @ (Error::ServiceUnavailable(_) | Error::Http(_))) => {
                     TransferError::interrupted(e)
                 }
-                OpenError::Api(e) => TransferError::Resume { message: e.to_string() },
+                // Gone, forbidden, ...: the SDK's error itself, with its kind.
+                OpenError::Api(e) => TransferError::Refused { source: Box::new(e) },
             })
         })
     }

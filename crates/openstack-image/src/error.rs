@@ -19,6 +19,10 @@ pub(crate) fn transfer_error(e: TransferError, url: &str) -> Error {
         TransferError::Incomplete { message } => {
             Error::Incomplete { url: url.into(), reason: message }
         }
+        TransferError::Refused { source } => match source.downcast::<Error>() {
+            Ok(e) => *e,
+            Err(source) => Error::Transport { url: url.into(), source },
+        },
         TransferError::Interrupted { source } => match source.downcast::<Error>() {
             // The session's own error (a transport failure, an idle timeout) as it was.
             Ok(e) => *e,

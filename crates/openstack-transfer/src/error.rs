@@ -43,6 +43,14 @@ pub enum TransferError {
         #[source]
         source: BoxError,
     },
+    /// The source refused to (re)open the object for a reason a retry does not mend (it is
+    /// gone, access is denied): its own error is the cause. Not resumed.
+    #[error("the source refused the request")]
+    Refused {
+        /// The source's error (for the SDK, its own `Error` with its kind: `NotFound`, ...).
+        #[source]
+        source: BoxError,
+    },
     /// A resumed download did not continue the same object.
     #[error("cannot resume: {message}")]
     Resume {

@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::{json, ok, osrs, osrs_command, osrs_command_env, project_id, write_file};
-use openstack_tests::{ADMIN, DEMO, data, image, state_dir, unique};
+use openstack_tests::{ADMIN, DEMO, data, image, unique};
 use serde_json::Value;
 
 #[test]
