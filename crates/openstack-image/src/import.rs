@@ -1,19 +1,17 @@
 //! Interoperable image import: `import_image` and a waiter reporting the per-store outcome.
 
-use std::collections::HashSet;
 use std::future::IntoFuture;
 
-use futures_util::TryStreamExt;
 use http::Method;
 use openstack_auth::{Error, Result};
-use openstack_resource::{Polled, PreparedRequest, WaitOptions, encode_segment, poll_until};
+use openstack_resource::{PreparedRequest, WaitOptions, encode_segment};
 use serde_json::{Value, json};
 
 use crate::call::{Built, Call};
 use crate::id_ref::IdRef;
 use crate::proxy::ImageProxy;
-use crate::tasks::{Task, latest_import_task, with_failed_stores};
-use crate::types::{Image, ImageStatus, TaskStatus};
+use crate::tasks::Task;
+use crate::types::Image;
 
 /// An import method and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,6 +249,7 @@ impl IntoFuture for ImportImage<Waited> {
                 .wait(self.wait.0)
                 .all_stores_must_succeed(must);
             wait.earlier_tasks = earlier;
+            wait.expected_stores = self.selection.stores.clone();
             wait.await
         })
     }
@@ -325,155 +324,6 @@ impl ImageProxy {
             }
         }
         Ok(())
-    }
-
-    /// Waits until an import finished: the image's import task ended (API 2.12) and no store
-    /// is still being imported to. Reports which stores succeeded and failed.
-    ///
-    /// Right after Glance accepted an import, its task may not be listed yet while an earlier
-    /// import's finished task is (seen for over a second with copy-image): to wait for the
-    /// import just started, use [`ImportImage::wait`], which ignores the tasks that existed
-    /// before it.
-    ///
-    /// ```no_run
-    /// # async fn demo(image: openstack_image::ImageProxy) -> openstack_auth::Result<()> {
-    /// let outcome = image.wait_for_import("5cfaff86-…").all_stores_must_succeed(false).await?;
-    /// println!("failed for {:?}", outcome.failed);
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::Failed`] when the import task failed, or when a store failed and all had to
-    /// succeed (the default); [`Error::Timeout`] with the last state.
-    pub fn wait_for_import(&self, image: impl IdRef) -> WaitForImport {
-        WaitForImport {
-            proxy: self.clone(),
-            image: image.id_ref().to_string(),
-            options: WaitOptions::default(),
-            all_must_succeed: true,
-            earlier_tasks: HashSet::new(),
-        }
-    }
-
-    /// The ids of the image's import tasks now (none before API 2.12, which lists them).
-    async fn import_task_ids(&self, image: &str) -> Result<HashSet<String>> {
-        if self.require("image_tasks", 12).await.is_err() {
-            return Ok(HashSet::new());
-        }
-        let tasks: Vec<Task> = self.image_tasks(image).try_collect().await?;
-        Ok(tasks.into_iter().filter(|t| t.task_type.contains("import")).map(|t| t.id).collect())
-    }
-}
-
-/// `wait_for_import(image)` being configured; `.await` it.
-#[must_use = "nothing is waited for until it is awaited"]
-#[derive(Debug)]
-pub struct WaitForImport {
-    proxy: ImageProxy,
-    image: String,
-    options: WaitOptions,
-    all_must_succeed: bool,
-    /// Import tasks that are not the one waited for (they existed before the import).
-    earlier_tasks: HashSet<String>,
-}
-
-impl WaitForImport {
-    /// How to poll (default [`WaitOptions::default`]).
-    pub fn wait(mut self, options: WaitOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// Whether a store that failed fails the wait (default true), as
-    /// `all_stores_must_succeed` does on the server.
-    pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
-        self.all_must_succeed = must;
-        self
-    }
-
-    async fn run(self) -> Result<ImportOutcome> {
-        let WaitForImport { proxy, image, options, all_must_succeed, earlier_tasks } = self;
-        let has_tasks = proxy.require("image_tasks", 12).await.is_ok();
-        let (proxy, id, earlier) = (&proxy, image.as_str(), &earlier_tasks);
-        // The same polling loop as every waiter: backoff, transient errors, on_poll, and a
-        // deadline that covers the poll in flight.
-        poll_until(&options, format!("import of image {id}"), || async move {
-            let img = proxy.get_image(id).await?;
-            let task = if has_tasks {
-                let tasks: Vec<Task> = proxy.image_tasks(id).try_collect().await?;
-                latest_import_task(tasks.into_iter().filter(|t| !earlier.contains(&t.id)).collect())
-            } else {
-                None
-            };
-            import_state(id, img, task, has_tasks, all_must_succeed)
-        })
-        .await
-    }
-}
-
-/// What one poll of an import says: done (with the outcome), failed, or still going (with
-/// the state the timeout error names).
-fn import_state(
-    id: &str,
-    img: Image,
-    task: Option<Task>,
-    has_tasks: bool,
-    all_must_succeed: bool,
-) -> Result<Polled<ImportOutcome>> {
-    let task_done =
-        task.as_ref().is_none_or(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure));
-    let importing = !img.os_glance_importing_to_stores.is_empty();
-    if let Some(t) = task.as_ref().filter(|t| t.status == TaskStatus::Failure) {
-        // A failed glance-download leaves the image `queued` with its stores still listed in
-        // os_glance_importing_to_stores: the task's end is what counts then.
-        if !importing || img.status != ImageStatus::Importing {
-            return Err(Error::Failed {
-                what: format!("import of image {id}"),
-                status: format!("task {} {}", t.id, t.status),
-                message: with_failed_stores(&t.message, &img),
-            });
-        }
-    }
-    if task_done
-        && !importing
-        && img.status == ImageStatus::Active
-        && (task.is_some() || !has_tasks)
-    {
-        let failed = img.os_glance_failed_import.clone();
-        if all_must_succeed && !failed.is_empty() {
-            return Err(Error::Failed {
-                what: format!("import of image {id}"),
-                status: "partial".into(),
-                message: format!("failed for stores: {}", failed.join(", ")),
-            });
-        }
-        return Ok(Polled::Done(ImportOutcome {
-            succeeded: img.stores.clone(),
-            failed,
-            task,
-            image: img,
-        }));
-    }
-    if matches!(img.status, ImageStatus::Killed | ImageStatus::Deleted) {
-        return Err(Error::Failed {
-            what: format!("import of image {id}"),
-            status: img.status.to_string(),
-            message: task.map(|t| t.message).unwrap_or_default(),
-        });
-    }
-    Ok(Polled::Pending(format!(
-        "{}, importing to [{}], task {}",
-        img.status,
-        img.os_glance_importing_to_stores.join(","),
-        task.map_or("none".into(), |t| t.status.to_string())
-    )))
-}
-
-impl IntoFuture for WaitForImport {
-    type Output = Result<ImportOutcome>;
-    type IntoFuture = Call<ImportOutcome>;
-    fn into_future(self) -> Call<ImportOutcome> {
-        Call::new(self.run())
     }
 }
 
