@@ -10,7 +10,7 @@ use openstack_tests::data;
 use openstack_tests::faults::{Fault, start_to};
 
 use crate::harness::Needs::{Api, Listed};
-use crate::harness::{Check, Ctx, Table, ensure};
+use crate::harness::{Check, Ctx, Failure, Table, ensure};
 
 /// An image with `bytes`, verified by the SDK against what Glance computed.
 async fn with_data(
@@ -127,9 +127,9 @@ pub(crate) async fn transfers(ctx: &Ctx, t: &mut Table) {
     })
     .await;
     t.row(ctx, "create_image from a file; download to a path", &[], async {
-        let dir = tempfile::tempdir().map_err(|e| crate::harness::Failure::Wrong(e.to_string()))?;
+        let dir = tempfile::tempdir().map_err(|e| Failure::Wrong(e.to_string()))?;
         let src = dir.path().join("src.raw");
-        std::fs::write(&src, &bytes).map_err(|e| crate::harness::Failure::Wrong(e.to_string()))?;
+        std::fs::write(&src, &bytes).map_err(|e| Failure::Wrong(e.to_string()))?;
         let made = img
             .create_image(ctx.name("file"))
             .data(ImageData::from(src.as_path()))
@@ -181,7 +181,7 @@ pub(crate) async fn transfers(ctx: &Ctx, t: &mut Table) {
         let mut cfg = openstack_tests::cloud(&ctx.cloud);
         cfg.endpoint_overrides.insert("image".into(), proxy.url.clone());
         let through = openstack_image::ImageProxy::new(
-            openstack_auth::Session::new(cfg).map_err(crate::harness::Failure::Sdk)?,
+            openstack_auth::Session::new(cfg).map_err(Failure::Sdk)?,
         );
         let back = through.download_image(&made).await?;
         ensure(back.as_ref() == bytes.as_slice(), || "resumed bytes differ".into())?;
@@ -207,8 +207,7 @@ pub(crate) async fn imports(ctx: &Ctx, t: &mut Table) {
     t.row(ctx, "import_image web-download", &[Api(6)], async {
         let (dir, url) = openstack_tests::www();
         let file = format!("{}.raw", ctx.name("web"));
-        std::fs::write(dir.join(&file), &bytes)
-            .map_err(|e| crate::harness::Failure::Wrong(e.to_string()))?;
+        std::fs::write(dir.join(&file), &bytes).map_err(|e| Failure::Wrong(e.to_string()))?;
         let rec = img.create_image(ctx.name("web")).disk_format(DiskFormat::Raw).await?;
         let method = ImportMethod::WebDownload { uri: format!("{url}/{file}") };
         let done = img.import_image(&rec, method).wait(wait.clone()).await?;
@@ -232,6 +231,37 @@ pub(crate) async fn imports(ctx: &Ctx, t: &mut Table) {
             .await?;
         ensure(done.succeeded.contains(&target), || format!("copied to {:?}", done.succeeded))?;
         cleanup(ctx, &made.id).await
+    })
+    .await;
+    t.row(ctx, "import_image glance-download (from RegionTwo)", &[Api(6)], async {
+        let info = img.get_import_info().await?;
+        if !info.import_methods.iter().any(|m| m == "glance-download") {
+            return Err(Failure::Note("glance-download is not offered here".into()));
+        }
+        // RegionTwo of the same Keystone is the main cloud's Glance: the source is made
+        // there, through the catalog (without this cloud's endpoint override).
+        let mut cfg = openstack_tests::cloud(&ctx.cloud);
+        cfg.endpoint_overrides.remove("image");
+        let remote = openstack_image::ImageProxy::new(
+            openstack_auth::Session::new(cfg).map_err(Failure::Sdk)?,
+        );
+        let src = remote
+            .create_image(ctx.name("remote"))
+            .data(bytes.clone())
+            .disk_format(DiskFormat::Raw)
+            .await?
+            .into_image();
+        let rec = img.create_image(ctx.name("download")).disk_format(DiskFormat::Raw).await?;
+        let method = ImportMethod::GlanceDownload {
+            remote_region: "RegionTwo".into(),
+            remote_image_id: src.id.clone(),
+            remote_service_interface: None,
+        };
+        let done = img.import_image(&rec, method).wait(wait.clone()).await;
+        remote.delete_image(&src).await?;
+        let done = done?;
+        ensure(done.image.checksum == src.checksum, || "checksums differ".into())?;
+        cleanup(ctx, &rec.id).await
     })
     .await;
 }

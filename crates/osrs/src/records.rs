@@ -192,8 +192,14 @@ pub(crate) fn utc_time(epoch: Option<&Value>) -> Value {
     let Some(secs) = epoch.and_then(Value::as_f64).filter(|s| *s >= 0.0) else {
         return Value::Null;
     };
-    let micros = (secs * 1e6).round() as u64;
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(micros);
+    // As Python's datetime.utcfromtimestamp (openstackclient's): the fraction of the float
+    // rounded half-even to microseconds (rounding secs × 10⁶ instead differs in the last
+    // digit for about one value in eight).
+    let whole = secs.trunc();
+    let micros = ((secs - whole) * 1e6).round_ties_even() as u64;
+    let at = std::time::UNIX_EPOCH
+        + std::time::Duration::from_secs(whole as u64)
+        + std::time::Duration::from_micros(micros);
     let text = humantime::format_rfc3339_micros(at).to_string();
     let text = text.trim_end_matches('Z');
     Value::String(text.strip_suffix(".000000").unwrap_or(text).to_string())
@@ -267,6 +273,11 @@ mod tests {
         let t = |v: f64| utc_time(Some(&Value::from(v)));
         assert_eq!(t(1_764_414_958.670_999), "2025-11-29T11:15:58.670999");
         assert_eq!(t(0.0), "1970-01-01T00:00:00");
+        // Python's rounding (datetime.utcfromtimestamp), not secs × 10⁶ rounded: these two
+        // differ (Glance 26's sqlite cache driver gives such floats).
+        assert_eq!(t(1_796_207_285.788_723_5), "2026-12-02T10:28:05.788723");
+        assert_eq!(t(1_796_207_285.028_347_5), "2026-12-02T10:28:05.028347");
+        assert_eq!(t(1_796_207_285.999_999_5), "2026-12-02T10:28:06");
         assert_eq!(utc_time(None), Value::Null);
     }
 }
