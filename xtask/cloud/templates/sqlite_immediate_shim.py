@@ -4,15 +4,17 @@ oslo.db (which already drives BEGIN itself for SQLite) opens deferred transactio
 read-then-write transaction that meets another writer then fails at once with 'database is
 locked'. Concurrent tests need this.
 
-Not with SQLAlchemy 1.x (the Glance releases up to 2024.1): their legacy sessions stay open
-(in a transaction) until they are collected, and a read that took the write lock then
-blocks every other request until SQLite's busy timeout ends in a 500.
+Not for the older Glance releases (OSRS_SQLITE_DEFERRED, set by `cloud up --glance`): their
+database sessions stay open (in a transaction) for as long as a request or a cache fetch
+runs, and a read that took the write lock blocks every other request until SQLite's busy
+timeout ends in a 500.
 """
-import sqlalchemy
+import os
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-if int(sqlalchemy.__version__.split(".")[0]) >= 2:
+if not os.environ.get("OSRS_SQLITE_DEFERRED"):
 
     @event.listens_for(Engine, "before_cursor_execute", retval=True)
     def _immediate(conn, cursor, statement, parameters, context, executemany):

@@ -9,10 +9,11 @@
 //! cache, every import method), rendered from the same template; what an old release needs
 //! differently is a field of [`Release`].
 //!
-//! On SQLite, the releases before 2026.1 conflict with themselves under concurrent requests
-//! (their database sessions stay open longer: "database is locked" answered as a 500), so
-//! the tests run against them one at a time (`cargo xtask compat` does); production
-//! databases do not have SQLite's single writer.
+//! On SQLite the older releases conflict with themselves under concurrent requests: their
+//! database sessions stay open for as long as a request or a cache fetch runs, so they run
+//! with deferred transactions (`OSRS_SQLITE_DEFERRED`: no BEGIN IMMEDIATE shim, which made
+//! such a session block every other request into a 500) and the tests run against them one
+//! at a time (`cargo xtask compat` does). Production databases have no single writer.
 
 use std::fs;
 use std::path::PathBuf;
