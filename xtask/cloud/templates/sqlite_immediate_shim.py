@@ -4,7 +4,7 @@ oslo.db (which already drives BEGIN itself for SQLite) opens deferred transactio
 read-then-write transaction that meets another writer then fails at once with 'database is
 locked'. Concurrent tests need this.
 
-Not for the older Glance releases (OSRS_SQLITE_DEFERRED, set by `cloud up --glance`): their
+Not for the Glance releases up to 2025.1 (OSRS_SQLITE_DEFERRED, set by `cloud up --glance`): their
 database sessions stay open (in a transaction) for as long as a request or a cache fetch
 runs, and a read that took the write lock blocks every other request until SQLite's busy
 timeout ends in a 500.

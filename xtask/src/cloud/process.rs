@@ -89,8 +89,10 @@ impl Cloud {
             Service::Release(r) => {
                 let bin = self.release_bin(r, "gunicorn");
                 let mut c = gunicorn_of(bin, false, ["1", "4", "600"], "glance_wsgi_shim");
-                c.env("OS_GLANCE_CONFIG_DIR", self.release_dir(r).join("etc/glance"))
-                    .env("OSRS_SQLITE_DEFERRED", "1");
+                c.env("OS_GLANCE_CONFIG_DIR", self.release_dir(r).join("etc/glance"));
+                if !r.immediate_sqlite {
+                    c.env("OSRS_SQLITE_DEFERRED", "1");
+                }
                 c
             }
             Service::Tls => {

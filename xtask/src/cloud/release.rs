@@ -9,11 +9,12 @@
 //! cache, every import method), rendered from the same template; what an old release needs
 //! differently is a field of [`Release`].
 //!
-//! On SQLite the older releases conflict with themselves under concurrent requests: their
-//! database sessions stay open for as long as a request or a cache fetch runs, so they run
-//! with deferred transactions (`OSRS_SQLITE_DEFERRED`: no BEGIN IMMEDIATE shim, which made
-//! such a session block every other request into a 500) and the tests run against them one
-//! at a time (`cargo xtask compat` does). Production databases have no single writer.
+//! On SQLite the older releases conflict with themselves under concurrent requests: up to
+//! 2025.1 their database sessions stay open for as long as a request or a cache fetch runs,
+//! so they run with deferred transactions (`OSRS_SQLITE_DEFERRED`: no BEGIN IMMEDIATE shim,
+//! which made such a session block every other request into a 500); and the tests run
+//! against the releases one at a time (`cargo xtask compat` does). Production databases have
+//! no single writer.
 
 use std::fs;
 use std::path::PathBuf;
@@ -39,6 +40,11 @@ pub(crate) struct Release {
     /// `image_cache_driver`: `centralized_db` arrived in 2024.1 and is the only one left in
     /// later releases; older releases have `sqlite`.
     cache_driver: &'static str,
+    /// Whether SQLite transactions take the write lock up front (the main cloud's shim).
+    /// Up to 2025.1 a request's or a cache fetch's session stays open, and holding the lock
+    /// turned later requests into 500s; 2026.1 needs it (deferred, an import task's write
+    /// met the request's and failed at once).
+    pub(super) immediate_sqlite: bool,
 }
 
 /// The releases of the matrix, oldest first. The main cloud is the current release (33.x).
@@ -50,6 +56,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9311,
         port_var: "OSRS_GLANCE_2023_1_PORT",
         cache_driver: "sqlite",
+        immediate_sqlite: false,
     },
     Release {
         series: "2024.1",
@@ -58,6 +65,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9312,
         port_var: "OSRS_GLANCE_2024_1_PORT",
         cache_driver: "centralized_db",
+        immediate_sqlite: false,
     },
     Release {
         series: "2025.1",
@@ -66,6 +74,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9313,
         port_var: "OSRS_GLANCE_2025_1_PORT",
         cache_driver: "centralized_db",
+        immediate_sqlite: false,
     },
     Release {
         series: "2026.1",
@@ -74,6 +83,7 @@ pub(crate) const RELEASES: [Release; 4] = [
         port: 9314,
         port_var: "OSRS_GLANCE_2026_1_PORT",
         cache_driver: "centralized_db",
+        immediate_sqlite: true,
     },
 ];
 
