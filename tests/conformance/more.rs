@@ -177,18 +177,12 @@ pub(crate) async fn stores_cache_locations(ctx: &Ctx, t: &mut Table) {
             let made = active(ctx, "cache").await?;
             img.queue_image(&made).await?;
             // While Glance caches it (at once, in the background) the image is in neither
-            // list: wait until it is cached.
+            // list: wait until it is cached (deleting it before would kill Glance 33's cache
+            // worker thread, see README).
+            openstack_tests::wait_cached(img, &made.id).await;
             let cached = |c: &openstack_image::ImageCache| {
                 c.cached_images.iter().any(|c| c.image_id == made.id)
             };
-            let started = std::time::Instant::now();
-            while !cached(&img.get_image_cache().await?) {
-                if started.elapsed() > openstack_tests::trap::EVENT_WAIT {
-                    img.delete_image(&made).await?;
-                    return ensure(false, || "the queued image was never cached".into());
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
             img.cache_delete_image(&made).await?;
             let gone = !cached(&img.get_image_cache().await?);
             img.clear_cache().await?;

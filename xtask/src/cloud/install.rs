@@ -2,11 +2,11 @@
 //! the comparison benchmark uses, and the system packages (nginx, tinyproxy).
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{Cloud, SERVER_PINS, tail, write};
-use crate::{Result, run, workspace_root};
+use crate::{Result, workspace_root};
 
 /// Installs Debian `package` with apt-get unless `binary` exists (`what`: what needs it,
 /// `var`: the variable that points at another binary).
@@ -26,6 +26,43 @@ pub(super) fn ensure_package(binary: &str, package: &str, what: &str, var: &str)
             "installing {package} failed ({what} need it; install it by hand, or point {var} \
              at one):\n{}",
             tail(&String::from_utf8_lossy(&out.stderr), 20)
+        ));
+    }
+    Ok(())
+}
+
+/// Creates `venv` afresh with `$OSRS_PYTHON` (default `python3`) and pip-installs `packages`
+/// under `constraints`, pip's output in `log`.
+pub(super) fn build_venv(venv: &Path, constraints: &Path, packages: &[&str], log: &Path) -> Result {
+    let python = std::env::var("OSRS_PYTHON").unwrap_or_else(|_| "python3".into());
+    if venv.exists() {
+        fs::remove_dir_all(venv).map_err(|e| format!("removing {}: {e}", venv.display()))?;
+    }
+    let out = Command::new(&python).args(["-m", "venv"]).arg(venv).output().map_err(|e| {
+        format!("cannot run {python} ({e}); install Python >= 3.11 or set OSRS_PYTHON")
+    })?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{python} -m venv` failed (on Debian: apt-get install python3-venv):\n{}",
+            tail(&String::from_utf8_lossy(&out.stderr), 20)
+        ));
+    }
+    let log_file = fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let status = Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--no-input", "--progress-bar", "off", "-c"])
+        .arg(constraints)
+        .args(packages)
+        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log_file)
+        .status()
+        .map_err(|e| format!("cannot run pip: {e}"))?;
+    if !status.success() {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        return Err(format!(
+            "pip install {} failed ({status}); last lines of {}:\n{}",
+            packages.join(" "),
+            log.display(),
+            tail(&text, 30)
         ));
     }
     Ok(())
@@ -67,40 +104,8 @@ impl Cloud {
                 "{python} is Python {version:?}; Glance 33 needs >= 3.11 (set OSRS_PYTHON)"
             ));
         }
-        let venv = self.path("venv");
-        if venv.exists() {
-            fs::remove_dir_all(&venv).map_err(|e| format!("removing stale venv: {e}"))?;
-        }
         eprintln!("xtask: creating the server venv with {python} {version} (about a minute)");
-        let out = Command::new(&python)
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "`{python} -m venv` failed (on Debian: apt-get install python3-venv):\n{}",
-                tail(&String::from_utf8_lossy(&out.stderr), 20)
-            ));
-        }
-        let log = self.path("log/pip.log");
-        let log_file = fs::File::create(&log).map_err(|e| e.to_string())?;
-        let status = Command::new(self.venv_bin("pip"))
-            .args(["install", "--no-input", "--progress-bar", "off", "-c"])
-            .arg(&constraints)
-            .args(SERVER_PINS)
-            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log_file)
-            .status()
-            .map_err(|e| format!("cannot run pip: {e}"))?;
-        if !status.success() {
-            let text = fs::read_to_string(&log).unwrap_or_default();
-            return Err(format!(
-                "pip install failed ({status}); last lines of {}:\n{}",
-                log.display(),
-                tail(&text, 30)
-            ));
-        }
+        build_venv(&self.path("venv"), &constraints, SERVER_PINS, &self.path("log/pip.log"))?;
         fs::write(&stamp, stamp_wanted).map_err(|e| e.to_string())?;
         Ok(())
     }
@@ -115,22 +120,8 @@ impl Cloud {
             return Ok(python);
         }
         eprintln!("xtask: creating the openstacksdk venv for the comparison (about 20 s)");
-        let _ = fs::remove_dir_all(&venv);
-        let base = std::env::var("OSRS_PYTHON").unwrap_or_else(|_| "python3".into());
-        run("python -m venv (openstacksdk)", Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
         let constraints = workspace_root().join("xtask/cloud/constraints.txt");
-        let out = Command::new(venv.join("bin").join("pip"))
-            .args(["install", "--no-input", "--progress-bar", "off", "-c"])
-            .arg(&constraints)
-            .arg("openstacksdk==4.22.0")
-            .output()
-            .map_err(|e| format!("cannot run pip: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "pip install openstacksdk failed:\n{}",
-                tail(&String::from_utf8_lossy(&out.stderr), 30)
-            ));
-        }
+        build_venv(&venv, &constraints, &["openstacksdk==4.22.0"], &self.path("log/sdk-pip.log"))?;
         write(&stamp, "openstacksdk==4.22.0\n")?;
         Ok(python)
     }

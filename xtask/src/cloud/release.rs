@@ -183,46 +183,15 @@ impl Cloud {
         if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
             return Ok(false);
         }
-        let python = std::env::var("OSRS_PYTHON").unwrap_or_else(|_| "python3".into());
-        let _ = fs::remove_dir_all(&venv);
         eprintln!(
             "xtask: creating the venv of Glance {} ({}) from its upper-constraints (a minute \
              or two)",
             r.glance, r.series
         );
-        let out = Command::new(&python)
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .output()
-            .map_err(|e| format!("cannot run {python}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "`{python} -m venv` failed:\n{}",
-                tail(&String::from_utf8_lossy(&out.stderr), 20)
-            ));
-        }
-        let log = self.release_dir(r).join("log/pip.log");
-        let log_file = fs::File::create(&log).map_err(|e| e.to_string())?;
         // gunicorn serves it as it serves the main Glance, at the version the release pins.
-        let status = Command::new(venv.join("bin/pip"))
-            .args(["install", "--no-input", "--progress-bar", "off", "-c"])
-            .arg(r.constraints())
-            .arg(format!("glance=={}", r.glance))
-            .arg("gunicorn")
-            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log_file)
-            .status()
-            .map_err(|e| format!("cannot run pip: {e}"))?;
-        if !status.success() {
-            let text = fs::read_to_string(&log).unwrap_or_default();
-            return Err(format!(
-                "installing Glance {} ({}) failed ({status}); last lines of {}:\n{}",
-                r.glance,
-                r.series,
-                log.display(),
-                tail(&text, 30)
-            ));
-        }
+        let glance = format!("glance=={}", r.glance);
+        let log = self.release_dir(r).join("log/pip.log");
+        super::install::build_venv(&venv, &r.constraints(), &[glance.as_str(), "gunicorn"], &log)?;
         write(&stamp, &wanted)?;
         Ok(true)
     }
