@@ -21,8 +21,10 @@ pub(crate) enum Target {
 impl Target {
     fn label(&self) -> String {
         match self {
-            Target::Main => "33.0.0 (2026.2)".into(),
-            Target::SingleStore => "33.0.0 one store, no cache".into(),
+            Target::Main => format!("{} (current)", crate::cloud::glance_version()),
+            Target::SingleStore => {
+                format!("{} one store, no cache", crate::cloud::glance_version())
+            }
             Target::Release(r) => format!("{} ({})", r.glance, r.series),
         }
     }

@@ -37,6 +37,11 @@ const SERVER_PINS: &[&str] = &[
     "python-openstackclient==10.5.0",
 ];
 
+/// The main cloud's Glance version (from its pin).
+pub(crate) fn glance_version() -> &'static str {
+    SERVER_PINS.iter().find_map(|p| p.strip_prefix("glance==")).unwrap_or("?")
+}
+
 /// The local cloud's layout and ports.
 pub(crate) struct Cloud {
     dir: PathBuf,
