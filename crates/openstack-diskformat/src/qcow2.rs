@@ -1,9 +1,11 @@
 //! qcow2: the header's magic, version and size, and Glance's three checks (a backing file,
 //! an external data file, incompatible features it does not know).
 
-use crate::{Check, Format, Inspection, be_u32, be_u64};
+use crate::{Format, Inspection, Probe, Sample, be_u32, be_u64};
 
-pub(crate) const MAGIC: &[u8] = b"QFI\xfb";
+const MAGIC: &[u8] = b"QFI\xfb";
+/// Glance reads a 512-byte header: a shorter image is not a qcow2 to it.
+const HEADER_LEN: usize = 512;
 const BACKING_FILE_OFFSET: usize = 0x08;
 const SIZE: usize = 0x18;
 const INCOMPATIBLE_FEATURES: usize = 0x48;
@@ -13,40 +15,42 @@ const DATA_FILE_BIT: u64 = 1 << 2;
 /// file, compression type); any other bit is refused.
 const KNOWN_FEATURES: u64 = 0b1111;
 
-pub(crate) fn inspect(head: &[u8]) -> Inspection {
+pub(crate) fn probe(sample: &Sample<'_>) -> Probe {
+    let head = sample.head;
+    if !head.starts_with(MAGIC) {
+        return Probe::No;
+    }
+    if head.len() < HEADER_LEN {
+        return Probe::Malformed(
+            Format::Qcow2,
+            format!("the qcow2 header is cut short ({} of {HEADER_LEN} bytes)", head.len()),
+        );
+    }
     let mut found = Inspection::new(Format::Qcow2);
     found.virtual_size = be_u64(head, SIZE);
-    let version = be_u32(head, 4).unwrap_or_default();
-    found.checks.push(Check::from_result("backing_file", backing_file(head)));
-    let data_file = features(head, version).and_then(|f| match f & DATA_FILE_BIT {
+    let backing = match be_u64(head, BACKING_FILE_OFFSET) {
+        Some(0) => Ok(()),
+        _ => Err("the image has a backing file (it would read another file on the host)".into()),
+    };
+    // Glance reads the feature bits at 0x48 whatever the version (in a v2 header a header
+    // extension lies there, and a set bit 2 counts just the same).
+    let features = be_u64(head, INCOMPATIBLE_FEATURES).unwrap_or_default();
+    let data_file = match features & DATA_FILE_BIT {
         0 => Ok(()),
         _ => Err("the image has an external data file (data_file set)".to_string()),
-    });
-    found.checks.push(Check::from_result("data_file", data_file));
-    let unknown = features(head, version).and_then(|f| match f & !KNOWN_FEATURES {
-        0 => Ok(()),
-        bits => Err(format!("unknown incompatible qcow2 features: {bits:#x}")),
-    });
-    found.checks.push(Check::from_result("unknown_features", unknown));
-    found
-}
-
-fn backing_file(head: &[u8]) -> Result<(), String> {
-    match be_u64(head, BACKING_FILE_OFFSET) {
-        Some(0) => Ok(()),
-        Some(_) => Err("the image has a backing file".into()),
-        None => Err("the qcow2 header is cut short".into()),
-    }
-}
-
-/// The incompatible feature bits: none in version 2 (Glance reads the bytes at 0x48 of a v2
-/// header too, where a header extension may lie; here a v2 image has no such features);
-/// version 3's field; any other version is refused, as Glance refuses it.
-fn features(head: &[u8], version: u32) -> Result<u64, String> {
-    match version {
-        2 => Ok(0),
-        3 => be_u64(head, INCOMPATIBLE_FEATURES)
-            .ok_or_else(|| "the qcow2 v3 header is cut short".to_string()),
+    };
+    let unknown = match be_u32(head, 4).unwrap_or_default() {
+        2 => Ok(()),
+        3 => match features & !KNOWN_FEATURES {
+            0 => Ok(()),
+            bits => Err(format!("unknown incompatible qcow2 features: {bits:#x}")),
+        },
         v => Err(format!("unsupported qcow2 version {v}")),
-    }
+    };
+    Probe::Yes(
+        found
+            .check("backing_file", backing)
+            .check("data_file", data_file)
+            .check("unknown_features", unknown),
+    )
 }

@@ -1,35 +1,49 @@
-//! VMDK: a sparse extent (`KDMV`) with its embedded text descriptor. Glance accepts only the
-//! single-file create types (monolithicSparse, streamOptimized) and extents without a path:
-//! a descriptor naming another file (monolithicFlat, twoGbMaxExtentSparse, or a crafted
-//! `RW 1 FLAT "/etc/shadow"`) would make a host read its own files.
+//! VMDK: a sparse extent (`KDMV`) with its embedded text descriptor, or a descriptor file on
+//! its own. Glance accepts only the single-file create types (monolithicSparse,
+//! streamOptimized) and extents without a path: a descriptor naming another file
+//! (monolithicFlat, twoGbMaxExtentSparse, or a crafted `RW 1 FLAT "/etc/shadow"`) would make a
+//! host read its own files.
 
-use crate::{Check, Format, Inspection, Outcome, le_u32, le_u64};
+use crate::{Check, Format, Inspection, Outcome, Probe, Sample, le_u32, le_u64};
 
-pub(crate) const MAGIC: &[u8] = b"KDMV";
+const MAGIC: &[u8] = b"KDMV";
 /// The descriptor must start right after the 512-byte header.
-pub(crate) const DESC_OFFSET: usize = 0x200;
+const DESC_OFFSET: usize = 0x200;
 /// The largest descriptor read (as Glance's inspector).
-pub(crate) const DESC_MAX_SIZE: usize = (1 << 20) - 1;
+const DESC_MAX_SIZE: usize = (1 << 20) - 1;
 /// The sparse header's fields the inspection reads end here.
 const MIN_SPARSE_HEADER: usize = 64;
 /// `gdOffset` meaning "the grain directory is in the footer at the end" (streamOptimized).
 const GD_AT_END: u64 = u64::MAX;
 /// The create types Glance allows.
 const ALLOWED_TYPES: [&str; 2] = ["monolithicsparse", "streamoptimized"];
+/// The footer's markers: the footer itself, then the end of stream.
+const MARKER_FOOTER: u32 = 3;
+const MARKER_EOS: u32 = 0;
 
-pub(crate) fn inspect(head: &[u8]) -> Inspection {
-    let mut found = Inspection::new(Format::Vmdk);
+pub(crate) fn probe(sample: &Sample<'_>) -> Probe {
+    let head = sample.head;
+    if head.len() < MIN_SPARSE_HEADER {
+        return match head.starts_with(MAGIC) {
+            // Glance takes it for a VMDK it cannot check.
+            true => Probe::Yes(Inspection::new(Format::Vmdk).check(
+                "descriptor",
+                Err(format!("the VMDK header is cut short ({} bytes)", head.len())),
+            )),
+            false => Probe::No,
+        };
+    }
+    if !head.starts_with(MAGIC) {
+        return descriptor_file(head);
+    }
     let header = match Header::parse(head) {
         Ok(h) => h,
-        Err(e) => {
-            found.checks.push(Check::new("descriptor", Outcome::Failed(e)));
-            return found;
-        }
+        Err(e) => return Probe::Malformed(Format::Vmdk, e),
     };
+    let mut found = Inspection::new(Format::Vmdk);
     let descriptor = header.descriptor(head);
-    let create_type = descriptor.as_ref().ok().map(|d| create_type(d));
-    if let Some(t) = &create_type {
-        if ALLOWED_TYPES.contains(&t.as_str()) {
+    if let Ok(d) = &descriptor {
+        if ALLOWED_TYPES.contains(&create_type(d).as_str()) {
             found.virtual_size = header.capacity_sectors.checked_mul(512);
         }
     }
@@ -37,16 +51,81 @@ pub(crate) fn inspect(head: &[u8]) -> Inspection {
     found.checks.push(Check::from_result("descriptor", check));
     if header.gd_offset == GD_AT_END {
         // streamOptimized: Glance compares the footer at the end with the header.
-        found.checks.push(Check::new(
-            "footer",
-            Outcome::NotChecked("needs the image's last 1536 bytes (not implemented yet)".into()),
-        ));
+        found.checks.push(match sample.end {
+            Some(end) => Check::from_result("footer", check_footer(&header, end)),
+            None => Check::new(
+                "footer",
+                Outcome::NotChecked(
+                    "a streamOptimized VMDK's footer is in its last 1536 bytes, not read here"
+                        .into(),
+                ),
+            ),
+        });
     }
-    found
+    Probe::Yes(found)
+}
+
+/// A file that is text from its start: a descriptor on its own (monolithicFlat and the split
+/// types keep their data in other files), a VMDK if it names a create type.
+fn descriptor_file(head: &[u8]) -> Probe {
+    let first = &head[..head.len().min(512)];
+    if !first.iter().all(|b| is_text(*b)) {
+        return Probe::No;
+    }
+    let text = &head[..head.len().min(DESC_MAX_SIZE)];
+    let text = text.split(|b| *b == 0).next().unwrap_or_default();
+    let Some(desc) = std::str::from_utf8(text).ok().map(str::to_ascii_lowercase) else {
+        return Probe::No;
+    };
+    if create_type(&desc) == "formatnotfound" {
+        return Probe::No;
+    }
+    Probe::Yes(Inspection::new(Format::Vmdk).check("descriptor", check_descriptor(&desc)))
+}
+
+/// Printable ASCII or whitespace (Python's `isprintable() or isspace()` on ASCII).
+fn is_text(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || (0x09..=0x0d).contains(&b) || (0x1c..=0x1f).contains(&b)
+}
+
+/// A streamOptimized VMDK's end: a footer marker, a copy of the sparse header whose fields
+/// agree with the one at the start, and an end-of-stream marker.
+fn check_footer(header: &Header, end: &[u8]) -> Result<(), String> {
+    if end.len() < 1536 {
+        return Err(format!("the image ends before its footer ({} bytes)", end.len()));
+    }
+    let end = &end[end.len() - 1536..];
+    let footer = Header::fields(&end[512..]);
+    if !end[512..].starts_with(MAGIC) {
+        return Err("header and footer signature do not match".into());
+    }
+    if footer.version != header.version {
+        return Err("header and footer versions do not match".into());
+    }
+    if (footer.desc_sector, footer.desc_sectors) != (header.desc_sector, header.desc_sectors) {
+        return Err("the footer names a different descriptor than the header".into());
+    }
+    if footer.gd_offset == GD_AT_END {
+        return Err("the footer points at another footer".into());
+    }
+    let marker = |m: &[u8], typ: u32, val_zero: bool| {
+        le_u32(m, 8) == Some(0)
+            && le_u32(m, 12) == Some(typ)
+            && m[16..512].iter().all(|b| *b == 0)
+            && (!val_zero || le_u64(m, 0) == Some(0))
+    };
+    if !marker(&end[..512], MARKER_FOOTER, false) {
+        return Err("the footer marker is invalid".into());
+    }
+    if !marker(&end[1024..], MARKER_EOS, true) {
+        return Err("the end-of-stream marker is invalid".into());
+    }
+    Ok(())
 }
 
 /// The sparse extent header's fields that matter here.
 struct Header {
+    version: u32,
     capacity_sectors: u64,
     desc_sector: u64,
     desc_sectors: u64,
@@ -54,21 +133,23 @@ struct Header {
 }
 
 impl Header {
-    fn parse(head: &[u8]) -> Result<Header, String> {
-        if head.len() < MIN_SPARSE_HEADER {
-            return Err(format!("the VMDK header is cut short ({} bytes)", head.len()));
-        }
-        let field = |at| le_u64(head, at).unwrap_or_default();
-        let version = le_u32(head, 4).unwrap_or_default();
-        if !(1..=3).contains(&version) {
-            return Err(format!("unsupported VMDK version {version}"));
-        }
-        let header = Header {
+    /// The fields of a sparse header at least [`MIN_SPARSE_HEADER`] long.
+    fn fields(h: &[u8]) -> Header {
+        let field = |at| le_u64(h, at).unwrap_or_default();
+        Header {
+            version: le_u32(h, 4).unwrap_or_default(),
             capacity_sectors: field(12),
             desc_sector: field(28),
             desc_sectors: field(36),
             gd_offset: field(56),
-        };
+        }
+    }
+
+    fn parse(head: &[u8]) -> Result<Header, String> {
+        let header = Header::fields(head);
+        if !(1..=3).contains(&header.version) {
+            return Err(format!("unsupported VMDK version {}", header.version));
+        }
         if header.desc_sector.checked_mul(512) != Some(DESC_OFFSET as u64) {
             return Err("the descriptor is not right after the header".into());
         }
@@ -80,8 +161,14 @@ impl Header {
     fn descriptor(&self, head: &[u8]) -> Result<String, String> {
         let claimed = usize::try_from(self.desc_sectors.saturating_mul(512)).unwrap_or(usize::MAX);
         let len = claimed.min(DESC_MAX_SIZE);
-        let end = DESC_OFFSET.saturating_add(len).min(head.len());
-        let bytes = head.get(DESC_OFFSET..end).unwrap_or_default();
+        if head.len() < DESC_OFFSET + len {
+            return Err(format!(
+                "the image ends inside its descriptor ({} of {} bytes)",
+                head.len().saturating_sub(DESC_OFFSET),
+                len
+            ));
+        }
+        let bytes = &head[DESC_OFFSET..DESC_OFFSET + len];
         let bytes = bytes.split(|b| *b == 0).next().unwrap_or_default();
         if bytes.is_empty() {
             return Err("no descriptor found".into());
