@@ -274,14 +274,34 @@ async fn upload_killed_midway_cleans_up_the_queued_image() {
     let img = image(ADMIN);
     let name = unique("killed");
     // A stream that fails after some data: the upload aborts, the record is deleted.
-    let chunks: Vec<std::io::Result<Bytes>> = vec![
-        Ok(Bytes::from(data(100_000, 7))),
-        Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "source died")),
-    ];
+    let first = Bytes::from(data(100_000, 7));
+    let chunks = move || {
+        futures_util::stream::iter(vec![
+            Ok(first.clone()),
+            Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "source died")),
+        ])
+    };
+    // Inspected first (the default), the stream fails while its start is read: before the
+    // record exists, nothing to clean up.
     let err = img
         .create_image(&name)
-        .data(ImageData::sized_stream(futures_util::stream::iter(chunks), 1_000_000))
+        .data(ImageData::sized_stream(chunks(), 1_000_000))
         .disk_format(DiskFormat::Raw)
+        .await
+        .unwrap_err();
+    let Error::Io { path, source } = err.kind() else { panic!("{}", err.report()) };
+    assert_eq!(
+        (path.as_str(), source.kind()),
+        ("the upload's data source", std::io::ErrorKind::BrokenPipe)
+    );
+    assert!(err.cleanup().is_none(), "nothing was created: {err:?}");
+    assert!(img.find_image_opt(&name).await.unwrap().is_none());
+    // Not inspected, it fails mid-upload: the record is deleted.
+    let err = img
+        .create_image(&name)
+        .data(ImageData::sized_stream(chunks(), 1_000_000))
+        .disk_format(DiskFormat::Raw)
+        .inspect(false)
         .await
         .unwrap_err();
     // The source's own failure (not the network's): Io, its io::Error kept; record deleted.

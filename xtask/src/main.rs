@@ -126,7 +126,8 @@ pub(crate) fn run(what: &str, cmd: &mut Command) -> Result {
 }
 
 /// The crates published to crates.io, in dependency order.
-const PUBLISHED: [&str; 6] = [
+const PUBLISHED: [&str; 7] = [
+    "openstack-diskformat",
     "openstack-transfer",
     "openstack-auth",
     "openstack-resource",

@@ -50,6 +50,7 @@ pub use error::{ApiError, BoxError, Cleanup, CleanupOutcome, ConfigError, Error,
 pub use identity::{Catalog, CatalogEndpoint, CatalogService, Scope, Token};
 #[cfg(feature = "test-util")]
 pub use mock::{MockAnswer, MockHttp, RecordedRequest};
+pub use openstack_diskformat as diskformat;
 /// The digest algorithm named by [`Error::ChecksumMismatch`] (from `openstack-transfer`).
 pub use openstack_transfer::Algorithm;
 pub use proxy::Proxy;

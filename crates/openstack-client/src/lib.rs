@@ -25,6 +25,7 @@
 //! | `resource` | `resource` | the resource framework, reusable for any service |
 //! | `transfer` | `transfer` | streaming bodies, digests, verified downloads |
 //! | `image` (default) | `image` | Glance v2: `ImageProxy` and its resources |
+//! | (always) | [`diskformat`] | disk formats and Glance's safety checks, from bytes |
 //!
 //! ## Errors
 //!
@@ -48,12 +49,20 @@
 //! half-created image. Downloads verify `os_hash_value` (else `checksum`), write to a
 //! temporary file renamed into place only after verification, and resume a broken
 //! connection with a range request. Memory stays flat in the image size.
+//!
+//! Before an upload the data is inspected (its first 4 MiB and last 1536 bytes): a
+//! `disk_format` the content contradicts, or content failing a check Glance runs after the
+//! upload (a qcow2 backing file, a VMDK extent naming a host file, ...), is refused with
+//! [`Error::ImageFormat`] before anything is created; an unset `disk_format` is detected.
 
 use std::time::Duration;
 
 pub mod guide;
 
 pub use openstack_auth as auth;
+/// Disk image formats and Glance's safety checks, without I/O (always present: the SDK's
+/// [`Error::ImageFormat`] carries an inspection).
+pub use openstack_auth::diskformat;
 #[cfg(feature = "image")]
 pub use openstack_image as image;
 #[cfg(feature = "resource")]

@@ -47,6 +47,7 @@ mod images;
 mod import;
 mod import_wait;
 mod info;
+mod inspect;
 mod list_query;
 mod members;
 mod metadef;
@@ -68,6 +69,7 @@ pub use images::DeleteImage;
 pub use import::{Accepted, ImportImage, ImportMethod, ImportOutcome, Waited};
 pub use import_wait::WaitForImport;
 pub use info::{AddImageLocation, ImportInfo, Store, Usage, UsageEntry};
+pub use inspect::{detected_disk_format, glance_verdict, inspect_file};
 pub use list_query::{NamespaceQuery, StoreQuery, TagQuery, TaskQuery};
 pub use members::Member;
 pub use metadef::{
@@ -77,6 +79,7 @@ pub use metadef::{
 pub use openstack_auth::{
     ApiError, Cleanup, CleanupOutcome, CloudConfig, Error, Result, Session, SessionBuilder,
 };
+pub use openstack_diskformat as diskformat;
 pub use openstack_resource::WaitOptions;
 pub use openstack_transfer::Algorithm;
 pub use proxy::ImageProxy;

@@ -69,6 +69,36 @@ pub(crate) fn read_file_at(
     }
 }
 
+/// Fills `buf` from `file` at `offset` by position (the file's cursor, which others may
+/// share, does not move), on Unix and Windows alike; a file that ends first is
+/// [`io::ErrorKind::UnexpectedEof`].
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// let path = std::env::temp_dir().join(format!("read-exact-at-{}", std::process::id()));
+/// std::fs::write(&path, b"0123456789")?;
+/// let file = std::fs::File::open(&path)?;
+/// let mut buf = [0u8; 3];
+/// openstack_transfer::read_exact_at(&file, &mut buf, 4)?;
+/// assert_eq!(&buf, b"456");
+/// assert!(openstack_transfer::read_exact_at(&file, &mut buf, 9).is_err());
+/// # std::fs::remove_file(&path) }
+/// ```
+pub fn read_exact_at(file: &std::fs::File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match read_at(file, buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
 fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     std::os::unix::fs::FileExt::read_at(file, buf, offset)

@@ -41,6 +41,7 @@ pub use download::{
     RangeSource,
 };
 pub use error::{BoxError, TransferError};
+pub use fileread::read_exact_at;
 pub use hash::{
     Algorithm, Digests, HashFeeder, HashMode, HashResults, Hasher, backend as digest_backend,
     digest_hex, pipeline as hash_pipeline,

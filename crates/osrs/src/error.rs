@@ -28,6 +28,8 @@ pub(crate) enum CliError {
     },
     /// The output could not be formatted or written.
     Output(String),
+    /// An image file fails a safety check (`image inspect`): what failed.
+    Unsafe(String),
 }
 
 impl CliError {
@@ -58,6 +60,7 @@ impl fmt::Display for CliError {
                     .replace("{total}", &total.to_string()),
             ),
             CliError::Output(m) => write!(f, "cannot write the output: {m}"),
+            CliError::Unsafe(m) => f.write_str(m),
         }
     }
 }

@@ -145,6 +145,17 @@ pub enum Error {
         /// The computed hex digest.
         actual: String,
     },
+    /// An image's content was refused before anything was sent: it is not the declared
+    /// `disk_format`, or it fails one of the safety checks Glance runs after an upload.
+    #[error("image format: {reason}")]
+    ImageFormat {
+        /// The `disk_format` declared; `None` when it was to be detected.
+        declared: Option<String>,
+        /// What the inspection found: the format, the virtual size, each check's outcome.
+        inspection: Box<openstack_diskformat::Inspection>,
+        /// Why it is refused and what to do, in one line.
+        reason: String,
+    },
     /// An argument was rejected before anything was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -284,6 +295,7 @@ impl From<Error> for std::io::Error {
             Error::Unauthorized(_) | Error::Forbidden(_) => ErrorKind::PermissionDenied,
             Error::ChecksumMismatch { .. } | Error::SizeMismatch { .. } => ErrorKind::InvalidData,
             Error::InvalidArgument(_) => ErrorKind::InvalidInput,
+            Error::ImageFormat { .. } => ErrorKind::InvalidData,
             _ => ErrorKind::Other,
         };
         std::io::Error::new(kind, e)

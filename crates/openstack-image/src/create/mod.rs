@@ -65,6 +65,7 @@ pub struct CreateImage {
     keep_on_mismatch: bool,
     progress: Option<Progress>,
     digests: Vec<Algorithm>,
+    inspect: bool,
 }
 
 impl std::fmt::Debug for CreateImage {
@@ -110,7 +111,12 @@ impl CreateImage {
         self.sha256 = Some(sha256.into().to_ascii_lowercase());
         self
     }
-    /// `disk_format=` (default: the file's extension when it names a format, else `qcow2`).
+    /// `disk_format=`. Left unset, it is **detected** from the content (see
+    /// [`CreateImage::inspect`]): `raw` for a raw or partitioned disk, otherwise the format
+    /// found. openstacksdk defaults to `qcow2` (its `image_format` setting) and
+    /// openstackclient to `raw`, whatever the data; without data, or with inspection off,
+    /// the default here is theirs: the file's extension when it names a format, else
+    /// `qcow2`. Declared, it is checked against the content.
     pub fn disk_format(mut self, f: impl Into<DiskFormat>) -> Self {
         self.disk_format = Some(f.into());
         self
@@ -239,6 +245,28 @@ impl CreateImage {
         self.keep_on_mismatch = keep;
         self
     }
+    /// Whether to inspect the data before anything is created (default true, for
+    /// `container_format` `bare`, the only one Glance inspects).
+    ///
+    /// Inspection reads the first 4 MiB and the last 1536 bytes of a file or bytes, or the
+    /// first 4 MiB of a reader or stream (held and then sent, so nothing is read twice), and
+    /// runs the checks Glance runs after an upload (`openstack_diskformat`): the format, and
+    /// for qcow2 a backing file, an external data file, unknown features; for VMDK the
+    /// create type and extents naming other files, and a streamOptimized footer (not for a
+    /// reader or stream: it is at the end); for VHDX its region tables; for a partitioned
+    /// disk its MBR. Content Glance would refuse ([`glance_verdict`]), and content of another
+    /// format labelled `raw` (which Glance accepts with a warning, and which would boot as
+    /// garbage), fail with [`openstack_auth::Error::ImageFormat`] before the record is
+    /// created. An unset `disk_format` becomes the detected one.
+    ///
+    /// Turn it off for formats this inspection does not know (Glance then has the last word
+    /// after the upload), or to send mislabelled data on purpose.
+    ///
+    /// [`glance_verdict`]: crate::glance_verdict
+    pub fn inspect(mut self, inspect: bool) -> Self {
+        self.inspect = inspect;
+        self
+    }
     /// Reports upload progress.
     pub fn progress(mut self, p: Progress) -> Self {
         self.progress = Some(p);
@@ -365,6 +393,7 @@ impl ImageProxy {
             keep_on_mismatch: false,
             progress: None,
             digests: vec![Algorithm::Md5, Algorithm::Sha256, Algorithm::Sha512],
+            inspect: true,
         }
     }
     /// `upload_image(container_format=None, disk_format=None, data, **attrs)`: creates an

@@ -73,6 +73,10 @@ impl CreateImage {
         }
         // A file that is missing, unreadable or not a regular file is refused when the upload
         // is prepared (`prepare_upload`, one open), still before the record exists.
+        if self.container_format.is_none() {
+            self.container_format = Some(ContainerFormat::Bare);
+        }
+        self.inspect_data().await?;
         if self.disk_format.is_none() {
             let by_ext = self
                 .filename
@@ -81,9 +85,6 @@ impl CreateImage {
                 .map(|e| DiskFormat::from(e.to_string_lossy().to_ascii_lowercase().as_str()))
                 .filter(|f| !matches!(f, DiskFormat::Unknown(_)));
             self.disk_format = Some(by_ext.unwrap_or(DiskFormat::Qcow2));
-        }
-        if self.container_format.is_none() {
-            self.container_format = Some(ContainerFormat::Bare);
         }
         let proxy = self.proxy.clone();
         let schema = proxy.cached_image_schema().await?;
@@ -125,6 +126,36 @@ impl CreateImage {
             }
             self.proxy.validate_import("glance-direct", &self.selection).await?;
         }
+        Ok(())
+    }
+
+    /// Inspects the data (when asked, and for `bare` images: the only ones Glance inspects),
+    /// refusing what Glance would refuse after the upload, and sets an unset `disk_format` to
+    /// the detected one. A reader or stream comes back with its first bytes replayed.
+    async fn inspect_data(&mut self) -> Result<()> {
+        if !self.inspect || self.container_format != Some(ContainerFormat::Bare) {
+            return Ok(());
+        }
+        let (data, source) = match (&self.filename, self.data.get_mut().ok().and_then(Option::take))
+        {
+            (Some(path), _) => (ImageData::Path(path.clone()), path.display().to_string()),
+            (None, Some(data)) => {
+                let source = match &data {
+                    ImageData::Path(p) => p.display().to_string(),
+                    ImageData::File(_) => "the open file".into(),
+                    ImageData::Bytes(_) => "the data".into(),
+                    ImageData::Reader { .. } => "the reader".into(),
+                    ImageData::Stream { .. } => "the stream".into(),
+                };
+                (data, source)
+            }
+            (None, None) => return Ok(()),
+        };
+        let (data, found) = crate::inspect::inspect_data(data).await?;
+        if self.filename.is_none() {
+            self.data = std::sync::Mutex::new(Some(data));
+        }
+        self.disk_format = Some(crate::inspect::judge(self.disk_format.as_ref(), found, &source)?);
         Ok(())
     }
 

@@ -44,7 +44,8 @@ pub(crate) struct VisibilityArgs {
 /// The fields `image create` and `image set` both take.
 #[derive(Debug, Args)]
 pub(crate) struct ImageFields {
-    /// Image disk format (create's default: raw, or from the file's extension).
+    /// Image disk format (create's default: detected from the data; raw without data, or with
+    /// --no-inspect raw or the file's extension).
     #[arg(long, value_parser = DISK_FORMATS)]
     pub disk_format: Option<String>,
     /// Image container format (create's default: bare).
@@ -106,6 +107,13 @@ pub(crate) struct CreateArgs {
     /// Show a progress bar (on a terminal it is shown anyway).
     #[arg(long)]
     pub progress: bool,
+    /// Send the data without inspecting it first. By default its format is read from its
+    /// first 4 MiB (and a file's last 1536 bytes): without --disk-format the detected one is
+    /// used (and printed on stderr); a --disk-format the content contradicts, or content that
+    /// fails a check Glance runs after the upload (a qcow2 backing file, a VMDK extent naming
+    /// a host file, ...), is refused before anything is created.
+    #[arg(long)]
+    pub no_inspect: bool,
     /// Digest computed while the data uploads and compared with the one Glance reports
     /// (repeatable; not in openstackclient, which verifies nothing): md5 (Glance's `checksum`,
     /// reported by every Glance; the default), sha512 (`os_hash_value`, unless the cloud
@@ -183,9 +191,13 @@ pub(crate) async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
     }
     if let Some(d) = &f.disk_format {
         c = c.disk_format(DiskFormat::from(d.as_str()));
-    } else if a.file.is_none() {
-        c = c.disk_format(DiskFormat::Raw);
+    } else if a.no_inspect {
+        // openstackclient's default: raw, or the file's extension when it names a format.
+        let by_ext = a.file.as_ref().and_then(|p| p.extension()).map(|e| e.to_string_lossy());
+        let by_ext = by_ext.filter(|e| DISK_FORMATS.contains(&e.to_ascii_lowercase().as_str()));
+        c = c.disk_format(by_ext.map_or(DiskFormat::Raw, |e| DiskFormat::from(e.as_ref())));
     }
+    c = c.inspect(!a.no_inspect);
     if let Some(d) = &f.container_format {
         c = c.container_format(ContainerFormat::from(d.as_str()));
     }
@@ -225,6 +237,10 @@ pub(crate) async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
         None => stdin_data(a.size)?.map_or((None, None), |(d, s)| (Some(d), s)),
     };
     let mut bar = None;
+    let detect = data.is_some() && f.disk_format.is_none() && !a.no_inspect;
+    if data.is_none() && f.disk_format.is_none() {
+        c = c.disk_format(DiskFormat::Raw);
+    }
     if let Some(data) = data {
         let algorithms = checksum_algorithms(&a.checksum_algorithms)?;
         c = c.data(data).validate_checksum(!algorithms.is_empty()).digests(&algorithms);
@@ -237,7 +253,11 @@ pub(crate) async fn create(img: &ImageProxy, a: CreateArgs) -> Outcome {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    output::show(&a.out, records::image(&created?.image, false))?;
+    let created = created?;
+    if let Some(d) = created.disk_format.as_ref().filter(|_| detect && !created.reused) {
+        eprintln!("osrs: disk format {d} (detected from the content)");
+    }
+    output::show(&a.out, records::image(&created.image, false))?;
     Ok(())
 }
 

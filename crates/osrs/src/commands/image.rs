@@ -51,6 +51,9 @@ pub(crate) enum ImageCmd {
     },
     /// Create an image (and upload its data, hashed in flight and verified).
     Create(CreateArgs),
+    /// Inspect a local image file as an upload would (format, virtual size, Glance's safety
+    /// checks), without a cloud; exit 1 when a check fails. Not in openstackclient.
+    Inspect(super::inspect::InspectArgs),
     /// Set image properties.
     Set(SetArgs),
     /// Unset image tags and properties.
@@ -214,6 +217,7 @@ pub(crate) async fn exec(img: &ImageProxy, global: &Global, cmd: ImageCmd) -> Ou
             output::show(&out, records::image(&found, human_readable))
         }
         ImageCmd::Create(args) => super::create::create(img, args).await,
+        ImageCmd::Inspect(args) => super::inspect::exec(args).await,
         ImageCmd::Set(args) => super::create::set(img, args).await,
         ImageCmd::Unset { image, tags, properties } => unset(img, &image, &tags, &properties).await,
         ImageCmd::Delete { images, store } => {

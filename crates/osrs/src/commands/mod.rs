@@ -12,6 +12,7 @@ pub(crate) mod copy;
 pub(crate) mod create;
 pub(crate) mod image;
 pub(crate) mod import;
+pub(crate) mod inspect;
 pub(crate) mod member;
 pub(crate) mod metadef;
 pub(crate) mod store;
@@ -21,6 +22,14 @@ use cache::CachedCmd;
 
 /// Runs a parsed command line.
 pub(crate) async fn run(cli: Cli) -> Outcome {
+    // Inspecting a local file needs no cloud (nor its configuration).
+    let cli = match cli.command {
+        Command::Image(cmd) => match *cmd {
+            image::ImageCmd::Inspect(args) => return inspect::exec(args).await,
+            other => Cli { command: Command::Image(Box::new(other)), ..cli },
+        },
+        _ => cli,
+    };
     let cfg = connect::config(&cli.global)?;
     let mut cache = TokenCache::for_config(&cfg, cli.global.no_token_cache);
     let img = connect::image(cfg)?;
