@@ -22,9 +22,10 @@
 //! ```
 //!
 //! Detection follows Glance's: every format's probe runs; a header that looks like a format
-//! but does not hold up (a VHDX without its region table, a VMDK with its descriptor
-//! elsewhere) is not that format, only [`Inspection::malformed`] notes it; nothing matched
-//! is raw; two formats at once is refused, except an ISO with a partition table in front
+//! but does not hold up is what Glance makes of it (a qcow2 header cut short is raw, a VMDK
+//! with its descriptor elsewhere is a VMDK failing its descriptor check, a VHDX without its
+//! region table is still a VHDX), and [`Inspection::malformed`] notes it; nothing matched is
+//! raw; two formats at once is refused, except an ISO with a partition table in front
 //! (a bootable ISO), which is an ISO.
 //!
 //! What the start of an image cannot tell: a streamOptimized VMDK's footer and a fixed VHD's
@@ -167,7 +168,9 @@ pub struct Inspection {
     pub virtual_size: Option<u64>,
     /// Each safety check, in Glance's order (a format without checks has none).
     pub checks: Vec<Check>,
-    /// Headers that looked like another format but did not hold up.
+    /// Headers that did not hold up: of another format (so the image is not of it), or of
+    /// this one where Glance takes it as this format all the same (a VHDX whose region
+    /// table is wrong).
     pub malformed: Vec<Malformed>,
     /// A format found only at the image's end, which Glance does not look at: a fixed VHD's
     /// footer (its start is raw data, so Glance takes it for raw). Only [`inspect_whole`]
@@ -278,7 +281,7 @@ fn inspect_sample(sample: &Sample<'_>) -> Inspection {
             ),
         );
     }
-    found.malformed = malformed;
+    found.malformed.extend(malformed);
     found
 }
 

@@ -1,7 +1,8 @@
 //! VHD and VHDX. A dynamic VHD starts with a copy of its footer; a fixed VHD has its footer
-//! only at the end, so Glance (which reads the start) takes it for raw. A VHDX must have its
-//! region table at 192 KiB and, where the table names it, a metadata table: otherwise it is
-//! not a VHDX (Glance's "region sanity").
+//! only at the end, so Glance (which reads the start) takes it for raw. A VHDX has its region
+//! table at 192 KiB and the metadata table it names: when they are wrong, Glance's inspector
+//! gives up reading it but still takes it for a VHDX (of unknown virtual size) and accepts
+//! it; the inspection notes the fault in [`Inspection::malformed`](crate::Inspection).
 
 use crate::{Format, Inspection, Outcome, Probe, Sample, be_u64, le_u16, le_u32, le_u64};
 
@@ -48,7 +49,9 @@ pub(crate) fn probe_vhdx(sample: &Sample<'_>) -> Probe {
     let Some(table) = head.get(REGION_TABLE..REGION_TABLE + REGION_TABLE_LEN) else {
         return Probe::Yes(found.cut_short(REGION_TABLE + REGION_TABLE_LEN, head.len()));
     };
-    let malformed = |why: String| Probe::Malformed(Format::Vhdx, why);
+    // Glance's inspector stops reading a VHDX whose tables are wrong, but still takes it for
+    // a VHDX (it has no check to fail): so does this, noting what is wrong.
+    let malformed = |why: String| Probe::Yes(Inspection::new(Format::Vhdx).noting(why));
     if !table.starts_with(b"regi") {
         return malformed("no region table signature at 192 KiB".into());
     }
@@ -91,6 +94,12 @@ pub(crate) fn probe_vhdx(sample: &Sample<'_>) -> Probe {
 }
 
 impl Inspection {
+    /// Notes that this format's header does not hold up, though it is taken as this format.
+    fn noting(mut self, reason: String) -> Inspection {
+        self.malformed.push(crate::Malformed { format: self.format, reason });
+        self
+    }
+
     /// The image ended before a structure Glance needs: it cannot judge it, and refuses it.
     pub(crate) fn cut_short(self, needed: usize, have: usize) -> Inspection {
         self.check(

@@ -38,7 +38,10 @@ pub(crate) fn probe(sample: &Sample<'_>) -> Probe {
     }
     let header = match Header::parse(head) {
         Ok(h) => h,
-        Err(e) => return Probe::Malformed(Format::Vmdk, e),
+        // Glance's inspector stops there, still takes it for a VMDK, and finds no descriptor.
+        Err(e) => {
+            return Probe::Yes(Inspection::new(Format::Vmdk).check("descriptor", Err(e)));
+        }
     };
     let mut found = Inspection::new(Format::Vmdk);
     let descriptor = header.descriptor(head);

@@ -31,6 +31,24 @@ pub(super) fn ensure_package(binary: &str, package: &str, what: &str, var: &str)
     Ok(())
 }
 
+/// A disk tool the format corpus test runs: `$var`, else `default`.
+pub(crate) fn disk_tool(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.into())
+}
+
+/// The tools the disk format corpus is made with (installed with apt-get when missing):
+/// qemu-img (qcow2, VMDK, VHD, VHDX, VDI, QED, LUKS), xorriso (ISO), sfdisk (GPT and MBR).
+pub(super) fn ensure_disk_tools() -> Result {
+    for (var, default, package) in [
+        ("OSRS_QEMU_IMG", "/usr/bin/qemu-img", "qemu-utils"),
+        ("OSRS_XORRISO", "/usr/bin/xorriso", "xorriso"),
+        ("OSRS_SFDISK", "/usr/sbin/sfdisk", "fdisk"),
+    ] {
+        ensure_package(&disk_tool(var, default), package, "the disk format tests", var)?;
+    }
+    Ok(())
+}
+
 /// Creates `venv` afresh with `$OSRS_PYTHON` (default `python3`) and pip-installs `packages`
 /// under `constraints`, pip's output in `log`.
 pub(super) fn build_venv(venv: &Path, constraints: &Path, packages: &[&str], log: &Path) -> Result {

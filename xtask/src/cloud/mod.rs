@@ -233,6 +233,7 @@ impl Cloud {
             self.write_configs()?;
             self.ensure_tls()?;
             self.ensure_proxies()?;
+            install::ensure_disk_tools()?;
             let after = self.config_snapshot();
             let services = [
                 Service::Keystone,
@@ -314,6 +315,7 @@ impl Cloud {
         self.bootstrap_catalog(true)?;
         self.start(Service::GlanceB)?;
         self.ensure_proxies()?;
+        install::ensure_disk_tools()?;
         for s in [Service::Proxy, Service::ProxyAuth, Service::ProxyDeny] {
             self.start(s)?;
         }
