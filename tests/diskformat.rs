@@ -316,3 +316,97 @@ async fn ours_oslo_and_glance_agree_on_every_file_of_the_corpus() {
     }
     assert!(disagreements.is_empty(), "disagreements:\n{}", disagreements.join("\n"));
 }
+
+/// `bytes` as a stream of 64 KiB chunks.
+fn chunked(bytes: Vec<u8>) -> openstack_image::ImageData {
+    let len = bytes.len() as u64;
+    let bytes = bytes::Bytes::from(bytes);
+    let chunks: Vec<std::io::Result<bytes::Bytes>> = (0..bytes.len())
+        .step_by(64 << 10)
+        .map(|i| Ok(bytes.slice(i..(i + (64 << 10)).min(bytes.len()))))
+        .collect();
+    openstack_image::ImageData::sized_stream(futures_util::stream::iter(chunks), len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_and_streams_are_inspected_by_their_start_and_sent_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    qemu_img(d, &["create", "-q", "-f", "qcow2", "plain.qcow2", "64M"]);
+    qemu_img(
+        d,
+        &["create", "-q", "-f", "qcow2", "-b", "plain.qcow2", "-F", "qcow2", "backing.qcow2"],
+    );
+    // A qcow2 with data in it, bigger than the 4 MiB inspected, whose split falls in a chunk.
+    std::fs::write(d.join("raw.img"), openstack_tests::data((6 << 20) + 12_345, 42)).unwrap();
+    qemu_img(d, &["convert", "-O", "qcow2", "raw.img", "full.qcow2"]);
+    let full = std::fs::read(d.join("full.qcow2")).unwrap();
+    assert!(full.len() > 4 << 20, "{}", full.len());
+    let img = image(ADMIN);
+
+    // A stream: detected, and every byte sent (the SDK compares Glance's checksums with what
+    // it hashed, and the size says nothing was lost or repeated).
+    let name = unique("stream-qcow2");
+    let made = img.create_image(&name).data(chunked(full.clone())).await.unwrap();
+    assert_eq!(made.disk_format, Some(DiskFormat::Qcow2));
+    assert_eq!(made.size, Some(full.len() as u64));
+    assert_eq!(
+        made.checksum.as_deref(),
+        Some(openstack_transfer::digest_hex(openstack_transfer::Algorithm::Md5, &full).as_str())
+    );
+    img.delete_image(&made.image).await.unwrap();
+
+    // A reader of unknown length: the same.
+    let name = unique("reader-qcow2");
+    let reader = tokio::fs::File::open(d.join("full.qcow2")).await.unwrap();
+    let made =
+        img.create_image(&name).data(openstack_image::ImageData::reader(reader)).await.unwrap();
+    assert_eq!(
+        (made.disk_format.clone(), made.size),
+        (Some(DiskFormat::Qcow2), Some(full.len() as u64))
+    );
+    img.delete_image(&made.image).await.unwrap();
+
+    // An unsafe stream: refused from its start, nothing created.
+    let name = unique("stream-backing");
+    let err = img
+        .create_image(&name)
+        .data(chunked(std::fs::read(d.join("backing.qcow2")).unwrap()))
+        .await
+        .unwrap_err();
+    let Error::ImageFormat { inspection, declared, .. } = err.kind() else {
+        panic!("{}", err.report())
+    };
+    assert_eq!((declared, inspection.format.as_str()), (&None, "qcow2"));
+    assert!(img.find_image_opt(&name).await.unwrap().is_none());
+
+    // What a stream's start cannot tell: a streamOptimized VMDK's footer is at its end. The
+    // inspection says the footer was not checked; Glance checks it after the upload and
+    // refuses the image (415), which the SDK then deletes.
+    let mut vmdk = {
+        qemu_img(
+            d,
+            &["convert", "-O", "vmdk", "-o", "subformat=streamOptimized", "raw.img", "s.vmdk"],
+        );
+        std::fs::read(d.join("s.vmdk")).unwrap()
+    };
+    let header = vmdk[..512].to_vec();
+    vmdk[56..64].copy_from_slice(&u64::MAX.to_le_bytes());
+    vmdk.extend_from_slice(&[0u8; 12]);
+    vmdk.extend_from_slice(&3u32.to_le_bytes());
+    vmdk.extend_from_slice(&[0u8; 496]);
+    vmdk.extend_from_slice(&header);
+    vmdk.extend_from_slice(&[1u8; 512]); // a broken end-of-stream marker
+    let head = &vmdk[..vmdk.len().min(openstack_image::diskformat::HEAD_LEN)];
+    let from_start = openstack_image::diskformat::inspect(head);
+    let footer = from_start.checks.iter().find(|c| c.name == "footer").expect("a footer check");
+    assert!(
+        matches!(footer.outcome, openstack_image::diskformat::Outcome::NotChecked(_)),
+        "{footer:?}"
+    );
+    let name = unique("stream-footer");
+    let err = img.create_image(&name).data(chunked(vmdk)).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(415), "{}", err.report());
+    assert!(err.cleanup().is_some(), "{err:?}");
+    assert!(img.find_image_opt(&name).await.unwrap().is_none());
+}

@@ -378,3 +378,41 @@ fn random_and_truncated_inputs_never_panic() {
     huge.resize(2 << 20, 0);
     assert!(inspect(&huge).is_safe());
 }
+
+#[test]
+fn mutated_valid_headers_never_panic() {
+    // Each valid header of the tests, with random bytes overwritten at random places (where
+    // the parsers read offsets and counts), and cut at random lengths.
+    let stream = vmdk(&SPARSE.replace("monolithicSparse", "streamOptimized"), u64::MAX);
+    let end = stream_end(&stream);
+    let mut iso = vec![0u8; 40 * 1024];
+    iso[32 * 1024] = 1;
+    iso[32 * 1024 + 1..32 * 1024 + 6].copy_from_slice(b"CD001");
+    let valid: Vec<Vec<u8>> = vec![
+        qcow2(3, 0, 0),
+        vmdk(SPARSE, 21),
+        stream.clone(),
+        vhdx(1 << 20),
+        mbr(&[(0, [0, 2, 0], 0xee, 1)]),
+        iso,
+        with_magic(b"LUKS\xba\xbe"),
+        with_magic(b"conectix"),
+    ];
+    for (k, header) in valid.iter().enumerate() {
+        for seed in 0..300u64 {
+            let mut b = header.clone();
+            let r = noise(64, seed * 31 + k as u64);
+            for pair in r.chunks(8).take(4) {
+                let at = u64::from_le_bytes(pair.try_into().unwrap()) as usize % b.len();
+                let len = (pair[0] as usize % 8 + 1).min(b.len() - at);
+                b[at..at + len].copy_from_slice(&pair[..len]);
+            }
+            let cut = b.len() - (r[0] as usize * 97) % b.len();
+            let _ = inspect(&b[..cut]);
+            let _ = inspect_whole(&b[..cut], &end);
+            let mut e = end.clone();
+            e[r[1] as usize * 6 % END_LEN] ^= r[2];
+            let _ = inspect_whole(&stream, &e);
+        }
+    }
+}

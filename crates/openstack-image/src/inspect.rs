@@ -273,3 +273,66 @@ fn sample_file(file: &std::fs::File, offset: u64, length: u64) -> io::Result<Ins
 fn io_error(path: &str, source: io::Error) -> Error {
     Error::Io { path: path.to_string(), source }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qcow2(backing: u64) -> Inspection {
+        let mut h = vec![0u8; 512];
+        h[..4].copy_from_slice(b"QFI\xfb");
+        h[4..8].copy_from_slice(&3u32.to_be_bytes());
+        h[8..16].copy_from_slice(&backing.to_be_bytes());
+        inspect(&h)
+    }
+
+    fn reason(e: Error) -> String {
+        match e {
+            Error::ImageFormat { reason, .. } => reason,
+            other => panic!("not ImageFormat: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unset_is_detected_and_a_contradiction_or_an_unsafe_image_is_refused() {
+        assert_eq!(judge(None, qcow2(0), "f").unwrap(), DiskFormat::Qcow2);
+        assert_eq!(judge(Some(&DiskFormat::Qcow2), qcow2(0), "f").unwrap(), DiskFormat::Qcow2);
+        let r = reason(judge(Some(&DiskFormat::Vmdk), qcow2(0), "f").unwrap_err());
+        assert!(r.contains("disk_format vmdk does not match the content, which is qcow2"), "{r}");
+        let r = reason(judge(None, qcow2(512), "disk.img").unwrap_err());
+        assert!(
+            r.starts_with("disk.img: the qcow2 image fails Glance's safety check backing_file"),
+            "{r}"
+        );
+        assert!(r.ends_with("nothing was created"), "{r}");
+        // Glance accepts a qcow2 labelled raw (with a warning): refused here.
+        assert!(glance_verdict(&DiskFormat::Raw, &qcow2(0)).is_ok());
+        let r = reason(judge(Some(&DiskFormat::Raw), qcow2(0), "f").unwrap_err());
+        assert!(r.contains("disk_format raw, but the content is qcow2"), "{r}");
+    }
+
+    #[test]
+    fn raw_content_passes_as_raw_and_as_formats_glance_cannot_inspect() {
+        let raw = inspect(&[7u8; 4096]);
+        assert_eq!(judge(None, raw.clone(), "f").unwrap(), DiskFormat::Raw);
+        for uninspectable in [DiskFormat::Ami, DiskFormat::Aki, DiskFormat::Ari] {
+            assert!(judge(Some(&uninspectable), raw.clone(), "f").is_ok());
+        }
+        assert!(judge(Some(&DiskFormat::Qcow2), raw, "f").is_err());
+        // A partitioned disk is a raw disk.
+        let mut mbr = vec![0u8; 4096];
+        mbr[446 + 4] = 0x83;
+        mbr[510..512].copy_from_slice(&[0x55, 0xaa]);
+        assert_eq!(judge(None, inspect(&mbr), "f").unwrap(), DiskFormat::Raw);
+    }
+
+    #[test]
+    fn a_fixed_vhd_declared_vhd_is_explained() {
+        let mut disk = vec![0u8; 8192];
+        disk[8192 - 512..8192 - 504].copy_from_slice(b"conectix");
+        let found = inspect_whole(&disk, &disk[disk.len() - END_LEN..]);
+        let r = reason(judge(Some(&DiskFormat::Vhd), found.clone(), "f").unwrap_err());
+        assert!(r.contains("fixed-VHD footer") && r.contains("upload a fixed VHD as raw"), "{r}");
+        assert_eq!(judge(None, found, "f").unwrap(), DiskFormat::Raw);
+    }
+}
