@@ -270,8 +270,18 @@ fn sample_file(file: &std::fs::File, offset: u64, length: u64) -> io::Result<Ins
     Ok(inspect_whole(&head, &end))
 }
 
+/// An I/O failure reading the data; an SDK error a stream carries inside its `io::Error`
+/// (a download's checksum mismatch, when one image is copied into another) as itself.
 fn io_error(path: &str, source: io::Error) -> Error {
-    Error::Io { path: path.to_string(), source }
+    let path = path.to_string();
+    if !source.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        return Error::Io { path, source };
+    }
+    let (kind, text) = (source.kind(), source.to_string());
+    match source.into_inner().map(|inner| inner.downcast::<Error>()) {
+        Some(Ok(e)) => *e,
+        _ => Error::Io { path, source: io::Error::new(kind, text) },
+    }
 }
 
 #[cfg(test)]
