@@ -416,3 +416,103 @@ fn mutated_valid_headers_never_panic() {
         }
     }
 }
+
+/// A VHDX whose metadata region is the second region entry, the virtual size the second
+/// metadata entry, and `count` region entries in all.
+fn vhdx_second_entries(count: u32) -> Vec<u8> {
+    let meta = 1usize << 20;
+    let mut b = vhdx(meta);
+    let t = 192 * 1024;
+    b[t + 8..t + 12].copy_from_slice(&count.to_le_bytes());
+    let (first, second) = (t + 16, t + 16 + 32 * 40);
+    b.copy_within(first..first + 32, second);
+    b[first..first + 32].fill(0xab);
+    b[meta + 10..meta + 12].copy_from_slice(&2u16.to_le_bytes());
+    b.copy_within(meta + 32..meta + 64, meta + 64);
+    b[meta + 32..meta + 64].fill(0xcd);
+    b
+}
+
+#[test]
+fn vhdx_entries_are_found_wherever_they_are_in_their_tables() {
+    let i = inspect(&vhdx_second_entries(41));
+    assert_eq!((i.format, i.virtual_size), (Format::Vhdx, Some(5 << 30)), "{i:?}");
+    assert!(i.malformed.is_empty());
+    assert!(inspect(&vhdx_second_entries(2047)).malformed.is_empty());
+    assert!(inspect(&vhdx_second_entries(2048)).malformed[0].reason.contains("2048"));
+    let entries = |n: u16| {
+        let mut b = vhdx(1 << 20);
+        b[(1 << 20) + 10..(1 << 20) + 12].copy_from_slice(&n.to_le_bytes());
+        inspect(&b)
+    };
+    assert!(entries(2047).malformed.is_empty());
+    assert!(entries(2048).malformed[0].reason.contains("2048 metadata entries"));
+    // The region table must be all there: 256 KiB is enough, one byte less is cut short.
+    let good = vhdx(1 << 20);
+    let cut =
+        |len: usize| matches!(outcome(&inspect(&good[..len]), "complete"), Outcome::Failed(_));
+    assert!(cut(256 * 1024 - 1));
+    // 256 KiB holds the table, whose metadata lies past the end: cut short there, not here.
+    let i = inspect(&good[..256 * 1024]);
+    assert!(
+        matches!(outcome(&i, "complete"), Outcome::Failed(m) if m.contains(&(1 << 20).to_string())),
+        "{i:?}"
+    );
+}
+
+#[test]
+fn header_lengths_are_exactly_glances() {
+    let at = |len: usize, magic: &[u8], offset: usize| {
+        let mut b = vec![0u8; len.max(offset + magic.len())];
+        b[offset..offset + magic.len()].copy_from_slice(magic);
+        b.truncate(len);
+        inspect(&b)
+    };
+    assert_eq!(at(512, &[0x7f, 0x10, 0xda, 0xbe], 64).format, Format::Vdi);
+    assert_eq!(at(511, &[0x7f, 0x10, 0xda, 0xbe], 64).format, Format::Raw);
+    assert_eq!(at(512, b"QED\0", 0).format, Format::Qed);
+    assert_eq!(at(511, b"QED\0", 0).format, Format::Raw);
+    let mut luks = vec![0u8; 592];
+    luks[..6].copy_from_slice(b"LUKS\xba\xbe");
+    luks[7] = 1;
+    assert!(inspect(&luks).is_safe());
+    assert!(!inspect(&luks[..591]).is_safe());
+    assert!(at(512, b"conectix", 0).is_safe());
+    assert!(!at(511, b"conectix", 0).is_safe());
+}
+
+#[test]
+fn small_details_of_the_checks() {
+    // A FAT boot sector needs both marks; one of them alone is still a partition table.
+    let mut half_fat = mbr(&[(0, [0, 2, 0], 0xee, 1)]);
+    half_fat[0x10] = 2;
+    assert_eq!(inspect(&half_fat).format, Format::Gpt);
+    // A descriptor line that is neither a comment, a field, nor an extent fails.
+    let junk = SPARSE.replace("# Extent description", "junk");
+    assert!(
+        matches!(outcome(&inspect(&vmdk(&junk, 21)), "descriptor"), Outcome::Failed(m) if m.contains("junk"))
+    );
+    // A create type of 64 characters or more is not read.
+    let long = SPARSE.replace("monolithicSparse", &"x".repeat(64));
+    assert!(
+        matches!(outcome(&inspect(&vmdk(&long, 21)), "descriptor"), Outcome::Failed(m) if m.contains("formatnotfound"))
+    );
+    // Text with a control byte in its first sector is not a descriptor file.
+    let mut text =
+        b"# Disk DescriptorFile\ncreateType=\"monolithicFlat\"\nRW 1 FLAT \"x\" 0\n".to_vec();
+    text[3] = 1;
+    assert_eq!(inspect(&text).format, Format::Raw);
+    // Glance reads at most 1 MiB - 1 of a descriptor: a head that long is enough.
+    let mut huge = vmdk(SPARSE, 21);
+    huge[36..44].copy_from_slice(&u64::MAX.to_le_bytes());
+    huge.resize(0x200 + (1 << 20) - 1, 0);
+    assert!(inspect(&huge).is_safe(), "{:?}", inspect(&huge));
+    // Only raw content gets a trailer, and only with a footer at its end.
+    let mut q = qcow2(3, 0, 0);
+    q.resize(4096, 0);
+    let n = q.len();
+    q[n - 512..n - 504].copy_from_slice(b"conectix");
+    assert_eq!(inspect_whole(&q, &q[n - END_LEN..]).trailer, None);
+    let raw = vec![9u8; 4096];
+    assert_eq!(inspect_whole(&raw, &raw[4096 - END_LEN..]).trailer, None);
+}

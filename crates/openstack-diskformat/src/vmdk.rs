@@ -206,7 +206,7 @@ fn check_descriptor(desc: &str) -> Result<(), String> {
              streamOptimized: other types name files outside the image)"
         ));
     }
-    let mut extents = 0;
+    let mut extents: usize = 0;
     for line in desc.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') || line.starts_with("ddb") {
             continue;
