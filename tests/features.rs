@@ -161,20 +161,33 @@ async fn a_download_feeding_an_upload_fails_it_with_its_own_error() {
         .unwrap();
     assert_eq!(copy.os_hash_value, up.os_hash_value);
     let proxy = start(Fault::Flip(500_000)).await;
-    let name = unique("feed-bad");
-    let err = img
-        .create_image(&name)
-        .data(through(&proxy, None).download_image(&up).into_stream())
-        .disk_format(DiskFormat::Raw)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Sha512),
-        "{}",
-        err.report()
-    );
-    assert!(err.cleanup().is_some_and(|c| c.to_string().contains("deleted")), "{}", err.report());
-    assert!(img.find_image_opt(&name).await.unwrap().is_none(), "nothing left behind");
+    // Inspected first (the default), the whole small stream is read before the record
+    // exists: the mismatch fails the call with nothing created. Not inspected, it fails the
+    // upload, and the half-made copy is deleted.
+    for inspect in [true, false] {
+        let name = unique("feed-bad");
+        let err = img
+            .create_image(&name)
+            .data(through(&proxy, None).download_image(&up).into_stream())
+            .disk_format(DiskFormat::Raw)
+            .inspect(inspect)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), Error::ChecksumMismatch { algorithm, .. } if *algorithm == Algorithm::Sha512),
+            "{}",
+            err.report()
+        );
+        match inspect {
+            true => assert!(err.cleanup().is_none(), "nothing was created: {}", err.report()),
+            false => assert!(
+                err.cleanup().is_some_and(|c| c.to_string().contains("deleted")),
+                "{}",
+                err.report()
+            ),
+        }
+        assert!(img.find_image_opt(&name).await.unwrap().is_none(), "nothing left behind");
+    }
     for i in [&up, &copy] {
         img.delete_image(i).await.unwrap();
     }

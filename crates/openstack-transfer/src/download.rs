@@ -57,6 +57,21 @@ pub type OpenFuture<'a> = Pin<Box<dyn Future<Output = Result<Opened, TransferErr
 pub trait RangeSource: Send {
     /// Requests the object from `offset`.
     fn open(&mut self, offset: u64) -> OpenFuture<'_>;
+
+    /// Requests bytes `offset..end` (`Range: bytes=offset-(end - 1)`), for one part of a
+    /// download over several connections. The default asks for everything from `offset`
+    /// ([`RangeSource::open`]); the download reads only up to `end`.
+    fn open_range(&mut self, offset: u64, end: u64) -> OpenFuture<'_> {
+        let _ = end;
+        self.open(offset)
+    }
+
+    /// Another source for the same object, for one more connection
+    /// ([`DownloadOptions::connections`]). The default, `None`, keeps a download to one
+    /// connection.
+    fn fork(&self) -> Option<Box<dyn RangeSource>> {
+        None
+    }
 }
 
 /// What the downloaded object must be.
@@ -84,7 +99,14 @@ pub struct DownloadOptions {
     /// Whether a path sink makes the file durable (fsync) before renaming it into place
     /// (default true). See [`DownloadOptions::durable`].
     pub durable: bool,
+    /// Connections fetching parts at once (default 1). See [`DownloadOptions::connections`].
+    pub connections: usize,
+    /// Bytes per part when fetching over several connections (default 4 MiB).
+    pub part_size: u64,
 }
+
+/// The default part size of a download over several connections.
+pub const DEFAULT_PART_SIZE: u64 = 4 << 20;
 
 impl Default for DownloadOptions {
     fn default() -> Self {
@@ -94,6 +116,8 @@ impl Default for DownloadOptions {
             max_resumes: 5,
             progress: None,
             durable: true,
+            connections: 1,
+            part_size: DEFAULT_PART_SIZE,
         }
     }
 }
@@ -129,6 +153,25 @@ impl DownloadOptions {
         self.durable = durable;
         self
     }
+    /// Fetches the object over `n` connections at once (default 1), in parts of
+    /// [`DownloadOptions::part_size`] bytes, when the source can [`RangeSource::fork`] and the
+    /// object is larger than one part. The data is still hashed and delivered in order: at
+    /// most `n + 1` parts are held in memory (a reorder window), however large the object
+    /// and however slow one connection. Each part resumes on its own after a broken
+    /// connection (from the same budget, [`DownloadOptions::max_resumes`]); a server that
+    /// answers a range with the whole object is read on one connection from there. Worth it
+    /// when one stream is capped below the link (latency, a per-connection limit, a backend
+    /// serving one stream at a time); on a fast local link one connection is as fast.
+    pub fn connections(mut self, n: usize) -> Self {
+        self.connections = n.max(1);
+        self
+    }
+    /// Bytes per part with several connections (default [`DEFAULT_PART_SIZE`], at least
+    /// 64 KiB). Larger parts pay fewer requests and hold more memory.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.part_size = bytes.max(64 << 10);
+        self
+    }
 }
 
 /// What a finished download saw.
@@ -158,6 +201,10 @@ pub struct Download {
     feeder: Option<HashFeeder>,
     results: Option<HashResults>,
     tracker: Option<Tracker>,
+    connections: usize,
+    part_size: u64,
+    /// Resumes of the parts of a parallel fetch.
+    part_resumes: std::sync::Arc<std::sync::atomic::AtomicU32>,
     finished: bool,
     durable: bool,
 }
@@ -227,6 +274,9 @@ impl Download {
             results: Some(results),
             finished: false,
             durable: options.durable,
+            connections: options.connections,
+            part_size: options.part_size,
+            part_resumes: Default::default(),
         }
     }
 
@@ -242,6 +292,10 @@ impl Download {
             }
             if let Some(t) = self.tracker.as_mut() {
                 t.set_total(opened.total);
+            }
+            if let Some(parallel) = self.parallel(opened.total) {
+                self.body = Some(parallel(opened.body));
+                return Ok(());
             }
         } else {
             if opened.identity.is_some()
@@ -283,6 +337,32 @@ impl Download {
         }
         self.body = Some(opened.body);
         Ok(())
+    }
+
+    /// The parallel fetch of the whole object, when asked for and possible (the object is
+    /// larger than a part and the source forks): given the first response's body, the body
+    /// to read instead.
+    fn parallel(
+        &mut self,
+        total: Option<u64>,
+    ) -> Option<impl FnOnce(ByteStream) -> ByteStream + use<>> {
+        let total = total.or(self.expected.size)?;
+        if self.connections < 2 || total <= self.part_size {
+            return None;
+        }
+        let plan = crate::parallel::Plan {
+            total,
+            part: self.part_size,
+            connections: self.connections.min(total.div_ceil(self.part_size) as usize),
+        };
+        let sources: Vec<Box<dyn RangeSource>> =
+            (0..plan.connections).map_while(|_| self.source.fork()).collect();
+        if sources.len() < plan.connections {
+            return None;
+        }
+        let (identity, budget, resumes) =
+            (self.identity.clone(), self.resumes_left, self.part_resumes.clone());
+        Some(move |first| crate::parallel::fetch(plan, first, identity, sources, budget, resumes))
     }
 
     /// The next verified chunk; `None` at the verified end.
@@ -414,7 +494,8 @@ impl Download {
         if let Some(t) = self.tracker.as_mut() {
             t.finish();
         }
-        Ok(DownloadReport { bytes: self.offset, digests, resumes: self.resumes })
+        let resumes = self.resumes + self.part_resumes.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(DownloadReport { bytes: self.offset, digests, resumes })
     }
 
     /// Writes to `writer`, verifying at the end. On error the writer holds partial data:

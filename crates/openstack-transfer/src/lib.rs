@@ -31,14 +31,15 @@ mod error;
 mod fileread;
 mod filewrite;
 mod hash;
+mod parallel;
 mod progress;
 mod target;
 mod upload;
 mod upload_options;
 
 pub use download::{
-    ByteStream, Download, DownloadOptions, DownloadReport, Expected, OpenFuture, Opened,
-    RangeSource,
+    ByteStream, DEFAULT_PART_SIZE, Download, DownloadOptions, DownloadReport, Expected, OpenFuture,
+    Opened, RangeSource,
 };
 pub use error::{BoxError, TransferError};
 pub use fileread::read_exact_at;

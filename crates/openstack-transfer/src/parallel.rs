@@ -1,0 +1,343 @@
+//! Several connections fetching parts of one object, delivered in order.
+//!
+//! The object is cut into parts of [`DownloadOptions::part_size`](crate::DownloadOptions)
+//! bytes. Each connection (a task with a source of its own, from [`RangeSource::fork`])
+//! takes the lowest part nobody has taken and fetches it with a range request, resuming it
+//! from where it broke. The parts come out in order through a **bounded reorder window**: a
+//! connection may take part `i` only while `i` is less than the part being read plus the
+//! window (`connections + 1` parts), so what is held in memory is at most the window's parts,
+//! whatever the object's size and however slow one connection is (the others wait for it).
+//!
+//! Why a window and not positional writes followed by one pass: the same path serves a file,
+//! a writer and a stream (which has nowhere to write ahead), the data is hashed once, in
+//! order, as it arrives (no second read of the file), and the file is written front to
+//! back, so the atomic temp file + rename stays as it is.
+//!
+//! A server that answers a range request with the whole object (200) ends the parallel
+//! fetch: the bytes delivered so far stand, and the download goes on with one connection
+//! from there (a resume).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use crate::download::{ByteStream, RangeSource};
+use crate::error::TransferError;
+
+/// How the object is cut and fetched.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    /// The object's size.
+    pub(crate) total: u64,
+    /// Bytes per part.
+    pub(crate) part: u64,
+    /// Connections.
+    pub(crate) connections: usize,
+}
+
+impl Plan {
+    fn parts(&self) -> usize {
+        self.total.div_ceil(self.part) as usize
+    }
+
+    fn range(&self, i: usize) -> (u64, u64) {
+        let start = i as u64 * self.part;
+        (start, (start + self.part).min(self.total))
+    }
+
+    fn window(&self) -> usize {
+        self.connections + 1
+    }
+}
+
+struct Part {
+    chunks: VecDeque<Bytes>,
+    done: bool,
+}
+
+struct State {
+    /// Parts from the one being read (`base`) on; `parts[0]` is part `base`.
+    parts: VecDeque<Part>,
+    base: usize,
+    next_free: usize,
+    /// What ended the fetch: an error for the reader after the bytes before it.
+    error: Option<TransferError>,
+    /// Resumes left for all connections together.
+    resumes_left: u32,
+    identity: Option<String>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the reader: a chunk arrived, a part is done, an error.
+    reader: Notify,
+    /// Wakes the connections: the window moved.
+    fetchers: Notify,
+    plan: Plan,
+    resumes: Arc<AtomicU32>,
+    /// The most parts ever taken ahead of the one being read (the window's bound, checked
+    /// by the tests).
+    most_ahead: std::sync::atomic::AtomicUsize,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn fail(&self, e: TransferError) {
+        let mut s = self.lock();
+        s.error.get_or_insert(e);
+        drop(s);
+        self.reader.notify_one();
+        self.fetchers.notify_waiters();
+    }
+}
+
+/// The parallel fetch, as one in-order body. Dropping it stops every connection.
+pub(crate) fn fetch(
+    plan: Plan,
+    first: ByteStream,
+    identity: Option<String>,
+    sources: Vec<Box<dyn RangeSource>>,
+    resumes_left: u32,
+    resumes: Arc<AtomicU32>,
+) -> ByteStream {
+    start(plan, first, identity, sources, resumes_left, resumes).0
+}
+
+fn start(
+    plan: Plan,
+    first: ByteStream,
+    identity: Option<String>,
+    sources: Vec<Box<dyn RangeSource>>,
+    resumes_left: u32,
+    resumes: Arc<AtomicU32>,
+) -> (ByteStream, Arc<Shared>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            parts: VecDeque::new(),
+            base: 0,
+            // Part 0 comes from the first response.
+            next_free: 1,
+            error: None,
+            resumes_left,
+            identity,
+        }),
+        reader: Notify::new(),
+        fetchers: Notify::new(),
+        plan,
+        resumes,
+        most_ahead: Default::default(),
+    });
+    shared.lock().parts.push_back(Part { chunks: VecDeque::new(), done: false });
+    let mut tasks = JoinSet::new();
+    let mut first = Some(first);
+    for source in sources {
+        let shared = shared.clone();
+        let first = first.take();
+        tasks.spawn(async move { connection(shared, source, first).await });
+    }
+    let reader = Reader { shared: shared.clone(), _tasks: tasks };
+    let body: ByteStream = Box::pin(futures_util::stream::unfold(reader, |mut r| async move {
+        let item = r.next().await?;
+        Some((item, r))
+    }));
+    (body, shared)
+}
+
+/// The in-order end: owns the connections (a dropped reader aborts them).
+struct Reader {
+    shared: Arc<Shared>,
+    /// Held for its `Drop`, which aborts the connections.
+    _tasks: JoinSet<()>,
+}
+
+impl Reader {
+    async fn next(&mut self) -> Option<Result<Bytes, TransferError>> {
+        loop {
+            let notified = self.shared.reader.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut s = self.shared.lock();
+                if s.base == self.shared.plan.parts() {
+                    return None;
+                }
+                if let Some(chunk) = s.parts.front_mut().and_then(|p| p.chunks.pop_front()) {
+                    return Some(Ok(chunk));
+                }
+                if s.parts.front().is_some_and(|p| p.done) {
+                    s.parts.pop_front();
+                    s.base += 1;
+                    // A part that was never taken yet is made room for.
+                    while s.parts.len() < s.next_free.saturating_sub(s.base) {
+                        s.parts.push_back(Part { chunks: VecDeque::new(), done: false });
+                    }
+                    drop(s);
+                    self.shared.fetchers.notify_waiters();
+                    continue;
+                }
+                if let Some(e) = s.error.take() {
+                    // Every byte before the failure was delivered; none after it.
+                    s.base = self.shared.plan.parts();
+                    return Some(Err(e));
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+/// One connection: takes free parts in the window and fetches each, resuming it.
+async fn connection(
+    shared: Arc<Shared>,
+    mut source: Box<dyn RangeSource>,
+    mut first: Option<ByteStream>,
+) {
+    loop {
+        let i = match first {
+            Some(_) => 0,
+            None => match take_part(&shared).await {
+                Some(i) => i,
+                None => return,
+            },
+        };
+        if let Err(e) = fetch_part(&shared, source.as_mut(), i, first.take()).await {
+            shared.fail(e);
+            return;
+        }
+        let mut s = shared.lock();
+        if let Some(p) = i.checked_sub(s.base).and_then(|k| s.parts.get_mut(k)) {
+            p.done = true;
+        }
+        drop(s);
+        shared.reader.notify_one();
+    }
+}
+
+/// The next free part within the window, waiting for the window to move; `None` when every
+/// part is taken or the fetch failed.
+async fn take_part(shared: &Shared) -> Option<usize> {
+    loop {
+        let notified = shared.fetchers.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        {
+            let mut s = shared.lock();
+            if s.error.is_some() || s.next_free >= shared.plan.parts() {
+                return None;
+            }
+            if s.next_free < s.base + shared.plan.window() {
+                let i = s.next_free;
+                s.next_free += 1;
+                shared.most_ahead.fetch_max(s.next_free - s.base, Ordering::Relaxed);
+                while s.parts.len() < i + 1 - s.base {
+                    s.parts.push_back(Part { chunks: VecDeque::new(), done: false });
+                }
+                return Some(i);
+            }
+        }
+        notified.await;
+    }
+}
+
+/// Fetches part `i` into its slot, resuming a broken connection where it stopped.
+async fn fetch_part(
+    shared: &Shared,
+    source: &mut dyn RangeSource,
+    i: usize,
+    mut body: Option<ByteStream>,
+) -> Result<(), TransferError> {
+    let (start, end) = shared.plan.range(i);
+    let mut at = start;
+    while at < end {
+        let mut stream = match body.take() {
+            Some(b) => b,
+            None => match source.open_range(at, end).await {
+                Ok(opened) => {
+                    if !opened.partial || opened.start != at {
+                        return Err(TransferError::interrupted(format!(
+                            "asked for bytes {at}-{} and the server sent {}",
+                            end - 1,
+                            if opened.partial {
+                                format!("from {}", opened.start)
+                            } else {
+                                "the whole object (it ignores Range)".into()
+                            }
+                        )));
+                    }
+                    let s = shared.lock();
+                    if opened.identity.is_some()
+                        && s.identity.is_some()
+                        && opened.identity != s.identity
+                    {
+                        return Err(TransferError::Resume {
+                            message: format!(
+                                "the object changed ({:?} became {:?})",
+                                s.identity, opened.identity
+                            ),
+                        });
+                    }
+                    drop(s);
+                    opened.body
+                }
+                Err(e) if e.is_resumable() && spend_resume(shared) => continue,
+                Err(e) => return Err(e),
+            },
+        };
+        loop {
+            match stream.next().await {
+                Some(Ok(chunk)) => {
+                    let keep = (end - at).min(chunk.len() as u64) as usize;
+                    if keep == 0 {
+                        break;
+                    }
+                    at += keep as u64;
+                    let mut s = shared.lock();
+                    if s.error.is_some() {
+                        return Ok(());
+                    }
+                    let k = i - s.base;
+                    s.parts[k].chunks.push_back(chunk.slice(..keep));
+                    drop(s);
+                    shared.reader.notify_one();
+                    if at == end {
+                        break;
+                    }
+                }
+                Some(Err(e)) if e.is_resumable() && spend_resume(shared) => break,
+                Some(Err(e)) => return Err(e),
+                // Ended early: ask again from where it stopped.
+                None if spend_resume(shared) => break,
+                None => {
+                    return Err(TransferError::interrupted(format!(
+                        "the response for bytes {start}-{} ended at {at}",
+                        end - 1
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Takes one resume from the shared budget.
+fn spend_resume(shared: &Shared) -> bool {
+    let mut s = shared.lock();
+    if s.resumes_left == 0 {
+        return false;
+    }
+    s.resumes_left -= 1;
+    shared.resumes.fetch_add(1, Ordering::Relaxed);
+    true
+}
+
+#[cfg(test)]
+#[path = "parallel_tests.rs"]
+mod tests;
