@@ -3,7 +3,7 @@
 //! stalls, 503s on uploads, uploads never read or never answered, and (for the soak) all of
 //! these at random, seeded.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,8 +32,16 @@ pub enum Fault {
     CutOnce(u64),
     /// Cut the first download; answer later ranged requests with 200 and everything.
     CutThenIgnoreRange(u64),
-    /// Flip one byte of every download at this offset.
+    /// Flip one byte of every download at this offset of the image (a ranged answer's
+    /// offsets count from its range's start).
     Flip(u64),
+    /// Cut the first ranged answer (206) that covers this offset of the image, there.
+    CutRangeOnce(u64),
+    /// Stop sending (keep the connection open) the first ranged answer (206) that covers
+    /// this offset of the image, there.
+    StallRangeOnce(u64),
+    /// Drop the `Range` header of every download: Glance answers 200 with the whole image.
+    IgnoreRange,
     /// Cut every download after this many bytes (a body shorter than the image).
     CutAlways(u64),
     /// Stop sending (keep the connection open) after this many bytes.
@@ -79,6 +87,9 @@ pub struct State {
     pub puts: Mutex<Vec<(u64, String)>>,
     /// The trap armed on this proxy, and its events.
     pub traps: Arc<Traps>,
+    /// Whether a fault placed at an offset of the image (`CutRangeOnce`, `StallRangeOnce`)
+    /// was applied.
+    pub placed: AtomicBool,
 }
 
 impl State {
@@ -120,6 +131,7 @@ pub async fn start_to(fault: Fault, upstream: &str) -> FaultProxy {
         get503s: AtomicU32::new(0),
         uploads: AtomicU32::new(0),
         ranges: Mutex::new(Vec::new()),
+        placed: AtomicBool::new(false),
         puts: Mutex::new(Vec::new()),
         requests: Mutex::new(Vec::new()),
         agents: Mutex::new(Vec::new()),
@@ -263,7 +275,9 @@ async fn handle(
             .lock()
             .unwrap()
             .push(parts.headers.get("range").map(|v| v.to_str().unwrap().to_string()));
-        if matches!(st.fault, Fault::CutThenIgnoreRange(_)) && n > 0 {
+        if matches!(st.fault, Fault::CutThenIgnoreRange(_)) && n > 0
+            || matches!(st.fault, Fault::IgnoreRange)
+        {
             parts.headers.remove("range");
         }
     }
@@ -321,12 +335,34 @@ async fn handle(
         Fault::CutAlways(at) => Some(at),
         _ => None,
     };
+    // Where this answer starts in the image (a ranged answer's first byte), and the faults
+    // placed at an offset of the image: only for the first answer that covers it.
+    let base = parts
+        .headers
+        .get("content-range")
+        .and_then(|v| v.to_str().ok()?.strip_prefix("bytes ")?.split('-').next()?.parse().ok())
+        .unwrap_or(0u64);
+    let covers = |at: u64| {
+        let end = parts
+            .headers
+            .get("content-range")
+            .and_then(|v| v.to_str().ok()?.split(['-', '/']).nth(1)?.parse::<u64>().ok());
+        end.is_some_and(|end| base <= at && at <= end) && !st.placed.swap(true, Ordering::SeqCst)
+    };
+    let (cut_at, stall_at) = match st.fault {
+        Fault::CutRangeOnce(at) if covers(at) => (Some(at), None),
+        Fault::StallRangeOnce(at) if covers(at) => (None, Some(at)),
+        _ => (None, None),
+    };
     let fault = st.fault;
     let stream = futures_util::stream::unfold(
         (body, 0u64, false),
         move |(mut body, mut pos, done)| async move {
             if done {
                 return None;
+            }
+            if stall_at.is_some_and(|at| base + pos >= at) {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             if let Fault::Stall(after) = fault {
                 if pos >= after {
@@ -359,10 +395,22 @@ async fn handle(
                     return Some((Ok(Frame::data(first)), (body, limit, false)));
                 }
             }
+            if let Some(at) = cut_at.filter(|at| base + pos > *at) {
+                let keep = (at - base).saturating_sub(start) as usize;
+                if keep == 0 {
+                    tokio::task::yield_now().await;
+                    return Some((Err(io_err("injected: connection cut")), (body, pos, true)));
+                }
+                return Some((Ok(Frame::data(data.slice(..keep))), (body, at - base, false)));
+            }
+            if let Some(at) = stall_at.filter(|at| base + pos > *at) {
+                let keep = (at - base).saturating_sub(start) as usize;
+                return Some((Ok(Frame::data(data.slice(..keep))), (body, at - base, false)));
+            }
             if let Fault::Flip(at) = fault {
-                if start <= at && at < pos {
+                if base + start <= at && at < base + pos {
                     let mut v = data.to_vec();
-                    v[(at - start) as usize] ^= 0x01;
+                    v[(at - base - start) as usize] ^= 0x01;
                     data = Bytes::from(v);
                 }
             }

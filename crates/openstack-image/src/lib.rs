@@ -62,7 +62,9 @@ mod wait;
 pub use cache::{CacheTarget, CachedImage, ClearCache, ImageCache};
 pub use call::{Call, Items};
 pub use create::{CreateImage, CreatedImage};
-pub use download::{DownloadImage, DownloadOutcome, DownloadStream};
+pub use download::{
+    AUTO_CONNECTIONS, AUTO_CONNECTIONS_FROM, DownloadImage, DownloadOutcome, DownloadStream,
+};
 pub use enums::{ContainerFormat, DiskFormat, ImageStatus, MemberStatus, TaskStatus, Visibility};
 pub use id_ref::IdRef;
 pub use images::DeleteImage;
