@@ -36,6 +36,10 @@ pub(crate) struct CopyArgs {
     /// Show a progress bar (on a terminal it is shown anyway).
     #[arg(long)]
     pub progress: bool,
+    /// Connections reading parts of the source image at once (as `image save --parallel`;
+    /// the upload is one stream: Glance takes one PUT).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: Option<u16>,
     /// Output.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -103,7 +107,12 @@ async fn copy_into(
     if !a.stores.is_empty() {
         create = create.stores(a.stores.clone());
     }
+    // The copy is faithful: the source's disk format as it is (the far Glance inspects it).
+    create = create.inspect(false);
     let mut download = source.download_image(src);
+    if let Some(n) = a.parallel {
+        download = download.connections(usize::from(n));
+    }
     let bar = progress::bar("copy", Some(size), a.progress);
     if let Some((_, p)) = &bar {
         download = download.progress(p.clone());
