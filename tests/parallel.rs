@@ -148,3 +148,26 @@ async fn objects_smaller_than_the_connections_and_one_byte() {
         img_api.delete_image(&img).await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_long_thin_link_the_bytes_arrive_whole_and_no_sooner_than_it_allows() {
+    use openstack_tests::link::{LinkSpec, start as link};
+    let bytes = data(6 * MIB, 88);
+    let img = uploaded(&bytes).await;
+    let glance = openstack_tests::glance_url();
+    let upstream = glance.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+    let spec = LinkSpec { rtt: Duration::from_millis(100), cap: Some(8 << 20), window: 1 << 20 };
+    let link = link(upstream, spec).await;
+    let started = std::time::Instant::now();
+    let slow = openstack_tests::faults::through_url(&link.url(), None, None, None);
+    let got = slow.download_image(&img).connections(1).to_bytes().await.unwrap();
+    assert_eq!(got.as_ref(), &bytes[..]);
+    // Lower bounds only, which no machine can beat: two requests (the record, then the
+    // data) of a round trip each, and 6 MiB at 8 MiB/s.
+    let least = Duration::from_millis(2 * 100 + 750);
+    assert!(started.elapsed() >= least, "{:?} < {least:?}", started.elapsed());
+    // Several connections through the same link: the same bytes.
+    let got = slow.download_image(&img).connections(3).to_bytes().await.unwrap();
+    assert_eq!(got.as_ref(), &bytes[..]);
+    image(ADMIN).delete_image(&img).await.unwrap();
+}

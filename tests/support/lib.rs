@@ -10,6 +10,7 @@
 
 pub mod chaos;
 pub mod faults;
+pub mod link;
 pub mod trap;
 
 use std::sync::atomic::{AtomicU32, Ordering};

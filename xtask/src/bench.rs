@@ -22,6 +22,7 @@ pub(crate) fn bench(extra: &[&str]) -> Result {
         ["targets"] => return targets(),
         ["cli"] => return cli_bench(),
         ["proxy"] => return proxy_bench(),
+        ["wan"] => return wan_bench(),
         _ => {}
     }
     let mut cmd = cargo();
@@ -160,6 +161,28 @@ fn stdout_of(cmd: &mut Command) -> Result<String> {
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `bench wan`: a verified download over a long, thin link (benches/wan_bench.py): the SDK's
+/// `to_path` with 1, 2, 4 and 8 connections beside curl and `aria2c -x N -s N`, through
+/// `slowlink` (OSRS_WAN_RTT_MS, default 50; OSRS_WAN_CAP_MIB per connection, default 16),
+/// an image of OSRS_WAN_MIB (default 1024) MiB.
+fn wan_bench() -> Result {
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    cloud::ensure_bench_tools()?;
+    build_bench_bin("sdk_save")?;
+    build_bench_bin("slowlink")?;
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    let mut cmd = Command::new(cloud.venv_python());
+    cmd.arg(workspace_root().join("benches/wan_bench.py"))
+        .arg(workspace_root().join("target/release/sdk_save"))
+        .arg(workspace_root().join("target/release/slowlink"))
+        .args(["local", &var("OSRS_WAN_MIB", "1024"), &var("OSRS_WAN_RTT_MS", "50")])
+        .args([&var("OSRS_WAN_CAP_MIB", "16"), "1", "2", "4", "8"])
+        .env("PYTHONWARNINGS", "ignore")
+        .envs(cloud.env_vars());
+    run("wan bench (sdk to_path vs curl vs aria2c over a slow link)", &mut cmd)
 }
 
 /// Builds one binary of the benchmark crate (release).

@@ -42,7 +42,8 @@ commands:
                  requests + hashlib, and the whole stack against openstacksdk, in one run
                  (`bench targets|rss|reference|stack` for one part; other args go to cargo bench);
                  `bench cli`: osrs vs openstack vs curl; `bench proxy`: 1 GiB verified up and
-                 down through tinyproxy vs direct (neither is part of the full run)
+                 down through tinyproxy vs direct; `bench wan`: a verified to_path over a slow
+                 link by connections, vs curl and aria2c (none is part of the full run)
 
 environment:
   OSRS_BENCH_OPENSSL  1: benchmark with OpenSSL digests (feature `openssl`, needs libssl-dev)

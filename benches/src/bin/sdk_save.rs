@@ -2,7 +2,9 @@
 //! no command line around it): `cargo xtask bench cli` runs it beside `osrs image save` so
 //! the two can be compared in the same run.
 //!
-//! Usage: `sdk_save <cloud> <image-id> <output>`
+//! Usage: `sdk_save <cloud> <image-id> <output>`; `OSRS_CONNECTIONS=N` sets the download's
+//! connections, `OSRS_IMAGE_ENDPOINT=URL` reaches Glance elsewhere (`cargo xtask bench wan`
+//! puts a slow link there).
 
 use openstack_auth::{CloudConfig, Session};
 use openstack_image::ImageProxy;
@@ -15,10 +17,16 @@ fn main() {
     };
     let rt = openstack_benches::runtime();
     rt.block_on(async {
-        let image = ImageProxy::new(
-            Session::new(CloudConfig::from_cloud(&cloud).expect("cloud")).expect("session"),
-        );
+        let mut config = CloudConfig::from_cloud(&cloud).expect("cloud");
+        if let Ok(url) = std::env::var("OSRS_IMAGE_ENDPOINT") {
+            config.endpoint_overrides.insert("image".into(), url);
+        }
+        let image = ImageProxy::new(Session::new(config).expect("session"));
         let img = image.get_image(id.as_str()).await.expect("the image");
-        image.download_image(&img).to_path(&out).await.expect("verified download");
+        let mut download = image.download_image(&img);
+        if let Some(n) = std::env::var("OSRS_CONNECTIONS").ok().and_then(|n| n.parse().ok()) {
+            download = download.connections(n);
+        }
+        download.to_path(&out).await.expect("verified download");
     });
 }

@@ -49,6 +49,17 @@ pub(super) fn ensure_disk_tools() -> Result {
     Ok(())
 }
 
+/// What `cargo xtask bench wan` compares with: aria2c and curl (installed with apt-get when
+/// missing), and GNU time for peak RSS.
+pub(crate) fn ensure_bench_tools() -> Result {
+    for (binary, package) in
+        [("/usr/bin/aria2c", "aria2"), ("/usr/bin/curl", "curl"), ("/usr/bin/time", "time")]
+    {
+        ensure_package(binary, package, "cargo xtask bench wan", "PATH")?;
+    }
+    Ok(())
+}
+
 /// Creates `venv` afresh with `$OSRS_PYTHON` (default `python3`) and pip-installs `packages`
 /// under `constraints`, pip's output in `log`.
 pub(super) fn build_venv(venv: &Path, constraints: &Path, packages: &[&str], log: &Path) -> Result {

@@ -14,6 +14,7 @@ use crate::Result;
 
 mod config;
 mod install;
+pub(crate) use install::ensure_bench_tools;
 mod process;
 mod proxy;
 pub(crate) mod release;

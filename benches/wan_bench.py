@@ -1,0 +1,109 @@
+"""`cargo xtask bench wan`: a verified download over a long, thin link, by connections.
+
+Run by xtask with the local cloud's venv Python. Arguments: sdk_save_binary
+slowlink_binary cloud mib rtt_ms cap_mib connections...
+
+An image of `mib` MiB (made once, kept by name) is fetched through `slowlink` (a TCP relay
+adding the round trip and capping each connection, benches/src/bin/slowlink.rs) by:
+curl (one stream, the floor), the SDK's verified `to_path` (sdk_save) with each number of
+connections, and `aria2c -x N -s N` with the same N (which verifies nothing). Each run is a
+child process measured with GNU time and wait4: wall time, CPU, peak RSS. The table gives
+each run's speedup over its own tool's one stream, and ours against aria2c's at the same N.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import openstack
+
+sdk_save, slowlink, cloud = sys.argv[1:4]
+mib, rtt_ms, cap_mib = (int(x) for x in sys.argv[4:7])
+connections = [int(n) for n in sys.argv[7:]]
+NAME = f"osrs-bench-wan-{mib}"
+TIME = "/usr/bin/time"
+
+conn = openstack.connect(cloud=cloud)
+glance = conn.image.get_endpoint().rstrip("/")
+glance = glance[: -len("/v2")] if glance.endswith("/v2") else glance
+upstream = glance.split("://", 1)[1]
+
+
+def image():
+    for img in conn.image.images(name=NAME):
+        if img.status == "active":
+            return img
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        block = os.urandom(1 << 20)
+        for i in range(mib):
+            f.write(i.to_bytes(8, "little") + block[8:])
+    try:
+        return conn.image.create_image(
+            name=NAME, filename=f.name, disk_format="raw", container_format="bare", wait=True
+        )
+    finally:
+        os.remove(f.name)
+
+
+def run(argv, env=None):
+    """(wall s, cpu s, peak RSS MiB) of argv; fails loudly on a non-zero exit."""
+    rss_file = tempfile.NamedTemporaryFile(delete=False)
+    rss_file.close()
+    wrapped = [TIME, "-f", "%M", "-o", rss_file.name, *argv] if os.path.exists(TIME) else argv
+    start = time.perf_counter()
+    proc = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{argv[:3]}... failed: {err[-2000:]}")
+    with open(rss_file.name) as f:
+        text = f.read().strip().splitlines()
+    os.remove(rss_file.name)
+    rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
+    return wall, usage.ru_utime + usage.ru_stime, rss
+
+
+img = image()
+link = subprocess.Popen([slowlink, upstream, str(rtt_ms), str(cap_mib)], stdout=subprocess.PIPE)
+addr = link.stdout.readline().decode().split()[-1]
+url = f"http://{addr}/v2/images/{img.id}/file"
+token = conn.session.get_token()
+out_dir = tempfile.mkdtemp(prefix="osrs-wan-")
+out = os.path.join(out_dir, "image")
+rows = []
+try:
+    curl = run(["curl", "-sSf", "-H", f"X-Auth-Token: {token}", "-o", out, url])
+    rows.append(("curl", 1, curl))
+    for n in connections:
+        env = dict(os.environ, OSRS_CONNECTIONS=str(n), OSRS_IMAGE_ENDPOINT=f"http://{addr}")
+        rows.append(("sdk to_path", n, run([sdk_save, cloud, img.id, out], env=env)))
+        os.remove(out)
+        aria = [
+            "aria2c", "-q", "-x", str(n), "-s", str(n), "--allow-overwrite=true",
+            "--file-allocation=none", "--auto-file-renaming=false",
+            f"--header=X-Auth-Token: {token}", "-d", out_dir, "-o", "image", url,
+        ]
+        rows.append(("aria2c", n, run(aria)))
+        os.remove(out)
+finally:
+    link.kill()
+    for f in os.listdir(out_dir):
+        os.remove(os.path.join(out_dir, f))
+    os.rmdir(out_dir)
+
+print(f"\n{mib} MiB through a {rtt_ms} ms round trip, {cap_mib} MiB/s per connection")
+print("| tool | connections | wall s | CPU s | peak RSS MiB | speedup | of aria2c's |")
+print("|---|---|---|---|---|---|---|")
+one = {"curl": curl[0], "aria2c": curl[0], "sdk to_path": None}
+for tool, n, (wall, cpu, rss) in rows:
+    if tool == "sdk to_path" and n == 1:
+        one[tool] = wall
+    base = one[tool] or curl[0]
+    speedup = base / wall
+    theirs = next((w for t, m, (w, _, _) in rows if t == "aria2c" and m == n), None)
+    versus = f"{(base / wall) / (curl[0] / theirs):.0%}" if tool == "sdk to_path" and theirs else ""
+    print(f"| {tool} | {n} | {wall:.1f} | {cpu:.2f} | {rss:.0f} | {speedup:.2f}x | {versus} |")
