@@ -183,7 +183,7 @@ fn test(extra: &[&str]) -> Result {
         "cargo doc",
         cargo().args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
-    // Every published crate (the five libraries and osrs) packages and its package builds on
+    // Every published crate (the six libraries and osrs) packages and its package builds on
     // its own (what `cargo publish` would upload; the inter-crate dependencies resolve to the
     // packages made here). In a target dir of its own, where our crates are cleaned first:
     // packaged, they look
@@ -202,7 +202,7 @@ fn test(extra: &[&str]) -> Result {
         cargo().args(["clean", "--quiet"]).args(&crates).env("CARGO_TARGET_DIR", &pkg_target),
     )?;
     run(
-        "cargo package (the five library crates and osrs)",
+        "cargo package (the six library crates and osrs)",
         cargo()
             .args(["package", "--allow-dirty"])
             .args(&crates)
