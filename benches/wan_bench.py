@@ -78,6 +78,10 @@ rows = []
 try:
     curl = run(["curl", "-sSf", "-H", f"X-Auth-Token: {token}", "-o", out, url])
     rows.append(("curl", 1, curl))
+    os.remove(out)
+    env = dict(os.environ, OSRS_IMAGE_ENDPOINT=f"http://{addr}")
+    rows.append(("sdk to_path (default)", "auto", run([sdk_save, cloud, img.id, out], env=env)))
+    os.remove(out)
     for n in connections:
         env = dict(os.environ, OSRS_CONNECTIONS=str(n), OSRS_IMAGE_ENDPOINT=f"http://{addr}")
         rows.append(("sdk to_path", n, run([sdk_save, cloud, img.id, out], env=env)))
@@ -98,7 +102,7 @@ finally:
 print(f"\n{mib} MiB through a {rtt_ms} ms round trip, {cap_mib} MiB/s per connection")
 print("| tool | connections | wall s | CPU s | peak RSS MiB | speedup | of aria2c's |")
 print("|---|---|---|---|---|---|---|")
-one = {"curl": curl[0], "aria2c": curl[0], "sdk to_path": None}
+one = {"curl": curl[0], "aria2c": curl[0], "sdk to_path": None, "sdk to_path (default)": curl[0]}
 for tool, n, (wall, cpu, rss) in rows:
     if tool == "sdk to_path" and n == 1:
         one[tool] = wall

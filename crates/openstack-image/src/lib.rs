@@ -63,7 +63,8 @@ pub use cache::{CacheTarget, CachedImage, ClearCache, ImageCache};
 pub use call::{Call, Items};
 pub use create::{CreateImage, CreatedImage};
 pub use download::{
-    AUTO_CONNECTIONS, AUTO_CONNECTIONS_FROM, DownloadImage, DownloadOutcome, DownloadStream,
+    AUTO_CONNECTIONS, AUTO_CONNECTIONS_BELOW, AUTO_CONNECTIONS_FROM, DownloadImage,
+    DownloadOutcome, DownloadStream,
 };
 pub use enums::{ContainerFormat, DiskFormat, ImageStatus, MemberStatus, TaskStatus, Visibility};
 pub use id_ref::IdRef;

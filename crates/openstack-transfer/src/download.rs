@@ -103,6 +103,9 @@ pub struct DownloadOptions {
     pub connections: usize,
     /// Bytes per part when fetching over several connections (default 4 MiB).
     pub part_size: u64,
+    /// Adaptive: the other connections start only if the first part arrived slower than
+    /// this many bytes per second. See [`DownloadOptions::connections_if_slower_than`].
+    pub widen_below: Option<u64>,
 }
 
 /// The default part size of a download over several connections.
@@ -118,6 +121,7 @@ impl Default for DownloadOptions {
             durable: true,
             connections: 1,
             part_size: DEFAULT_PART_SIZE,
+            widen_below: None,
         }
     }
 }
@@ -164,6 +168,16 @@ impl DownloadOptions {
     /// serving one stream at a time); on a fast local link one connection is as fast.
     pub fn connections(mut self, n: usize) -> Self {
         self.connections = n.max(1);
+        self.widen_below = None;
+        self
+    }
+    /// As [`DownloadOptions::connections`], but only when one stream is slow: the first part
+    /// is read from the first response alone, and the other `n - 1` connections start only
+    /// if it arrived slower than `bytes_per_second`; otherwise that one response is read to
+    /// the end (no more requests: on a fast link, one stream is as fast and cheaper).
+    pub fn connections_if_slower_than(mut self, n: usize, bytes_per_second: u64) -> Self {
+        self.connections = n.max(1);
+        self.widen_below = Some(bytes_per_second);
         self
     }
     /// Bytes per part with several connections (default [`DEFAULT_PART_SIZE`], at least
@@ -203,6 +217,9 @@ pub struct Download {
     tracker: Option<Tracker>,
     connections: usize,
     part_size: u64,
+    widen_below: Option<u64>,
+    /// When the first response began (adaptive: its first part's speed decides).
+    first_at: Option<std::time::Instant>,
     /// Resumes of the parts of a parallel fetch.
     part_resumes: std::sync::Arc<std::sync::atomic::AtomicU32>,
     finished: bool,
@@ -276,6 +293,8 @@ impl Download {
             durable: options.durable,
             connections: options.connections,
             part_size: options.part_size,
+            widen_below: options.widen_below,
+            first_at: None,
             part_resumes: Default::default(),
         }
     }
@@ -293,8 +312,10 @@ impl Download {
             if let Some(t) = self.tracker.as_mut() {
                 t.set_total(opened.total);
             }
-            if let Some(parallel) = self.parallel(opened.total) {
-                self.body = Some(parallel(opened.body));
+            if self.widen_below.is_some() {
+                self.first_at = Some(std::time::Instant::now());
+            } else if let Some(parallel) = self.parallel(opened.total, 0) {
+                self.body = Some(parallel(Some(opened.body)));
                 return Ok(());
             }
         } else {
@@ -339,21 +360,23 @@ impl Download {
         Ok(())
     }
 
-    /// The parallel fetch of the whole object, when asked for and possible (the object is
-    /// larger than a part and the source forks): given the first response's body, the body
-    /// to read instead.
+    /// The parallel fetch of the object from `origin`, when asked for and possible (more
+    /// than a part is left and the source forks): given the first response's body when
+    /// `origin` is 0, the body to read instead.
     fn parallel(
         &mut self,
         total: Option<u64>,
-    ) -> Option<impl FnOnce(ByteStream) -> ByteStream + use<>> {
+        origin: u64,
+    ) -> Option<impl FnOnce(Option<ByteStream>) -> ByteStream + use<>> {
         let total = total.or(self.expected.size)?;
-        if self.connections < 2 || total <= self.part_size {
+        if self.connections < 2 || total.saturating_sub(origin) <= self.part_size {
             return None;
         }
         let plan = crate::parallel::Plan {
             total,
             part: self.part_size,
-            connections: self.connections.min(total.div_ceil(self.part_size) as usize),
+            connections: self.connections.min((total - origin).div_ceil(self.part_size) as usize),
+            origin,
         };
         let sources: Vec<Box<dyn RangeSource>> =
             (0..plan.connections).map_while(|_| self.source.fork()).collect();
@@ -363,6 +386,25 @@ impl Download {
         let (identity, budget, resumes) =
             (self.identity.clone(), self.resumes_left, self.part_resumes.clone());
         Some(move |first| crate::parallel::fetch(plan, first, identity, sources, budget, resumes))
+    }
+
+    /// Adaptive: once the first response delivered a part, the other connections take over
+    /// from here if it came slower than asked; otherwise it is read to the end.
+    fn widen_if_slow(&mut self) {
+        let Some(started) = self.first_at else { return };
+        if self.offset < self.part_size {
+            return;
+        }
+        self.first_at = None;
+        let below = self.widen_below.unwrap_or(0);
+        let rate = self.offset as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        if rate >= below as f64 {
+            return;
+        }
+        if let Some(parallel) = self.parallel(self.total, self.offset) {
+            tracing::debug!(offset = self.offset, rate, "one stream is slow: more connections");
+            self.body = Some(parallel(None));
+        }
     }
 
     /// The next verified chunk; `None` at the verified end.
@@ -407,6 +449,7 @@ impl Download {
                             }));
                         }
                     }
+                    self.widen_if_slow();
                     let feeder = self.feeder.as_mut().expect("feeder until the end");
                     feeder.ready().await?;
                     feeder.update(&chunk);

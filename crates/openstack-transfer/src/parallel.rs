@@ -38,15 +38,17 @@ pub(crate) struct Plan {
     pub(crate) part: u64,
     /// Connections.
     pub(crate) connections: usize,
+    /// Where part 0 starts (0, or where one stream found too slow was left).
+    pub(crate) origin: u64,
 }
 
 impl Plan {
     fn parts(&self) -> usize {
-        self.total.div_ceil(self.part) as usize
+        (self.total - self.origin).div_ceil(self.part) as usize
     }
 
     fn range(&self, i: usize) -> (u64, u64) {
-        let start = i as u64 * self.part;
+        let start = self.origin + i as u64 * self.part;
         (start, (start + self.part).min(self.total))
     }
 
@@ -99,10 +101,12 @@ impl Shared {
     }
 }
 
-/// The parallel fetch, as one in-order body. Dropping it stops every connection.
+/// The parallel fetch, as one in-order body, part 0 from `first` when given (the response
+/// to the whole object, read to part 0's end), else by range. Dropping it stops every
+/// connection.
 pub(crate) fn fetch(
     plan: Plan,
-    first: ByteStream,
+    first: Option<ByteStream>,
     identity: Option<String>,
     sources: Vec<Box<dyn RangeSource>>,
     resumes_left: u32,
@@ -113,7 +117,7 @@ pub(crate) fn fetch(
 
 fn start(
     plan: Plan,
-    first: ByteStream,
+    first: Option<ByteStream>,
     identity: Option<String>,
     sources: Vec<Box<dyn RangeSource>>,
     resumes_left: u32,
@@ -123,8 +127,8 @@ fn start(
         state: Mutex::new(State {
             parts: VecDeque::new(),
             base: 0,
-            // Part 0 comes from the first response.
-            next_free: 1,
+            // Part 0 comes from the first response, when there is one.
+            next_free: usize::from(first.is_some()),
             error: None,
             resumes_left,
             identity,
@@ -137,7 +141,7 @@ fn start(
     });
     shared.lock().parts.push_back(Part { chunks: VecDeque::new(), done: false });
     let mut tasks = JoinSet::new();
-    let mut first = Some(first);
+    let mut first = first;
     for source in sources {
         let shared = shared.clone();
         let first = first.take();
@@ -194,21 +198,24 @@ impl Reader {
     }
 }
 
-/// One connection: takes free parts in the window and fetches each, resuming it.
+/// One connection: takes free parts in the window and fetches each, resuming it. The first
+/// connection may start with the first response (the whole object), dropped after part 0.
 async fn connection(
     shared: Arc<Shared>,
     mut source: Box<dyn RangeSource>,
-    mut first: Option<ByteStream>,
+    first: Option<ByteStream>,
 ) {
+    let mut first_part = first.is_some();
+    let mut carry = first.map(|stream| Carry { stream, rest: Bytes::new() });
     loop {
-        let i = match first {
-            Some(_) => 0,
-            None => match take_part(&shared).await {
+        let i = match std::mem::take(&mut first_part) {
+            true => 0,
+            false => match take_part(&shared).await {
                 Some(i) => i,
                 None => return,
             },
         };
-        if let Err(e) = fetch_part(&shared, source.as_mut(), i, first.take()).await {
+        if let Err(e) = fetch_part(&shared, source.as_mut(), i, &mut carry).await {
             shared.fail(e);
             return;
         }
@@ -252,13 +259,13 @@ async fn fetch_part(
     shared: &Shared,
     source: &mut dyn RangeSource,
     i: usize,
-    mut body: Option<ByteStream>,
+    carry: &mut Option<Carry>,
 ) -> Result<(), TransferError> {
     let (start, end) = shared.plan.range(i);
     let mut at = start;
     while at < end {
-        let mut stream = match body.take() {
-            Some(b) => b,
+        let Carry { mut stream, mut rest } = match carry.take() {
+            Some(c) => c,
             None => match source.open_range(at, end).await {
                 Ok(opened) => {
                     if !opened.partial || opened.start != at {
@@ -285,29 +292,34 @@ async fn fetch_part(
                         });
                     }
                     drop(s);
-                    opened.body
+                    Carry { stream: opened.body, rest: Bytes::new() }
                 }
                 Err(e) if e.is_resumable() && spend_resume(shared) => continue,
                 Err(e) => return Err(e),
             },
         };
         loop {
-            match stream.next().await {
-                Some(Ok(chunk)) => {
+            let next = match rest.is_empty() {
+                false => Some(Ok(std::mem::take(&mut rest))),
+                true => stream.next().await,
+            };
+            match next {
+                Some(Ok(mut chunk)) => {
                     let keep = (end - at).min(chunk.len() as u64) as usize;
-                    if keep == 0 {
-                        break;
-                    }
+                    let mine = chunk.split_to(keep);
                     at += keep as u64;
                     let mut s = shared.lock();
                     if s.error.is_some() {
                         return Ok(());
                     }
                     let k = i - s.base;
-                    s.parts[k].chunks.push_back(chunk.slice(..keep));
+                    if !mine.is_empty() {
+                        s.parts[k].chunks.push_back(mine);
+                    }
                     drop(s);
                     shared.reader.notify_one();
                     if at == end {
+                        // The first response goes on past part 0: dropped here.
                         break;
                     }
                 }
@@ -325,6 +337,12 @@ async fn fetch_part(
         }
     }
     Ok(())
+}
+
+/// A response for a part, and what of it was read and not yet placed.
+pub(crate) struct Carry {
+    stream: ByteStream,
+    rest: Bytes,
 }
 
 /// Takes one resume from the shared budget.

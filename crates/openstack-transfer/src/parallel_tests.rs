@@ -31,6 +31,8 @@ struct Ranged {
 struct Faults {
     /// The first range response covering this offset breaks there.
     cut_once: Option<u64>,
+    /// The first whole-object response breaks at this offset.
+    cut_whole: Option<u64>,
     /// This byte is flipped in every response.
     flip: Option<u64>,
     /// The part starting at this offset waits for the gate (once).
@@ -60,6 +62,7 @@ impl Ranged {
         if cut.is_some() {
             f.cut_once = None;
         }
+        let cut = cut.or_else(|| f.cut_whole.take().filter(|_| !partial));
         let gated = f.gated.filter(|at| *at == offset && partial);
         if gated.is_some() {
             f.gated = None;
@@ -162,9 +165,9 @@ async fn a_slow_part_holds_the_others_to_the_window() {
     let (log, gate) = (source.log.clone(), source.gate.clone());
     let mut first = source.clone();
     let opened = first.open(0).await.unwrap();
-    let plan = Plan { total: data.len() as u64, part: PART, connections: 3 };
+    let plan = Plan { total: data.len() as u64, part: PART, connections: 3, origin: 0 };
     let sources: Vec<Box<dyn RangeSource>> = (0..3).map(|_| source.fork().unwrap()).collect();
-    let (mut body, shared) = start(plan, opened.body, None, sources, 5, Default::default());
+    let (mut body, shared) = start(plan, Some(opened.body), None, sources, 5, Default::default());
     // Part 0 arrives; part 1 is held: the others may run at most the window ahead.
     let mut read = 0;
     while read < PART as usize {
@@ -263,4 +266,50 @@ async fn a_dropped_download_stops_every_connection_and_leaves_nothing() {
         tokio::task::yield_now().await;
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
+}
+
+#[tokio::test]
+async fn adaptive_stays_on_one_stream_when_the_first_part_is_fast_enough() {
+    let data = object(9 * PART as usize + 5);
+    let source = Ranged::new(data.clone());
+    let log = source.log.clone();
+    // Any speed is at least 0 bytes/s: one response, read to the end.
+    let opts = DownloadOptions::default().connections_if_slower_than(4, 0).part_size(PART);
+    let got: Vec<Bytes> =
+        Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
+    assert_eq!(got.concat(), data);
+    assert_eq!(*log.lock().unwrap(), [(0, data.len() as u64)], "no more requests");
+}
+
+#[tokio::test]
+async fn adaptive_widens_when_the_first_part_is_slow() {
+    let data = object(9 * PART as usize + 5);
+    let source = Ranged::new(data.clone());
+    let log = source.log.clone();
+    // No speed reaches u64::MAX bytes/s: the other connections start after part 0.
+    let opts = DownloadOptions::default().connections_if_slower_than(4, u64::MAX).part_size(PART);
+    let got: Vec<Bytes> =
+        Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
+    assert_eq!(got.concat(), data);
+    // The whole object asked for once, read to the end of part 0; then parts by range from
+    // there.
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 1 + 9, "{log:?}");
+    assert!(log[1..].iter().all(|(start, _)| (start - PART) % PART == 0), "{log:?}");
+}
+
+#[tokio::test]
+async fn one_fast_stream_broken_resumes_as_one_stream() {
+    let data = object(9 * PART as usize + 5);
+    let source = Ranged::new(data.clone());
+    source.faults.lock().unwrap().cut_whole = Some(3 * PART + 99);
+    let log = source.log.clone();
+    let opts = DownloadOptions::default().connections_if_slower_than(4, 0).part_size(PART);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("object");
+    let report = Download::new(source, expected(&data), &opts).to_path(&path).await.unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    assert_eq!(report.resumes, 1);
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log, [(0, data.len() as u64), (3 * PART + 99, data.len() as u64)]);
 }

@@ -92,8 +92,8 @@ pub(crate) enum ImageCmd {
         /// Show a progress bar (on a terminal it is shown anyway).
         #[arg(long)]
         progress: bool,
-        /// Connections fetching parts of the image at once (default: 1 under 256 MiB, 4
-        /// from there). More help where one stream is held below the link (a distant
+        /// Connections fetching parts of the image at once (default: 1 under 256 MiB; from
+        /// there 4 if its first 4 MiB arrive slower than 64 MiB/s, else 1). More help where one stream is held below the link (a distant
         /// region, a per-connection cap); the file is verified against the image's digest
         /// all the same, and at most N + 1 parts of 4 MiB are held in memory. Not in
         /// openstackclient.
