@@ -27,6 +27,7 @@
 //! ```
 
 mod download;
+mod download_options;
 mod error;
 mod fileread;
 mod filewrite;
@@ -38,9 +39,9 @@ mod upload;
 mod upload_options;
 
 pub use download::{
-    ByteStream, DEFAULT_PART_SIZE, Download, DownloadOptions, DownloadReport, Expected, OpenFuture,
-    Opened, RangeSource,
+    ByteStream, Download, DownloadReport, Expected, OpenFuture, Opened, RangeSource,
 };
+pub use download_options::{DEFAULT_PART_SIZE, DownloadOptions};
 pub use error::{BoxError, TransferError};
 pub use fileread::read_exact_at;
 pub use hash::{

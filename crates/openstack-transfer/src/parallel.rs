@@ -74,7 +74,7 @@ struct State {
     identity: Option<String>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     /// Wakes the reader: a chunk arrived, a part is done, an error.
     reader: Notify,
@@ -101,21 +101,10 @@ impl Shared {
     }
 }
 
-/// The parallel fetch, as one in-order body, part 0 from `first` when given (the response
-/// to the whole object, read to part 0's end), else by range. Dropping it stops every
-/// connection.
-pub(crate) fn fetch(
-    plan: Plan,
-    first: Option<ByteStream>,
-    identity: Option<String>,
-    sources: Vec<Box<dyn RangeSource>>,
-    resumes_left: u32,
-    resumes: Arc<AtomicU32>,
-) -> ByteStream {
-    start(plan, first, identity, sources, resumes_left, resumes).0
-}
-
-fn start(
+/// The parallel fetch, as one in-order body (and its shared state, for the tests), part 0
+/// from `first` when given (the response to the whole object, read to part 0's end), else by
+/// range. Dropping the body stops every connection.
+pub(crate) fn start(
     plan: Plan,
     first: Option<ByteStream>,
     identity: Option<String>,

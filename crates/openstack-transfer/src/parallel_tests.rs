@@ -9,7 +9,8 @@ use futures_util::TryStreamExt;
 use tokio::sync::Semaphore;
 
 use super::*;
-use crate::download::{Download, DownloadOptions, Expected, OpenFuture, Opened};
+use crate::download::{Download, Expected, OpenFuture, Opened};
+use crate::download_options::DownloadOptions;
 use crate::hash::{Algorithm, digest_hex};
 
 const PART: u64 = 64 << 10;
