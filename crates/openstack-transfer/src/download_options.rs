@@ -1,7 +1,7 @@
 //! How a download runs: digests, hashing mode, resumes, progress, durability, connections.
 
 #[cfg(doc)]
-use crate::download::RangeSource;
+use crate::download::{Download, RangeSource};
 use crate::hash::{Algorithm, HashMode};
 use crate::progress::Progress;
 
