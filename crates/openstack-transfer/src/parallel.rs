@@ -18,15 +18,20 @@
 //! from there (a resume).
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use crate::download::{ByteStream, RangeSource};
+use crate::download::{ByteStream, Opened, RangeSource};
 use crate::error::TransferError;
 
 /// How the object is cut and fetched.
@@ -82,8 +87,8 @@ pub(crate) struct Shared {
     fetchers: Notify,
     plan: Plan,
     resumes: Arc<AtomicU32>,
-    /// The most parts ever taken ahead of the one being read (the window's bound, checked
-    /// by the tests).
+    /// The most parts ever streaming or held ahead of the one being read, counting it (the
+    /// window's bound, checked by the tests).
     most_ahead: std::sync::atomic::AtomicUsize,
 }
 
@@ -187,24 +192,101 @@ impl Reader {
     }
 }
 
+/// A request for a connection's next part, sent on its second connection about one round
+/// trip before the current part ends, so the next part's first bytes follow the current
+/// part's last ones without a request's round trip between them (HTTP/1.1 has no usable
+/// pipelining; this is what it would give). Its body is not read before its turn: until
+/// then it waits in the socket's buffers, and only one response per connection streams.
+struct Ahead {
+    part: usize,
+    state: AheadState,
+}
+
+/// The spare source back, its answer, and how long the answer took.
+type AheadOutput = (Box<dyn RangeSource>, Result<Opened, TransferError>, Duration);
+type AheadFuture = Pin<Box<dyn Future<Output = AheadOutput> + Send>>;
+
+enum AheadState {
+    Asking(AheadFuture),
+    Answered(Result<Opened, TransferError>),
+}
+
+/// One connection's sources (its own and a spare to ask ahead with) and what it learnt of
+/// the link.
+struct Worker {
+    source: Box<dyn RangeSource>,
+    /// The second source; `None` while it asks ahead, or when the source cannot fork.
+    spare: Option<Box<dyn RangeSource>>,
+    ahead: Option<Ahead>,
+    /// From asking for a range to its answer, last seen.
+    latency: Option<Duration>,
+}
+
+impl Worker {
+    /// Asks for part `i` on the spare source (which comes back with the answer).
+    fn ask_ahead(&mut self, plan: &Plan, i: usize) {
+        let Some(mut spare) = self.spare.take() else { return };
+        let (start, end) = plan.range(i);
+        let asking: AheadFuture = Box::pin(async move {
+            let asked = Instant::now();
+            let answer = spare.open_range(start, end).await;
+            (spare, answer, asked.elapsed())
+        });
+        self.ahead = Some(Ahead { part: i, state: AheadState::Asking(asking) });
+    }
+
+    /// Takes the spare source back from a request asked ahead, and its answer.
+    fn returned(&mut self, out: AheadOutput) -> Result<Opened, TransferError> {
+        let (spare, answer, latency) = out;
+        self.spare = Some(spare);
+        if answer.is_ok() {
+            self.latency = Some(latency);
+        }
+        answer
+    }
+
+    /// The request asked ahead was answered before its turn.
+    fn answered(&mut self, out: AheadOutput) {
+        let answer = self.returned(out);
+        if let Some(a) = self.ahead.as_mut() {
+            a.state = AheadState::Answered(answer);
+        }
+    }
+}
+
 /// One connection: takes free parts in the window and fetches each, resuming it. The first
 /// connection may start with the first response (the whole object), dropped after part 0.
-async fn connection(
-    shared: Arc<Shared>,
-    mut source: Box<dyn RangeSource>,
-    first: Option<ByteStream>,
-) {
+async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Option<ByteStream>) {
+    let spare = source.fork();
+    let mut worker = Worker { source, spare, ahead: None, latency: None };
     let mut first_part = first.is_some();
     let mut carry = first.map(|stream| Carry { stream, rest: Bytes::new() });
     loop {
-        let i = match std::mem::take(&mut first_part) {
-            true => 0,
-            false => match take_part(&shared).await {
+        let i = if std::mem::take(&mut first_part) {
+            0
+        } else if let Some(ahead) = worker.ahead.take() {
+            let answer = match ahead.state {
+                AheadState::Answered(answer) => answer,
+                AheadState::Asking(asking) => worker.returned(asking.await),
+            };
+            let (start, end) = shared.plan.range(ahead.part);
+            match answer.and_then(|opened| accept(&shared, opened, start, end)) {
+                Ok(stream) => carry = Some(Carry { stream, rest: Bytes::new() }),
+                // Asked again by `fetch_part`.
+                Err(e) if e.is_resumable() && spend_resume(&shared) => {}
+                Err(e) => {
+                    shared.fail(e);
+                    return;
+                }
+            }
+            ahead.part
+        } else {
+            match take_part(&shared).await {
                 Some(i) => i,
                 None => return,
-            },
+            }
         };
-        if let Err(e) = fetch_part(&shared, source.as_mut(), i, &mut carry).await {
+        if let Err(e) = fetch_part(&shared, &mut worker, i, &mut carry).await {
             shared.fail(e);
             return;
         }
@@ -217,6 +299,55 @@ async fn connection(
     }
 }
 
+/// What [`try_take`] found.
+enum Take {
+    Part(usize),
+    /// The window is full: wait for it to move.
+    Full,
+    /// Every part is taken, or the fetch failed.
+    Done,
+}
+
+/// Takes the next free part, if there is one now: up to a part per connection past the
+/// window, as a connection may ask for its next part before its turn (it streams only once
+/// the part is inside the window, [`wait_turn`]).
+fn try_take(shared: &Shared) -> Take {
+    let mut s = shared.lock();
+    if s.error.is_some() || s.next_free >= shared.plan.parts() {
+        return Take::Done;
+    }
+    if s.next_free >= s.base + shared.plan.window() + shared.plan.connections {
+        return Take::Full;
+    }
+    let i = s.next_free;
+    s.next_free += 1;
+    while s.parts.len() < i + 1 - s.base {
+        s.parts.push_back(Part { chunks: VecDeque::new(), done: false });
+    }
+    Take::Part(i)
+}
+
+/// Waits until part `i` is inside the window, so that what is held stays within it; false
+/// when the fetch failed.
+async fn wait_turn(shared: &Shared, i: usize) -> bool {
+    loop {
+        let notified = shared.fetchers.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        {
+            let s = shared.lock();
+            if s.error.is_some() {
+                return false;
+            }
+            if i < s.base + shared.plan.window() {
+                shared.most_ahead.fetch_max(i + 1 - s.base, Ordering::Relaxed);
+                return true;
+            }
+        }
+        notified.await;
+    }
+}
+
 /// The next free part within the window, waiting for the window to move; `None` when every
 /// part is taken or the fetch failed.
 async fn take_part(shared: &Shared) -> Option<usize> {
@@ -224,29 +355,63 @@ async fn take_part(shared: &Shared) -> Option<usize> {
         let notified = shared.fetchers.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        {
-            let mut s = shared.lock();
-            if s.error.is_some() || s.next_free >= shared.plan.parts() {
-                return None;
-            }
-            if s.next_free < s.base + shared.plan.window() {
-                let i = s.next_free;
-                s.next_free += 1;
-                shared.most_ahead.fetch_max(s.next_free - s.base, Ordering::Relaxed);
-                while s.parts.len() < i + 1 - s.base {
-                    s.parts.push_back(Part { chunks: VecDeque::new(), done: false });
-                }
-                return Some(i);
-            }
+        match try_take(shared) {
+            Take::Part(i) => return Some(i),
+            Take::Done => return None,
+            Take::Full => notified.await,
         }
-        notified.await;
     }
 }
 
-/// Fetches part `i` into its slot, resuming a broken connection where it stopped.
+/// The answer to a request for bytes `at..end`, checked: the range asked for, of the same
+/// object.
+fn accept(shared: &Shared, opened: Opened, at: u64, end: u64) -> Result<ByteStream, TransferError> {
+    if !opened.partial || opened.start != at {
+        return Err(TransferError::interrupted(format!(
+            "asked for bytes {at}-{} and the server sent {}",
+            end - 1,
+            if opened.partial {
+                format!("from {}", opened.start)
+            } else {
+                "the whole object (it ignores Range)".into()
+            }
+        )));
+    }
+    let s = shared.lock();
+    if opened.identity.is_some() && s.identity.is_some() && opened.identity != s.identity {
+        return Err(TransferError::Resume {
+            message: format!("the object changed ({:?} became {:?})", s.identity, opened.identity),
+        });
+    }
+    Ok(opened.body)
+}
+
+/// Whether to ask for the next part now: fewer bytes are left of this one than arrive in
+/// one round trip and a half at the rate seen since its first byte (measured over at least
+/// one round trip).
+fn time_to_ask(worker: &Worker, left: u64, streamed: u64, since: Instant) -> bool {
+    let (Some(latency), None, Some(_)) = (worker.latency, &worker.ahead, &worker.spare) else {
+        return false;
+    };
+    let elapsed = since.elapsed();
+    if elapsed < latency {
+        return false;
+    }
+    let rate = streamed as f64 / elapsed.as_secs_f64().max(1e-6);
+    (left as f64) <= rate * latency.as_secs_f64() * 1.5
+}
+
+/// What a connection waits for while it streams a part.
+enum Event {
+    Chunk(Option<Result<Bytes, TransferError>>),
+    Answered(AheadOutput),
+}
+
+/// Fetches part `i` into its slot, resuming a broken connection where it stopped, and asks
+/// for the connection's next part shortly before this one ends.
 async fn fetch_part(
     shared: &Shared,
-    source: &mut dyn RangeSource,
+    worker: &mut Worker,
     i: usize,
     carry: &mut Option<Carry>,
 ) -> Result<(), TransferError> {
@@ -255,42 +420,43 @@ async fn fetch_part(
     while at < end {
         let Carry { mut stream, mut rest } = match carry.take() {
             Some(c) => c,
-            None => match source.open_range(at, end).await {
-                Ok(opened) => {
-                    if !opened.partial || opened.start != at {
-                        return Err(TransferError::interrupted(format!(
-                            "asked for bytes {at}-{} and the server sent {}",
-                            end - 1,
-                            if opened.partial {
-                                format!("from {}", opened.start)
-                            } else {
-                                "the whole object (it ignores Range)".into()
-                            }
-                        )));
+            None => {
+                let asked = Instant::now();
+                match worker.source.open_range(at, end).await {
+                    Ok(opened) => {
+                        worker.latency = Some(asked.elapsed());
+                        Carry { stream: accept(shared, opened, at, end)?, rest: Bytes::new() }
                     }
-                    let s = shared.lock();
-                    if opened.identity.is_some()
-                        && s.identity.is_some()
-                        && opened.identity != s.identity
-                    {
-                        return Err(TransferError::Resume {
-                            message: format!(
-                                "the object changed ({:?} became {:?})",
-                                s.identity, opened.identity
-                            ),
-                        });
-                    }
-                    drop(s);
-                    Carry { stream: opened.body, rest: Bytes::new() }
+                    Err(e) if e.is_resumable() && spend_resume(shared) => continue,
+                    Err(e) => return Err(e),
                 }
-                Err(e) if e.is_resumable() && spend_resume(shared) => continue,
-                Err(e) => return Err(e),
-            },
+            }
         };
+        // Asked for; read only once inside the window.
+        if !wait_turn(shared, i).await {
+            return Ok(());
+        }
+        let (since, from) = (Instant::now(), at);
         loop {
-            let next = match rest.is_empty() {
-                false => Some(Ok(std::mem::take(&mut rest))),
-                true => stream.next().await,
+            let event = if !rest.is_empty() {
+                Event::Chunk(Some(Ok(std::mem::take(&mut rest))))
+            } else if let Some(Ahead { state: AheadState::Asking(asking), .. }) =
+                worker.ahead.as_mut()
+            {
+                tokio::select! {
+                    biased;
+                    chunk = stream.next() => Event::Chunk(chunk),
+                    out = asking => Event::Answered(out),
+                }
+            } else {
+                Event::Chunk(stream.next().await)
+            };
+            let next = match event {
+                Event::Answered(out) => {
+                    worker.answered(out);
+                    continue;
+                }
+                Event::Chunk(next) => next,
             };
             match next {
                 Some(Ok(mut chunk)) => {
@@ -310,6 +476,11 @@ async fn fetch_part(
                     if at == end {
                         // The first response goes on past part 0: dropped here.
                         break;
+                    }
+                    if time_to_ask(worker, end - at, at - from, since) {
+                        if let Take::Part(j) = try_take(shared) {
+                            worker.ask_ahead(&shared.plan, j);
+                        }
                     }
                 }
                 Some(Err(e)) if e.is_resumable() && spend_resume(shared) => break,

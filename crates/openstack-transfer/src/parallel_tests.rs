@@ -314,3 +314,77 @@ async fn one_fast_stream_broken_resumes_as_one_stream() {
     let log = log.lock().unwrap().clone();
     assert_eq!(log, [(0, data.len() as u64), (3 * PART + 99, data.len() as u64)]);
 }
+
+/// An object served at a pace on tokio's clock: each answer comes `latency` after its
+/// request, then a KiB a millisecond. With the clock paused, time is exact and no machine
+/// is too slow or too fast for it.
+#[derive(Clone)]
+struct Paced {
+    data: Bytes,
+    latency: std::time::Duration,
+    /// When each range was asked for (offset, time since the start).
+    log: Arc<Mutex<Vec<(u64, std::time::Duration)>>>,
+    start: tokio::time::Instant,
+}
+
+impl RangeSource for Paced {
+    fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+        let end = self.data.len() as u64;
+        self.open_range(offset, end)
+    }
+    fn open_range(&mut self, offset: u64, end: u64) -> OpenFuture<'_> {
+        self.log.lock().unwrap().push((offset, self.start.elapsed()));
+        let (rest, latency) = (self.data.slice(offset as usize..end as usize), self.latency);
+        let total = Some(self.data.len() as u64);
+        Box::pin(async move {
+            tokio::time::sleep(latency).await;
+            let body = futures_util::stream::unfold(rest, |mut rest| async move {
+                if rest.is_empty() {
+                    return None;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                let chunk = rest.split_to(rest.len().min(1024));
+                Some((Ok(chunk), rest))
+            });
+            Ok(Opened {
+                partial: offset > 0,
+                start: offset,
+                total,
+                identity: None,
+                body: Box::pin(body),
+            })
+        })
+    }
+    fn fork(&self) -> Option<Box<dyn RangeSource>> {
+        Some(Box::new(self.clone()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
+    use std::time::Duration;
+    // 32 parts of 256 KiB (256 ms each at a KiB a millisecond), 50 ms round trips, 4
+    // connections: 8 parts each.
+    let part = 256 << 10;
+    let data = object(32 * part as usize);
+    let start = tokio::time::Instant::now();
+    let source = Paced {
+        data: data.clone(),
+        latency: Duration::from_millis(50),
+        log: Default::default(),
+        start,
+    };
+    let log = source.log.clone();
+    let opts =
+        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let got: Vec<Bytes> =
+        Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
+    assert_eq!(got.concat(), data);
+    let took = start.elapsed();
+    // Asking for each part when the last one ended pays a round trip per part: 8 x (256 + 50)
+    // ms = 2448 ms. Asked ahead, only the first request's round trip is paid (and one more
+    // where a connection measures its first part): 8 x 256 + 2 x 50 = 2148 ms.
+    let log = log.lock().unwrap().clone();
+    assert!(took <= Duration::from_millis(2148 + 20), "took {took:?}; asked {log:?}");
+    assert_eq!(log.len(), 32, "every part asked for once: {log:?}");
+}
