@@ -88,6 +88,12 @@ impl DownloadOptions {
     /// answers a range with the whole object is read on one connection from there. Worth it
     /// when one stream is capped below the link (latency, a per-connection limit, a backend
     /// serving one stream at a time); on a fast local link one connection is as fast.
+    ///
+    /// Each connection asks for its next part about one round trip (as last measured)
+    /// before the current part ends, on a second socket of its own, so the next part's
+    /// first byte follows the current part's last without a request's round trip between
+    /// them (what HTTP/1.1 pipelining would give, which servers and proxies rarely honour).
+    /// So up to `2n` sockets are open, and `n` responses stream at any time.
     pub fn connections(mut self, n: usize) -> Self {
         self.connections = n.max(1);
         self.widen_below = None;
