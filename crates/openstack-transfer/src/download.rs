@@ -437,6 +437,21 @@ impl Download {
         Ok(DownloadReport { bytes: self.offset, digests, resumes })
     }
 
+    /// A sink delivers every byte the digest covers: none may have been taken with
+    /// [`Download::next_chunk`] before it.
+    fn unstarted(&self, sink: &str) -> Result<(), TransferError> {
+        if self.offset == 0 && !self.finished {
+            return Ok(());
+        }
+        Err(TransferError::Incomplete {
+            message: format!(
+                "{} bytes were already read with next_chunk; {sink} delivers a whole object, \
+                 so start it on a new Download",
+                self.offset
+            ),
+        })
+    }
+
     /// Writes to `writer`, verifying at the end. On error the writer holds partial data:
     /// prefer [`Download::to_path`] when a file is the goal.
     ///
@@ -446,6 +461,7 @@ impl Download {
         mut self,
         writer: &mut W,
     ) -> Result<DownloadReport, TransferError> {
+        self.unstarted("to_writer")?;
         while let Some(chunk) = self.next_chunk().await? {
             writer.write_all(&chunk).await.map_err(|e| TransferError::io("writer", e))?;
         }
@@ -504,6 +520,7 @@ impl Download {
         guard: &TempFile,
         path: &Path,
     ) -> Result<DownloadReport, TransferError> {
+        self.unstarted("to_path")?;
         let tmp = guard.path.as_path();
         let file = guard.create().await?;
         // Frames go to a writer thread as they are (no copy into a buffer) and are flushed
@@ -549,10 +566,14 @@ impl Download {
     /// # Ok(()) }
     /// ```
     pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, TransferError>> + Send {
-        futures_util::stream::unfold(Some(self), |state| async move {
-            let mut d = state?;
+        let unstarted = self.unstarted("into_stream");
+        futures_util::stream::unfold(Some((self, unstarted)), |state| async move {
+            let (mut d, unstarted) = state?;
+            if let Err(e) = unstarted {
+                return Some((Err(e), None));
+            }
             match d.next_chunk().await {
-                Ok(Some(chunk)) => Some((Ok(chunk), Some(d))),
+                Ok(Some(chunk)) => Some((Ok(chunk), Some((d, Ok(()))))),
                 Ok(None) => match d.verify().await {
                     Ok(_) => None,
                     Err(e) => Some((Err(e), None)),
@@ -978,6 +999,52 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.is_resumable(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_sink_after_next_chunk_is_refused_not_an_object_missing_its_start() {
+        let data = object();
+        let src = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: None,
+            opens: Default::default(),
+        };
+        let mut download = Download::new(src, expected(&data), &DownloadOptions::default());
+        let first = download.next_chunk().await.unwrap().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("img.raw");
+        let err = download.to_path(&target).await.unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("{} bytes were already read", first.len())),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
+
+        let src = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: None,
+            opens: Default::default(),
+        };
+        let mut download = Download::new(src, expected(&data), &DownloadOptions::default());
+        download.next_chunk().await.unwrap().unwrap();
+        let err = download.to_writer(&mut Vec::new()).await.unwrap_err();
+        assert!(err.to_string().contains("to_writer delivers a whole object"), "{err}");
+
+        let src = Flaky {
+            data: data.clone(),
+            cut: None,
+            ignore_range: false,
+            flip: None,
+            opens: Default::default(),
+        };
+        let mut download = Download::new(src, expected(&data), &DownloadOptions::default());
+        download.next_chunk().await.unwrap().unwrap();
+        let items: Vec<_> = download.into_stream().collect().await;
+        assert!(matches!(&items[..], [Err(TransferError::Incomplete { .. })]), "{items:?}");
     }
 
     #[tokio::test]
