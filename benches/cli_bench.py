@@ -10,15 +10,14 @@ with wait4: wall time, CPU (user + system) and peak RSS. Reported as medians wit
 range, and as ratios against `openstack` and curl from the same rounds.
 """
 
-import hashlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 import openstack
+
+from benchlib import run
 
 osrs, openstack_cli, sdk_save, cloud = sys.argv[1:5]
 rounds, mib = int(sys.argv[5]), int(sys.argv[6])
@@ -32,33 +31,6 @@ glance = glance[: -len("/v2")] if glance.endswith("/v2") else glance
 
 def token():
     return conn.session.get_token()
-
-
-TIME = "/usr/bin/time"  # GNU time: a child forked from it starts with its small RSS, not Python's
-
-
-def run(argv, stdout=subprocess.DEVNULL, env=None):
-    """Runs argv; returns (wall s, cpu s, peak RSS MiB); fails loudly on a non-zero exit.
-
-    Peak RSS comes from GNU time (`%M`): a child forked from this Python process would
-    inherit Python's RSS high-water mark, so wait4's ru_maxrss would report Python's.
-    """
-    rss_file = tempfile.NamedTemporaryFile(delete=False)
-    rss_file.close()
-    wrapped = [TIME, "-f", "%M", "-o", rss_file.name, *argv] if os.path.exists(TIME) else argv
-    start = time.perf_counter()
-    proc = subprocess.Popen(wrapped, stdout=stdout, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{argv[:4]}... failed: {err[-2000:]}")
-    with open(rss_file.name) as f:
-        text = f.read().strip().splitlines()
-    os.remove(rss_file.name)
-    rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
-    return wall, usage.ru_utime + usage.ru_stime, rss
 
 
 def ensure_list_images():

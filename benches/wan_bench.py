@@ -15,15 +15,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import openstack
+
+from benchlib import run
 
 sdk_save, slowlink, cloud = sys.argv[1:4]
 mib, rtt_ms, cap_mib = (int(x) for x in sys.argv[4:7])
 connections = [int(n) for n in sys.argv[7:]]
 NAME = f"osrs-bench-wan-{mib}"
-TIME = "/usr/bin/time"
 
 conn = openstack.connect(cloud=cloud)
 glance = conn.image.get_endpoint().rstrip("/")
@@ -45,26 +45,6 @@ def image():
         )
     finally:
         os.remove(f.name)
-
-
-def run(argv, env=None):
-    """(wall s, cpu s, peak RSS MiB) of argv; fails loudly on a non-zero exit."""
-    rss_file = tempfile.NamedTemporaryFile(delete=False)
-    rss_file.close()
-    wrapped = [TIME, "-f", "%M", "-o", rss_file.name, *argv] if os.path.exists(TIME) else argv
-    start = time.perf_counter()
-    proc = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{argv[:3]}... failed: {err[-2000:]}")
-    with open(rss_file.name) as f:
-        text = f.read().strip().splitlines()
-    os.remove(rss_file.name)
-    rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
-    return wall, usage.ru_utime + usage.ru_stime, rss
 
 
 img = image()

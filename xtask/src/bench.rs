@@ -23,6 +23,7 @@ pub(crate) fn bench(extra: &[&str]) -> Result {
         ["cli"] => return cli_bench(),
         ["proxy"] => return proxy_bench(),
         ["wan"] => return wan_bench(),
+        ["sink"] => return sink_bench(),
         _ => {}
     }
     let mut cmd = cargo();
@@ -31,7 +32,8 @@ pub(crate) fn bench(extra: &[&str]) -> Result {
     targets()?;
     rss()?;
     reference_comparison()?;
-    stack_comparison()
+    stack_comparison()?;
+    sink_bench()
 }
 
 /// `bench cli`: osrs beside `openstack` and curl on the local cloud (benches/cli_bench.py):
@@ -183,6 +185,24 @@ fn wan_bench() -> Result {
         .env("PYTHONWARNINGS", "ignore")
         .envs(cloud.env_vars());
     run("wan bench (sdk to_path vs curl vs aria2c over a slow link)", &mut cmd)
+}
+
+/// `bench sink`: what writing the file costs a verified download on a cache hit
+/// (benches/sink_bench.py): curl to /dev/null and to a file, the SDK's `into_stream` and
+/// `to_path`, interleaved; OSRS_SINK_MIB (default 1024) MiB, OSRS_SINK_ROUNDS (default 5).
+fn sink_bench() -> Result {
+    let cloud = cloud::Cloud::from_env()?;
+    cloud.up()?;
+    cloud::ensure_bench_tools()?;
+    build_bench_bin("sdk_save")?;
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    let mut cmd = Command::new(cloud.venv_python());
+    cmd.arg(workspace_root().join("benches/sink_bench.py"))
+        .arg(workspace_root().join("target/release/sdk_save"))
+        .args(["local", &var("OSRS_SINK_MIB", "1024"), &var("OSRS_SINK_ROUNDS", "5")])
+        .env("PYTHONWARNINGS", "ignore")
+        .envs(cloud.env_vars());
+    run("sink bench (to_path vs into_stream vs curl, cache hit)", &mut cmd)
 }
 
 /// Builds one binary of the benchmark crate (release).

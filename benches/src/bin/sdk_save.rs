@@ -4,7 +4,8 @@
 //!
 //! Usage: `sdk_save <cloud> <image-id> <output>`; `OSRS_CONNECTIONS=N` sets the download's
 //! connections, `OSRS_IMAGE_ENDPOINT=URL` reaches Glance elsewhere (`cargo xtask bench wan`
-//! puts a slow link there).
+//! puts a slow link there), `OSRS_SINK=stream` reads the verified stream and drops its bytes
+//! instead of writing the output (`cargo xtask bench sink` compares the two).
 
 use openstack_auth::{CloudConfig, Session};
 use openstack_image::ImageProxy;
@@ -27,6 +28,16 @@ fn main() {
         if let Some(n) = std::env::var("OSRS_CONNECTIONS").ok().and_then(|n| n.parse().ok()) {
             download = download.connections(n);
         }
-        download.to_path(&out).await.expect("verified download");
+        if std::env::var("OSRS_SINK").is_ok_and(|s| s == "stream") {
+            use futures_util::TryStreamExt;
+            let bytes = download
+                .into_stream()
+                .try_fold(0u64, |n, chunk| async move { Ok(n + chunk.len() as u64) })
+                .await
+                .expect("verified download");
+            assert_eq!(Some(bytes), img.size, "the whole image");
+        } else {
+            download.to_path(&out).await.expect("verified download");
+        }
     });
 }
