@@ -125,14 +125,18 @@ impl DownloadImage {
     /// How many connections fetch parts of the image at once. Default: 1 for an image under
     /// [`AUTO_CONNECTIONS_FROM`] (256 MiB); from there, [`AUTO_CONNECTIONS`] (4) if its first
     /// 4 MiB arrive slower than [`AUTO_CONNECTIONS_BELOW`] (64 MiB/s), else one stream.
-    /// Several connections pay a request per 4 MiB part and win only where one stream is
-    /// held below the link (a distant region, a per-connection cap at a load balancer or
-    /// proxy, a store serving one stream at a time); on a fast link one stream is faster
-    /// (measured on loopback: 4 connections took 1.5x as long as one), and for a small image
-    /// the first part is most of it. `connections(n)` always uses `n`. The data is still verified against the whole image's digest, hashed in
-    /// order as it arrives; at most `n + 1` parts (4 MiB each) are held in memory; each
-    /// part resumes on its own; progress counts all connections. `connections(1)` is one
-    /// stream, as before.
+    /// Several connections win only where one stream is held below the link (a distant
+    /// region, a per-connection cap at a load balancer or proxy, a store serving one stream
+    /// at a time); on a fast link one stream is as fast and cheaper (measured on loopback: a
+    /// fixed 4 connections took 1.5x as long as one), and for a small image the first part
+    /// is most of it. `connections(n)` always uses `n`.
+    ///
+    /// The image is fetched in parts (4 MiB; 3 MiB with 8 connections) by range requests,
+    /// each connection asking for its next part about a round trip before the current one
+    /// ends, on a second socket (so up to `2n` sockets are open, `n` streaming). The data is
+    /// still verified against the whole image's digest, hashed in order as it arrives; at
+    /// most `n` parts (24 MiB in all) are held in memory; each part resumes on its own;
+    /// progress counts all connections. `connections(1)` is one stream, as before.
     pub fn connections(mut self, n: usize) -> Self {
         self.connections = Some(n.max(1));
         self

@@ -188,7 +188,7 @@ impl Download {
             finished: false,
             durable: options.durable,
             connections: options.connections,
-            part_size: options.part_size,
+            part_size: options.part_len(options.connections),
             widen_below: options.widen_below,
             first_at: None,
             part_resumes: Default::default(),

@@ -23,15 +23,19 @@ pub struct DownloadOptions {
     pub durable: bool,
     /// Connections fetching parts at once (default 1). See [`DownloadOptions::connections`].
     pub connections: usize,
-    /// Bytes per part when fetching over several connections (default 4 MiB).
-    pub part_size: u64,
+    /// Bytes per part when fetching over several connections; `None` (default): see
+    /// [`DownloadOptions::part_size`].
+    pub part_size: Option<u64>,
     /// Adaptive: the other connections start only if the first part arrived slower than
     /// this many bytes per second. See [`DownloadOptions::connections_if_slower_than`].
     pub widen_below: Option<u64>,
 }
 
-/// The default part size of a download over several connections.
+/// The largest default part of a download over several connections.
 pub const DEFAULT_PART_SIZE: u64 = 4 << 20;
+
+/// What the parts held in a download's reorder window add up to at most, by default.
+pub const DEFAULT_WINDOW_BYTES: u64 = 24 << 20;
 
 impl Default for DownloadOptions {
     fn default() -> Self {
@@ -42,7 +46,7 @@ impl Default for DownloadOptions {
             progress: None,
             durable: true,
             connections: 1,
-            part_size: DEFAULT_PART_SIZE,
+            part_size: None,
             widen_below: None,
         }
     }
@@ -82,8 +86,9 @@ impl DownloadOptions {
     /// Fetches the object over `n` connections at once (default 1), in parts of
     /// [`DownloadOptions::part_size`] bytes, when the source can [`RangeSource::fork`] and the
     /// object is larger than one part. The data is still hashed and delivered in order: at
-    /// most `n + 1` parts are held in memory (a reorder window), however large the object
-    /// and however slow one connection. Each part resumes on its own after a broken
+    /// most `n` parts are held in memory (a reorder window; by default at most
+    /// [`DEFAULT_WINDOW_BYTES`] in all), however large the object and however slow one
+    /// connection. Each part resumes on its own after a broken
     /// connection (from the same budget, [`DownloadOptions::max_resumes`]); a server that
     /// answers a range with the whole object is read on one connection from there. Worth it
     /// when one stream is capped below the link (latency, a per-connection limit, a backend
@@ -108,10 +113,21 @@ impl DownloadOptions {
         self.widen_below = Some(bytes_per_second);
         self
     }
-    /// Bytes per part with several connections (default [`DEFAULT_PART_SIZE`], at least
-    /// 64 KiB). Larger parts pay fewer requests and hold more memory.
+    /// Bytes per part with several connections (at least 64 KiB). Default:
+    /// [`DEFAULT_PART_SIZE`], or less with many connections, so that the `n` parts the
+    /// window holds stay within [`DEFAULT_WINDOW_BYTES`] (but not under 1 MiB a part: with 8
+    /// connections, 3 MiB). Larger parts pay fewer requests and hold more memory; a part
+    /// should take longer to arrive than a round trip, so its successor can be asked for in
+    /// time.
     pub fn part_size(mut self, bytes: u64) -> Self {
-        self.part_size = bytes.max(64 << 10);
+        self.part_size = Some(bytes.max(64 << 10));
         self
+    }
+
+    /// The part size in effect with `connections`.
+    pub(crate) fn part_len(&self, connections: usize) -> u64 {
+        self.part_size.unwrap_or_else(|| {
+            (DEFAULT_WINDOW_BYTES / connections.max(1) as u64).clamp(1 << 20, DEFAULT_PART_SIZE)
+        })
     }
 }

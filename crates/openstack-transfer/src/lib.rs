@@ -41,7 +41,7 @@ mod upload_options;
 pub use download::{
     ByteStream, Download, DownloadReport, Expected, OpenFuture, Opened, RangeSource,
 };
-pub use download_options::{DEFAULT_PART_SIZE, DownloadOptions};
+pub use download_options::{DEFAULT_PART_SIZE, DEFAULT_WINDOW_BYTES, DownloadOptions};
 pub use error::{BoxError, TransferError};
 pub use fileread::read_exact_at;
 pub use hash::{

@@ -5,7 +5,7 @@
 //! takes the lowest part nobody has taken and fetches it with a range request, resuming it
 //! from where it broke. The parts come out in order through a **bounded reorder window**: a
 //! connection may take part `i` only while `i` is less than the part being read plus the
-//! window (`connections + 1` parts), so what is held in memory is at most the window's parts,
+//! window (`connections` parts), so what is held in memory is at most the window's parts,
 //! whatever the object's size and however slow one connection is (the others wait for it).
 //!
 //! Why a window and not positional writes followed by one pass: the same path serves a file,
@@ -64,7 +64,7 @@ impl Plan {
     }
 
     fn window(&self) -> usize {
-        self.connections + 1
+        self.connections
     }
 }
 

@@ -93,10 +93,11 @@ pub(crate) enum ImageCmd {
         #[arg(long)]
         progress: bool,
         /// Connections fetching parts of the image at once (default: 1 under 256 MiB; from
-        /// there 4 if its first 4 MiB arrive slower than 64 MiB/s, else 1). More help where one stream is held below the link (a distant
-        /// region, a per-connection cap); the file is verified against the image's digest
-        /// all the same, and at most N + 1 parts of 4 MiB are held in memory. Not in
-        /// openstackclient.
+        /// there 4 if its first 4 MiB arrive slower than 64 MiB/s, else 1). They help where
+        /// one stream is held below the link (a distant region, a per-connection cap); the
+        /// file is verified against the image's digest all the same, at most N parts (24 MiB
+        /// in all) are held in memory, and each connection asks for its next part on a second
+        /// socket a round trip before the current one ends. Not in openstackclient.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
         parallel: Option<u16>,
     },
