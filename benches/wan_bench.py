@@ -9,9 +9,14 @@ curl (one stream, the floor), the SDK's verified `to_path` (sdk_save) with each 
 connections, and `aria2c -x N -s N` with the same N (which verifies nothing). Each run is a
 child process measured with GNU time and wait4: wall time, CPU, peak RSS. The table gives
 each run's speedup over its own tool's one stream, and ours against aria2c's at the same N.
+Then, on plain loopback (no link), the default setting beside one connection,
+OSRS_WAN_LOOPBACK_ROUNDS (default 7) rounds in alternating order. Last, the targets: at 4 and
+8 connections at least 95% of aria2c's speedup, peak RSS under 64 MiB at 8, and on loopback
+the default no slower than one connection (median per-round ratio <= 1.05).
 """
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +28,7 @@ from benchlib import run
 sdk_save, slowlink, cloud = sys.argv[1:4]
 mib, rtt_ms, cap_mib = (int(x) for x in sys.argv[4:7])
 connections = [int(n) for n in sys.argv[7:]]
+loopback_rounds = int(os.environ.get("OSRS_WAN_LOOPBACK_ROUNDS", "7"))
 NAME = f"osrs-bench-wan-{mib}"
 
 conn = openstack.connect(cloud=cloud)
@@ -73,6 +79,18 @@ try:
         ]
         rows.append(("aria2c", n, run(aria)))
         os.remove(out)
+    # Plain loopback, no link: the default (adaptive) beside one connection, interleaved in
+    # both orders (ABBA) so drift hits both alike.
+    loopback = {"default": [], "1": []}
+    for r in range(loopback_rounds):
+        order = ("default", "1") if r % 2 == 0 else ("1", "default")
+        for which in order:
+            env = dict(os.environ)
+            env.pop("OSRS_IMAGE_ENDPOINT", None)
+            if which == "1":
+                env["OSRS_CONNECTIONS"] = "1"
+            loopback[which].append(run([sdk_save, cloud, img.id, out], env=env))
+            os.remove(out)
 finally:
     link.kill()
     for f in os.listdir(out_dir):
@@ -91,3 +109,23 @@ for tool, n, (wall, cpu, rss) in rows:
     theirs = next((w for t, m, (w, _, _) in rows if t == "aria2c" and m == n), None)
     versus = f"{(base / wall) / (curl[0] / theirs):.0%}" if tool == "sdk to_path" and theirs else ""
     print(f"| {tool} | {n} | {wall:.1f} | {cpu:.2f} | {rss:.0f} | {speedup:.2f}x | {versus} |")
+
+ours = {n: w for t, n, (w, _, _) in rows if t == "sdk to_path"}
+theirs = {n: w for t, n, (w, _, _) in rows if t == "aria2c"}
+rss8 = next((r for t, n, (_, _, r) in rows if t == "sdk to_path" and n == 8), None)
+print("\ntargets:")
+for n in (4, 8):
+    if n in ours and n in theirs and 1 in ours:
+        share = (ours[1] / ours[n]) / (curl[0] / theirs[n])
+        print(f"  {n} connections: {share:.0%} of aria2c's speedup (target >= 95%: {'met' if share >= 0.95 else 'NOT met'})")
+if rss8 is not None:
+    print(f"  peak RSS at 8 connections: {rss8:.0f} MiB (target < 64: {'met' if rss8 < 64 else 'NOT met'})")
+ratios = [d[0] / o[0] for d, o in zip(loopback["default"], loopback["1"])]
+if ratios:
+    med = statistics.median(ratios)
+    walls = {k: statistics.median(m[0] for m in v) for k, v in loopback.items()}
+    print(
+        f"  plain loopback, {loopback_rounds} rounds: default {walls['default']:.2f} s, 1 connection "
+        f"{walls['1']:.2f} s (medians); default/1 per round: median {med:.3f}x "
+        f"(range {min(ratios):.3f}-{max(ratios):.3f}) (target <= 1.05x: {'met' if med <= 1.05 else 'NOT met'})"
+    )
