@@ -1,9 +1,17 @@
-//! A file writer on its own thread: frames go in through a bounded queue and out with vectored
-//! writes, without copying them into an intermediate buffer; a second thread flushes written
-//! data to disk in the background so the final fsync has little left to do.
+//! A file writer on its own thread: frames go in through a bounded queue and are written as
+//! they arrive, in slices of [`WRITE_SLICE`] bytes, without copying them into an
+//! intermediate buffer; a second thread flushes written data to disk in the background so the
+//! final fsync has little left to do.
+//!
+//! Why slices: the kernel copies each write from our buffer into the page cache, and that
+//! copy is cheap only from memory still in the CPU's cache. Frames were once gathered into
+//! `writev`s of several MiB, read long after they arrived: on a cache hit from Glance a
+//! verified 1 GiB `to_path` took 2.74-3.02 CPU-s that way and 2.50-2.53 with 64 KiB writes
+//! of each frame as it comes (wall 2.14-2.44 s and 1.99-2.01 s; `into_stream`, writing
+//! nothing, 1.98-2.13 CPU-s), on two cores beside Glance.
 
 use std::fs::File;
-use std::io::{self, IoSlice, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,8 +25,8 @@ use crate::error::TransferError;
 
 /// Frames queued for the writer (network frames are 16–400 KiB, so a few MiB at most).
 const QUEUE_FRAMES: usize = 16;
-/// Frames gathered into one `writev`.
-const GATHER: usize = 16;
+/// Bytes per write: small enough to be copied from the CPU's cache.
+const WRITE_SLICE: usize = 64 << 10;
 /// A background flush to disk starts after this many new bytes.
 const SYNC_EVERY: u64 = 32 << 20;
 
@@ -97,21 +105,16 @@ fn run(
     durable: bool,
 ) -> io::Result<()> {
     let syncer = if durable { Some(Syncer::start(&file)?) } else { None };
-    let mut pending: Vec<Bytes> = Vec::with_capacity(GATHER);
     let mut unsynced = 0u64;
     let result = (|| {
         while let Some(frame) = rx.blocking_recv() {
             if abandoned.load(Ordering::Relaxed) {
                 return Err(io::Error::other("the transfer was abandoned"));
             }
-            pending.push(frame);
-            while pending.len() < GATHER {
-                match rx.try_recv() {
-                    Ok(f) => pending.push(f),
-                    Err(_) => break,
-                }
+            for slice in frame.chunks(WRITE_SLICE) {
+                file.write_all(slice)?;
             }
-            unsynced += write_all_frames(&mut file, &mut pending)?;
+            unsynced += frame.len() as u64;
             if unsynced >= SYNC_EVERY {
                 if let Some(s) = &syncer {
                     s.request();
@@ -128,42 +131,6 @@ fn run(
         return Err(io::Error::other("the transfer was abandoned"));
     }
     if durable { file.sync_all() } else { Ok(()) }
-}
-
-/// Writes every frame with as few `writev` calls as the kernel allows; empties `frames`.
-fn write_all_frames(file: &mut File, frames: &mut Vec<Bytes>) -> io::Result<u64> {
-    let total: u64 = frames.iter().map(|f| f.len() as u64).sum();
-    let mut first = 0;
-    let mut offset = 0;
-    while first < frames.len() {
-        let slices: Vec<IoSlice<'_>> = std::iter::once(&frames[first][offset..])
-            .chain(frames[first + 1..].iter().map(|f| &f[..]))
-            .map(IoSlice::new)
-            .collect();
-        let mut n = match file.write_vectored(&slices) {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "write returned 0")),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        while n > 0 {
-            let left = frames[first].len() - offset;
-            if n >= left {
-                n -= left;
-                first += 1;
-                offset = 0;
-            } else {
-                offset += n;
-                n = 0;
-            }
-        }
-        while first < frames.len() && frames[first].len() == offset {
-            first += 1;
-            offset = 0;
-        }
-    }
-    frames.clear();
-    Ok(total)
 }
 
 /// Flushes a file's written data to disk on request, on its own thread.
@@ -200,22 +167,21 @@ impl Syncer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn vectored_writes_keep_order_and_every_byte() {
+    #[tokio::test]
+    async fn frames_of_any_size_are_written_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
-        let mut file = File::create(&path).unwrap();
+        let mut w = FileWriter::new(File::create(&path).unwrap(), &path, false);
         let mut expected = Vec::new();
-        let mut frames = Vec::new();
         for i in 0..200u32 {
-            let f: Vec<u8> = (0..(i * 37 % 5000)).map(|j| (i + j) as u8).collect();
+            // Empty, smaller than a slice, exactly one, and several slices and a bit.
+            let f: Vec<u8> = (0..(i * 3779 % 300_000)).map(|j| (i + j) as u8).collect();
             expected.extend_from_slice(&f);
-            frames.push(Bytes::from(f));
+            w.write(Bytes::from(f)).await.unwrap();
         }
-        let n = write_all_frames(&mut file, &mut frames).unwrap();
-        assert_eq!(n, expected.len() as u64);
-        assert!(frames.is_empty());
-        drop(file);
+        w.write(Bytes::from(vec![7u8; WRITE_SLICE])).await.unwrap();
+        expected.extend_from_slice(&[7u8; WRITE_SLICE]);
+        w.finish().await.unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), expected);
     }
 
