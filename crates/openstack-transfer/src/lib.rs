@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod ahead;
 mod download;
 mod download_options;
 mod error;

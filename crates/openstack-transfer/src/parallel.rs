@@ -24,11 +24,8 @@
 //! from there (a resume).
 
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -37,6 +34,7 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use crate::ahead::{Ahead, AheadOutput, AheadState, Worker, time_to_ask};
 use crate::download::{ByteStream, Opened, RangeSource};
 use crate::error::TransferError;
 
@@ -58,7 +56,7 @@ impl Plan {
         (self.total - self.origin).div_ceil(self.part) as usize
     }
 
-    fn range(&self, i: usize) -> (u64, u64) {
+    pub(crate) fn range(&self, i: usize) -> (u64, u64) {
         let start = self.origin + i as u64 * self.part;
         (start, (start + self.part).min(self.total))
     }
@@ -198,68 +196,6 @@ impl Reader {
     }
 }
 
-/// A request for a connection's next part, sent on its second connection about one round
-/// trip before the current part ends, so the next part's first bytes follow the current
-/// part's last ones without a request's round trip between them (HTTP/1.1 has no usable
-/// pipelining; this is what it would give). Its body is not read before its turn: until
-/// then it waits in the socket's buffers, and only one response per connection streams.
-struct Ahead {
-    part: usize,
-    state: AheadState,
-}
-
-/// The spare source back, its answer, and how long the answer took.
-type AheadOutput = (Box<dyn RangeSource>, Result<Opened, TransferError>, Duration);
-type AheadFuture = Pin<Box<dyn Future<Output = AheadOutput> + Send>>;
-
-enum AheadState {
-    Asking(AheadFuture),
-    Answered(Result<Opened, TransferError>),
-}
-
-/// One connection's sources (its own and a spare to ask ahead with) and what it learnt of
-/// the link.
-struct Worker {
-    source: Box<dyn RangeSource>,
-    /// The second source; `None` while it asks ahead, or when the source cannot fork.
-    spare: Option<Box<dyn RangeSource>>,
-    ahead: Option<Ahead>,
-    /// From asking for a range to its answer, last seen.
-    latency: Option<Duration>,
-}
-
-impl Worker {
-    /// Asks for part `i` on the spare source (which comes back with the answer).
-    fn ask_ahead(&mut self, plan: &Plan, i: usize) {
-        let Some(mut spare) = self.spare.take() else { return };
-        let (start, end) = plan.range(i);
-        let asking: AheadFuture = Box::pin(async move {
-            let asked = Instant::now();
-            let answer = spare.open_range(start, end).await;
-            (spare, answer, asked.elapsed())
-        });
-        self.ahead = Some(Ahead { part: i, state: AheadState::Asking(asking) });
-    }
-
-    /// Takes the spare source back from a request asked ahead, and its answer.
-    fn returned(&mut self, out: AheadOutput) -> Result<Opened, TransferError> {
-        let (spare, answer, latency) = out;
-        self.spare = Some(spare);
-        if answer.is_ok() {
-            self.latency = Some(latency);
-        }
-        answer
-    }
-
-    /// The request asked ahead was answered before its turn.
-    fn answered(&mut self, out: AheadOutput) {
-        let answer = self.returned(out);
-        if let Some(a) = self.ahead.as_mut() {
-            a.state = AheadState::Answered(answer);
-        }
-    }
-}
-
 /// One connection: takes free parts in the window and fetches each, resuming it. The first
 /// connection may start with the first response (the whole object), dropped after part 0.
 async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Option<ByteStream>) {
@@ -390,23 +326,6 @@ fn accept(shared: &Shared, opened: Opened, at: u64, end: u64) -> Result<ByteStre
         });
     }
     Ok(opened.body)
-}
-
-/// Whether to ask for the next part now: fewer bytes are left of this one than arrive in
-/// one round trip (the last answer's) at the rate seen since its first byte (measured over
-/// at least one round trip). So the next answer's first byte comes as this part's last one
-/// does: asked earlier, the next answer would stream beside this one (more than one stream
-/// per connection, as if there were more connections); asked later, the link idles.
-fn time_to_ask(worker: &Worker, left: u64, streamed: u64, since: Instant) -> bool {
-    let (Some(latency), None, Some(_)) = (worker.latency, &worker.ahead, &worker.spare) else {
-        return false;
-    };
-    let elapsed = since.elapsed();
-    if elapsed < latency {
-        return false;
-    }
-    let rate = streamed as f64 / elapsed.as_secs_f64().max(1e-6);
-    (left as f64) <= rate * latency.as_secs_f64()
 }
 
 /// What a connection waits for while it streams a part.
