@@ -32,3 +32,21 @@ def run(argv, env=None, stdout=subprocess.DEVNULL):
     os.remove(rss_file.name)
     rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
     return wall, usage.ru_utime + usage.ru_stime, rss
+
+
+def image(conn, name, mib):
+    """The active image called `name`, or a new one of `mib` MiB (each MiB starts with its
+    index, so no two are alike), made with openstacksdk and kept for the next run."""
+    for img in conn.image.images(name=name):
+        if img.status == "active":
+            return img
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        block = os.urandom(1 << 20)
+        for i in range(mib):
+            f.write(i.to_bytes(8, "little") + block[8:])
+    try:
+        return conn.image.create_image(
+            name=name, filename=f.name, disk_format="raw", container_format="bare", wait=True
+        )
+    finally:
+        os.remove(f.name)

@@ -20,7 +20,7 @@ import tempfile
 
 import openstack
 
-from benchlib import run
+from benchlib import image, run
 
 sdk_save, cloud = sys.argv[1:3]
 mib, rounds = int(sys.argv[3]), int(sys.argv[4])
@@ -31,23 +31,7 @@ glance = conn.image.get_endpoint().rstrip("/")
 glance = glance[: -len("/v2")] if glance.endswith("/v2") else glance
 
 
-def image():
-    for img in conn.image.images(name=NAME):
-        if img.status == "active":
-            return img
-    with tempfile.NamedTemporaryFile(delete=False) as f:
-        block = os.urandom(1 << 20)
-        for i in range(mib):
-            f.write(i.to_bytes(8, "little") + block[8:])
-    try:
-        return conn.image.create_image(
-            name=NAME, filename=f.name, disk_format="raw", container_format="bare", wait=True
-        )
-    finally:
-        os.remove(f.name)
-
-
-img = image()
+img = image(conn, NAME, mib)
 url = f"{glance}/v2/images/{img.id}/file"
 out_dir = tempfile.mkdtemp(prefix="osrs-sink-")
 out = os.path.join(out_dir, "image")

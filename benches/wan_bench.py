@@ -23,7 +23,7 @@ import tempfile
 
 import openstack
 
-from benchlib import run
+from benchlib import image, run
 
 sdk_save, slowlink, cloud = sys.argv[1:4]
 mib, rtt_ms, cap_mib = (int(x) for x in sys.argv[4:7])
@@ -37,23 +37,7 @@ glance = glance[: -len("/v2")] if glance.endswith("/v2") else glance
 upstream = glance.split("://", 1)[1]
 
 
-def image():
-    for img in conn.image.images(name=NAME):
-        if img.status == "active":
-            return img
-    with tempfile.NamedTemporaryFile(delete=False) as f:
-        block = os.urandom(1 << 20)
-        for i in range(mib):
-            f.write(i.to_bytes(8, "little") + block[8:])
-    try:
-        return conn.image.create_image(
-            name=NAME, filename=f.name, disk_format="raw", container_format="bare", wait=True
-        )
-    finally:
-        os.remove(f.name)
-
-
-img = image()
+img = image(conn, NAME, mib)
 link = subprocess.Popen([slowlink, upstream, str(rtt_ms), str(cap_mib)], stdout=subprocess.PIPE)
 addr = link.stdout.readline().decode().split()[-1]
 url = f"http://{addr}/v2/images/{img.id}/file"
