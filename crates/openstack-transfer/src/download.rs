@@ -599,6 +599,19 @@ mod tests {
         opens: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
     }
 
+    impl Flaky {
+        /// `data`, with no fault.
+        fn serving(data: &Bytes) -> Flaky {
+            Flaky {
+                data: data.clone(),
+                cut: None,
+                ignore_range: false,
+                flip: None,
+                opens: Default::default(),
+            }
+        }
+    }
+
     impl RangeSource for Flaky {
         fn open(&mut self, offset: u64) -> OpenFuture<'_> {
             self.opens.lock().unwrap().push(offset);
@@ -1004,13 +1017,7 @@ mod tests {
     #[tokio::test]
     async fn a_sink_after_next_chunk_is_refused_not_an_object_missing_its_start() {
         let data = object();
-        let src = Flaky {
-            data: data.clone(),
-            cut: None,
-            ignore_range: false,
-            flip: None,
-            opens: Default::default(),
-        };
+        let src = Flaky::serving(&data);
         let mut download = Download::new(src, expected(&data), &DownloadOptions::default());
         let first = download.next_chunk().await.unwrap().unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -1022,25 +1029,13 @@ mod tests {
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
 
-        let src = Flaky {
-            data: data.clone(),
-            cut: None,
-            ignore_range: false,
-            flip: None,
-            opens: Default::default(),
-        };
+        let src = Flaky::serving(&data);
         let mut download = Download::new(src, expected(&data), &DownloadOptions::default());
         download.next_chunk().await.unwrap().unwrap();
         let err = download.to_writer(&mut Vec::new()).await.unwrap_err();
         assert!(err.to_string().contains("to_writer delivers a whole object"), "{err}");
 
-        let src = Flaky {
-            data: data.clone(),
-            cut: None,
-            ignore_range: false,
-            flip: None,
-            opens: Default::default(),
-        };
+        let src = Flaky::serving(&data);
         let mut download = Download::new(src, expected(&data), &DownloadOptions::default());
         download.next_chunk().await.unwrap().unwrap();
         let items: Vec<_> = download.into_stream().collect().await;
