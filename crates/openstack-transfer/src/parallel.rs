@@ -212,10 +212,15 @@ async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Op
                 AheadState::Asking(asking) => worker.returned(asking.await),
             };
             let (start, end) = shared.plan.range(ahead.part);
-            match answer.and_then(|opened| accept(&shared, opened, start, end)) {
-                Ok(stream) => carry = Some(Carry { stream, rest: Bytes::new() }),
-                // Asked again by `fetch_part`.
-                Err(e) if e.is_resumable() && spend_resume(&shared) => {}
+            // As `fetch_part` takes an answer: a failed request is asked again (there), a
+            // wrong answer ends the parallel fetch.
+            let accepted = match answer {
+                Ok(opened) => accept(&shared, opened, start, end).map(Some),
+                Err(e) if e.is_resumable() && spend_resume(&shared) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match accepted {
+                Ok(stream) => carry = stream.map(|stream| Carry { stream, rest: Bytes::new() }),
                 Err(e) => {
                     shared.fail(e);
                     return;
@@ -233,6 +238,12 @@ async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Op
             return;
         }
         let mut s = shared.lock();
+        if s.error.is_some() {
+            // The fetch failed, perhaps with this part unfinished (`fetch_part` stops when
+            // it sees the error): never mark it done, or the reader would go on past its
+            // missing bytes into the next part's.
+            return;
+        }
         if let Some(p) = i.checked_sub(s.base).and_then(|k| s.parts.get_mut(k)) {
             p.done = true;
         }

@@ -325,6 +325,8 @@ struct Paced {
     /// When each range was asked for (offset, time since the start).
     log: Arc<Mutex<Vec<(u64, std::time::Duration)>>>,
     start: tokio::time::Instant,
+    /// From this request on (counting from 0), ranges are ignored: the whole object, 200.
+    whole_from: Option<usize>,
 }
 
 impl RangeSource for Paced {
@@ -333,7 +335,13 @@ impl RangeSource for Paced {
         self.open_range(offset, end)
     }
     fn open_range(&mut self, offset: u64, end: u64) -> OpenFuture<'_> {
-        self.log.lock().unwrap().push((offset, self.start.elapsed()));
+        let mut log = self.log.lock().unwrap();
+        log.push((offset, self.start.elapsed()));
+        let (offset, end) = match self.whole_from {
+            Some(n) if log.len() > n => (0, self.data.len() as u64),
+            _ => (offset, end),
+        };
+        drop(log);
         let (rest, latency) = (self.data.slice(offset as usize..end as usize), self.latency);
         let total = Some(self.data.len() as u64);
         Box::pin(async move {
@@ -373,6 +381,7 @@ async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
         latency: Duration::from_millis(50),
         log: Default::default(),
         start,
+        whole_from: None,
     };
     let log = source.log.clone();
     let opts =
@@ -387,4 +396,37 @@ async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
     let log = log.lock().unwrap().clone();
     assert!(took <= Duration::from_millis(2148 + 20), "took {took:?}; asked {log:?}");
     assert_eq!(log.len(), 32, "every part asked for once: {log:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_asked_ahead_that_ignores_the_range_ends_in_one_stream() {
+    use std::time::Duration;
+    let part = 256 << 10;
+    let data = object(32 * part as usize);
+    let start = tokio::time::Instant::now();
+    // Requests 0-3 are the first response and the first part of each other connection; the
+    // 5th (index 4) is asked ahead, and it and every later one get the whole object.
+    let source = Paced {
+        data: data.clone(),
+        latency: Duration::from_millis(50),
+        log: Default::default(),
+        start,
+        whole_from: Some(4),
+    };
+    let log = source.log.clone();
+    let opts =
+        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let got: Vec<Bytes> =
+        Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
+    assert_eq!(got.concat(), data, "whole and verified");
+    let log = log.lock().unwrap().clone();
+    // Connections 1-3 stream their first parts from 100 to 356 ms; connection 0 reads part 0
+    // from the first response until 306 ms and only then asks for a part. So of the
+    // requests from the 5th on (all answered wrongly), those made before 356 ms beyond one
+    // were asked ahead. After the wrong answers the download went on as one stream.
+    let early = log[4..].iter().filter(|(_, at)| *at < Duration::from_millis(356)).count();
+    assert!(early >= 2, "asked ahead: {log:?}");
+    // The last request resumed the bytes delivered so far, which stand.
+    let resumed = log.last().unwrap().0;
+    assert!(resumed >= part, "one stream from where it was: {log:?}");
 }
