@@ -199,6 +199,7 @@ impl Reader {
 /// One connection: takes free parts in the window and fetches each, resuming it. The first
 /// connection may start with the first response (the whole object), dropped after part 0.
 async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Option<ByteStream>) {
+    let _told = PanicGuard(shared.clone());
     let spare = source.fork();
     let mut worker = Worker { source, spare, ahead: None, latency: None };
     let mut first_part = first.is_some();
@@ -249,6 +250,20 @@ async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Op
         }
         drop(s);
         shared.reader.notify_one();
+    }
+}
+
+/// Fails the fetch when its connection panics (a bug in a source, say), so that the reader
+/// is told rather than left waiting for parts nobody fetches.
+struct PanicGuard(Arc<Shared>);
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fail(TransferError::Incomplete {
+                message: "a connection of the download stopped on a panic".into(),
+            });
+        }
     }
 }
 

@@ -327,6 +327,8 @@ struct Paced {
     start: tokio::time::Instant,
     /// From this request on (counting from 0), ranges are ignored: the whole object, 200.
     whole_from: Option<usize>,
+    /// From this request on, answers come after this latency instead.
+    then: Option<(usize, std::time::Duration)>,
 }
 
 impl RangeSource for Paced {
@@ -341,8 +343,12 @@ impl RangeSource for Paced {
             Some(n) if log.len() > n => (0, self.data.len() as u64),
             _ => (offset, end),
         };
+        let latency = match self.then {
+            Some((n, quicker)) if log.len() > n => quicker,
+            _ => self.latency,
+        };
         drop(log);
-        let (rest, latency) = (self.data.slice(offset as usize..end as usize), self.latency);
+        let rest = self.data.slice(offset as usize..end as usize);
         let total = Some(self.data.len() as u64);
         Box::pin(async move {
             tokio::time::sleep(latency).await;
@@ -382,6 +388,7 @@ async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
         log: Default::default(),
         start,
         whole_from: None,
+        then: None,
     };
     let log = source.log.clone();
     let opts =
@@ -412,6 +419,7 @@ async fn an_answer_asked_ahead_that_ignores_the_range_ends_in_one_stream() {
         log: Default::default(),
         start,
         whole_from: Some(4),
+        then: None,
     };
     let log = source.log.clone();
     let opts =
@@ -429,4 +437,71 @@ async fn an_answer_asked_ahead_that_ignores_the_range_ends_in_one_stream() {
     // The last request resumed the bytes delivered so far, which stand.
     let resumed = log.last().unwrap().0;
     assert!(resumed >= part, "one stream from where it was: {log:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_asked_ahead_that_comes_early_waits_for_its_turn() {
+    use std::time::Duration;
+    let part = 256 << 10;
+    let data = object(32 * part as usize);
+    let start = tokio::time::Instant::now();
+    // The first four answers take 200 ms, later ones 10 ms: each connection, judging by its
+    // first answer, asks 200 ms ahead, and the answer comes while its part still streams.
+    let source = Paced {
+        data: data.clone(),
+        latency: Duration::from_millis(200),
+        log: Default::default(),
+        start,
+        whole_from: None,
+        then: Some((4, Duration::from_millis(10))),
+    };
+    let log = source.log.clone();
+    let opts =
+        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let download = Download::new(source, expected(&data), &opts).into_stream().try_collect();
+    // On the paused clock a stuck download would wait forever; this fails it instead.
+    let got: Vec<Bytes> = tokio::time::timeout(Duration::from_secs(60), download)
+        .await
+        .expect("the download ends")
+        .unwrap();
+    assert_eq!(got.concat(), data, "whole and verified");
+    // Connections 1-3 stream from 400 ms; each part then follows the last without a gap:
+    // 400 + 8 x 256 = 2448 ms (connection 0 reads part 0 from 200 to 456 ms, then 7 more).
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 32, "{log:?}");
+    assert!(
+        start.elapsed() <= Duration::from_millis(2448 + 20),
+        "took {:?}: {log:?}",
+        start.elapsed()
+    );
+}
+
+/// Panics on its third request.
+struct Panicking(Ranged, Arc<std::sync::atomic::AtomicUsize>);
+
+impl RangeSource for Panicking {
+    fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+        self.0.open(offset)
+    }
+    fn open_range(&mut self, offset: u64, end: u64) -> OpenFuture<'_> {
+        assert!(self.1.fetch_add(1, Ordering::SeqCst) != 2, "a source's bug");
+        self.0.open_range(offset, end)
+    }
+    fn fork(&self) -> Option<Box<dyn RangeSource>> {
+        Some(Box::new(Panicking(self.0.clone(), self.1.clone())))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_panics_fails_the_download_instead_of_stalling_it() {
+    let data = object(20 * PART as usize);
+    let source = Panicking(Ranged::new(data.clone()), Default::default());
+    let download = Download::new(source, expected(&data), &options(4).max_resumes(0))
+        .into_stream()
+        .try_collect::<Vec<Bytes>>();
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(60), download)
+        .await
+        .expect("the download ends");
+    let err = outcome.unwrap_err();
+    assert!(err.to_string().contains("panic"), "{err}");
 }
