@@ -316,8 +316,8 @@ async fn one_fast_stream_broken_resumes_as_one_stream() {
 }
 
 /// An object served at a pace on tokio's clock: each answer comes `latency` after its
-/// request, then a KiB a millisecond. With the clock paused, time is exact and no machine
-/// is too slow or too fast for it.
+/// request, then a KiB a millisecond, pushed whether read or not. With the clock paused,
+/// time is exact and no machine is too slow or too fast for it.
 #[derive(Clone)]
 struct Paced {
     data: Bytes,
@@ -352,14 +352,19 @@ impl RangeSource for Paced {
         let total = Some(self.data.len() as u64);
         Box::pin(async move {
             tokio::time::sleep(latency).await;
-            let body = futures_util::stream::unfold(rest, |mut rest| async move {
-                if rest.is_empty() {
-                    return None;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                let chunk = rest.split_to(rest.len().min(1024));
-                Some((Ok(chunk), rest))
-            });
+            // As a server pushes into the socket: the k-th KiB is there k ms after the answer,
+            // read or not (so an answer asked too early streams beside the current one).
+            let answered = tokio::time::Instant::now();
+            let body =
+                futures_util::stream::unfold((rest, 1u32), move |(mut rest, k)| async move {
+                    if rest.is_empty() {
+                        return None;
+                    }
+                    tokio::time::sleep_until(answered + std::time::Duration::from_millis(k.into()))
+                        .await;
+                    let chunk = rest.split_to(rest.len().min(1024));
+                    Some((Ok(chunk), (rest, k + 1)))
+                });
             Ok(Opened {
                 partial: offset > 0,
                 start: offset,
@@ -402,6 +407,9 @@ async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
     // where a connection measures its first part): 8 x 256 + 2 x 50 = 2148 ms.
     let log = log.lock().unwrap().clone();
     assert!(took <= Duration::from_millis(2148 + 20), "took {took:?}; asked {log:?}");
+    // Asked earlier, the next answer would stream beside the current one, as if there were
+    // more connections: faster than 4 streams allow.
+    assert!(took >= Duration::from_millis(2148), "took {took:?}; asked {log:?}");
     assert_eq!(log.len(), 32, "every part asked for once: {log:?}");
 }
 
