@@ -27,12 +27,11 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::time::Instant;
-
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::ahead::{Ahead, AheadOutput, AheadState, Worker, time_to_ask};
 use crate::download::{ByteStream, Opened, RangeSource};
@@ -208,19 +207,7 @@ async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Op
         let i = if std::mem::take(&mut first_part) {
             0
         } else if let Some(ahead) = worker.ahead.take() {
-            let answer = match ahead.state {
-                AheadState::Answered(answer) => answer,
-                AheadState::Asking(asking) => worker.returned(asking.await),
-            };
-            let (start, end) = shared.plan.range(ahead.part);
-            // As `fetch_part` takes an answer: a failed request is asked again (there), a
-            // wrong answer ends the parallel fetch.
-            let accepted = match answer {
-                Ok(opened) => accept(&shared, opened, start, end).map(Some),
-                Err(e) if e.is_resumable() && spend_resume(&shared) => Ok(None),
-                Err(e) => Err(e),
-            };
-            match accepted {
+            match asked_ahead(&shared, &mut worker, ahead.state, ahead.part).await {
                 Ok(stream) => carry = stream.map(|stream| Carry { stream, rest: Bytes::new() }),
                 Err(e) => {
                     shared.fail(e);
@@ -250,6 +237,26 @@ async fn connection(shared: Arc<Shared>, source: Box<dyn RangeSource>, first: Op
         }
         drop(s);
         shared.reader.notify_one();
+    }
+}
+
+/// The answer asked ahead for `part`, taken as `fetch_part` takes one: a failed request is
+/// asked again there (`None`), a wrong answer ends the parallel fetch.
+async fn asked_ahead(
+    shared: &Shared,
+    worker: &mut Worker,
+    state: AheadState,
+    part: usize,
+) -> Result<Option<ByteStream>, TransferError> {
+    let answer = match state {
+        AheadState::Answered(answer) => answer,
+        AheadState::Asking(asking) => worker.returned(asking.await),
+    };
+    let (start, end) = shared.plan.range(part);
+    match answer {
+        Ok(opened) => accept(shared, opened, start, end).map(Some),
+        Err(e) if e.is_resumable() && spend_resume(shared) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
