@@ -90,8 +90,8 @@ pub(crate) struct Shared {
     fetchers: Notify,
     plan: Plan,
     resumes: Arc<AtomicU32>,
-    /// The most parts ever streaming or held ahead of the one being read, counting it (the
-    /// window's bound, checked by the tests).
+    /// The most parts ever holding bytes, from the one being read on (the window's bound,
+    /// checked by the tests where the bytes are placed, not where the window is enforced).
     most_ahead: std::sync::atomic::AtomicUsize,
 }
 
@@ -315,7 +315,6 @@ async fn wait_turn(shared: &Shared, i: usize) -> bool {
                 return false;
             }
             if i < s.base + shared.plan.window() {
-                shared.most_ahead.fetch_max(i + 1 - s.base, Ordering::Relaxed);
                 return true;
             }
         }
@@ -429,6 +428,7 @@ async fn fetch_part(
                     }
                     let k = i - s.base;
                     if !mine.is_empty() {
+                        shared.most_ahead.fetch_max(k + 1, Ordering::Relaxed);
                         s.parts[k].chunks.push_back(mine);
                     }
                     drop(s);
