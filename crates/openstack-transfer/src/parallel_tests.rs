@@ -329,6 +329,8 @@ struct Paced {
     whole_from: Option<usize>,
     /// From this request on, answers come after this latency instead.
     then: Option<(usize, std::time::Duration)>,
+    /// This request (counting from 0) fails, as a connection refused.
+    fail_at: Option<usize>,
 }
 
 impl RangeSource for Paced {
@@ -343,6 +345,7 @@ impl RangeSource for Paced {
             Some(n) if log.len() > n => (0, self.data.len() as u64),
             _ => (offset, end),
         };
+        let fails = self.fail_at == Some(log.len() - 1);
         let latency = match self.then {
             Some((n, quicker)) if log.len() > n => quicker,
             _ => self.latency,
@@ -352,6 +355,9 @@ impl RangeSource for Paced {
         let total = Some(self.data.len() as u64);
         Box::pin(async move {
             tokio::time::sleep(latency).await;
+            if fails {
+                return Err(TransferError::interrupted("connection refused"));
+            }
             // As a server pushes into the socket: the k-th KiB is there k ms after the answer,
             // read or not (so an answer asked too early streams beside the current one).
             let answered = tokio::time::Instant::now();
@@ -394,6 +400,7 @@ async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
         start,
         whole_from: None,
         then: None,
+        fail_at: None,
     };
     let log = source.log.clone();
     let opts =
@@ -428,6 +435,7 @@ async fn an_answer_asked_ahead_that_ignores_the_range_ends_in_one_stream() {
         start,
         whole_from: Some(4),
         then: None,
+        fail_at: None,
     };
     let log = source.log.clone();
     let opts =
@@ -462,6 +470,7 @@ async fn an_answer_asked_ahead_that_comes_early_waits_for_its_turn() {
         start,
         whole_from: None,
         then: Some((4, Duration::from_millis(10))),
+        fail_at: None,
     };
     let log = source.log.clone();
     let opts =
@@ -512,4 +521,33 @@ async fn a_connection_that_panics_fails_the_download_instead_of_stalling_it() {
         .expect("the download ends");
     let err = outcome.unwrap_err();
     assert!(err.to_string().contains("panic"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_asked_ahead_that_fails_is_asked_again() {
+    use std::time::Duration;
+    let part = 256 << 10;
+    let data = object(32 * part as usize);
+    let start = tokio::time::Instant::now();
+    // The 6th request is one asked ahead at 306 ms (see the test above); it fails.
+    let source = Paced {
+        data: data.clone(),
+        latency: Duration::from_millis(50),
+        log: Default::default(),
+        start,
+        whole_from: None,
+        then: None,
+        fail_at: Some(5),
+    };
+    let log = source.log.clone();
+    let opts =
+        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let mut out = Vec::new();
+    let report = Download::new(source, expected(&data), &opts).to_writer(&mut out).await.unwrap();
+    assert_eq!(out, data, "whole and verified");
+    assert_eq!(report.resumes, 1, "one request asked again");
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 33, "every part once, and the failed one twice: {log:?}");
+    assert!(log[5].1 < Duration::from_millis(356), "asked ahead: {log:?}");
+    assert_eq!(log.iter().filter(|(o, _)| *o == log[5].0).count(), 2, "{log:?}");
 }
