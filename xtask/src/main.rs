@@ -174,6 +174,7 @@ fn test(extra: &[&str]) -> Result {
     let under_load = extra.contains(&"--under-load");
     let extra: Vec<&str> = extra.iter().copied().filter(|a| *a != "--under-load").collect();
     let _load = if under_load { Some(load::Load::start(2)?) } else { None };
+    check_free_space();
     run("cargo fmt --check", cargo().args(["fmt", "--all", "--check"]))?;
     run(
         "cargo clippy",
@@ -247,7 +248,43 @@ fn test(extra: &[&str]) -> Result {
         compat::run_suite(&cloud, &target, &report)?;
     }
     eprintln!("xtask: test passed in {:.0?}", started.elapsed());
+    if let Some(kib) = disk_kib("du", &["-sk"]) {
+        eprintln!("xtask: target/ now holds {:.1} GiB", kib as f64 / GIB_IN_KIB);
+    }
     Ok(())
+}
+
+const GIB_IN_KIB: f64 = 1024.0 * 1024.0;
+
+/// What a fresh `cargo xtask test` writes under `target/`, measured on 2026-12-02 (5.4 GiB at
+/// its peak: debug 3.1, package-verify 1.3, release 0.6), plus the cloud's venvs (1.2 GiB)
+/// and a margin.
+const FRESH_RUN_GIB: f64 = 8.0;
+
+/// Says how much room the disk under `target/` has, and warns when a fresh run may not fit:
+/// a full disk shows up much later, as a linker's bus error in the middle of the build.
+fn check_free_space() {
+    let Some(free) = disk_kib("df", &["-Pk"]) else { return };
+    let free = free as f64 / GIB_IN_KIB;
+    eprintln!("xtask: {free:.1} GiB free on the disk of target/");
+    if free < FRESH_RUN_GIB {
+        eprintln!(
+            "xtask: warning: a fresh run needs about {FRESH_RUN_GIB:.0} GiB (build, packages, \
+             venvs); free some space (`cargo clean` drops old builds) if the build fails"
+        );
+    }
+}
+
+/// KiB from `df -Pk target` (available) or `du -sk target` (used); `None` when the tool is
+/// missing or prints something else (a diagnostic only: it never fails the run).
+fn disk_kib(tool: &str, args: &[&str]) -> Option<u64> {
+    let target = workspace_root().join("target");
+    let dir = if target.exists() { target } else { workspace_root() };
+    let out = Command::new(tool).args(args).arg(&dir).output().ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let line = text.lines().last()?;
+    let field = if tool == "df" { 3 } else { 0 };
+    line.split_whitespace().nth(field)?.parse().ok()
 }
 
 /// `soak [--secs N] [--seed S]`: the chaos soak alone, with its table printed.
@@ -300,4 +337,30 @@ fn demo(extra: &[&str]) -> Result {
         cmd.env(key, value);
     }
     run("quickstart example against the local cloud", &mut cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disk_figures_are_read_from_df_and_du() {
+        let free = disk_kib("df", &["-Pk"]).expect("df -Pk prints the available KiB");
+        let used = disk_kib("du", &["-sk"]).expect("du -sk prints the used KiB");
+        assert!(free > 0 && used > 0, "free {free} KiB, used {used} KiB");
+        // df's fourth field is "Available", not the filesystem's size (the second).
+        let size: u64 = String::from_utf8(
+            Command::new("df").arg("-Pk").arg(workspace_root()).output().unwrap().stdout,
+        )
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+        assert!(free < size, "available {free} KiB should be under the size {size} KiB");
+    }
 }
