@@ -38,6 +38,7 @@ mod progress;
 mod target;
 mod upload;
 mod upload_options;
+mod upload_source;
 
 pub use download::{
     ByteStream, Download, DownloadReport, Expected, OpenFuture, Opened, RangeSource,
