@@ -5,7 +5,9 @@
 //! Usage: `sdk_save <cloud> <image-id> <output>`; `OSRS_CONNECTIONS=N` sets the download's
 //! connections, `OSRS_IMAGE_ENDPOINT=URL` reaches Glance elsewhere (`cargo xtask bench wan`
 //! puts a slow link there), `OSRS_SINK=stream` reads the verified stream and drops its bytes
-//! instead of writing the output (`cargo xtask bench sink` compares the two).
+//! instead of writing the output (`cargo xtask bench sink` compares the two),
+//! `OSRS_SPAWN=1` runs the download as a spawned task instead of as `block_on`'s future (as
+//! `osrs` does; see the README's note on runtimes).
 
 use openstack_auth::{CloudConfig, Session};
 use openstack_image::ImageProxy;
@@ -17,7 +19,7 @@ fn main() {
         _ => panic!("usage: sdk_save <cloud> <image-id> <output>"),
     };
     let rt = openstack_benches::runtime();
-    rt.block_on(async {
+    let work = async move {
         let mut config = CloudConfig::from_cloud(&cloud).expect("cloud");
         if let Ok(url) = std::env::var("OSRS_IMAGE_ENDPOINT") {
             config.endpoint_overrides.insert("image".into(), url);
@@ -39,5 +41,10 @@ fn main() {
         } else {
             download.to_path(&out).await.expect("verified download");
         }
-    });
+    };
+    if std::env::var("OSRS_SPAWN").is_ok() {
+        rt.block_on(async { tokio::spawn(work).await.expect("the download task") });
+    } else {
+        rt.block_on(work);
+    }
 }
