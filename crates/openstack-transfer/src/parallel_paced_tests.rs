@@ -28,6 +28,8 @@ struct Paced {
     then: Option<(usize, std::time::Duration)>,
     /// This request (counting from 0) fails, as a connection refused.
     fail_at: Option<usize>,
+    /// This request is answered 206 from a KiB past the offset asked (and says so).
+    shifted_at: Option<usize>,
 }
 
 impl Paced {
@@ -42,6 +44,7 @@ impl Paced {
             whole_from: None,
             then: None,
             fail_at: None,
+            shifted_at: None,
         }
     }
     fn whole_from(self, n: usize) -> Paced {
@@ -52,6 +55,9 @@ impl Paced {
     }
     fn fail_at(self, n: usize) -> Paced {
         Paced { fail_at: Some(n), ..self }
+    }
+    fn shifted_at(self, n: usize) -> Paced {
+        Paced { shifted_at: Some(n), ..self }
     }
 }
 
@@ -68,6 +74,7 @@ impl RangeSource for Paced {
             _ => (offset, end),
         };
         let fails = self.fail_at == Some(log.len() - 1);
+        let offset = if self.shifted_at == Some(log.len() - 1) { offset + 1024 } else { offset };
         let latency = match self.then {
             Some((n, quicker)) if log.len() > n => quicker,
             _ => self.latency,
@@ -159,6 +166,26 @@ async fn an_answer_asked_ahead_that_ignores_the_range_ends_in_one_stream() {
     // The last request resumed the bytes delivered so far, which stand.
     let resumed = log.last().unwrap().0;
     assert!(resumed >= part, "one stream from where it was: {log:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_asked_ahead_for_another_range_is_not_taken_for_the_part() {
+    use std::time::Duration;
+    let part = 256 << 10;
+    let data = object(32 * part as usize);
+    let start = tokio::time::Instant::now();
+    // The 5th request (asked ahead, as above) is answered 206, but from a KiB further on.
+    let source = Paced::new(&data, Duration::from_millis(50), start).shifted_at(4);
+    let log = source.log.clone();
+    let opts =
+        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let got: Vec<Bytes> =
+        Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
+    assert_eq!(got.concat(), data, "whole and verified");
+    let log = log.lock().unwrap().clone();
+    // The wrong answer ended the parallel fetch: the rest came as one stream, from where
+    // the bytes in order had got to (fewer requests than parts).
+    assert!(log.len() < 32, "one stream after the wrong answer: {log:?}");
 }
 
 #[tokio::test(start_paused = true)]
