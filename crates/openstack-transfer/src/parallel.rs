@@ -71,7 +71,9 @@ struct Part {
 }
 
 struct State {
-    /// Parts from the one being read (`base`) on; `parts[0]` is part `base`.
+    /// Parts from the one being read (`base`) on; `parts[0]` is part `base`. Every part
+    /// taken (below `next_free`) has its place: [`try_take`] makes it, and the reader removes
+    /// only the front one as `base` moves past it.
     parts: VecDeque<Part>,
     base: usize,
     next_free: usize,
@@ -176,10 +178,6 @@ impl Reader {
                 if s.parts.front().is_some_and(|p| p.done) {
                     s.parts.pop_front();
                     s.base += 1;
-                    // A part that was never taken yet is made room for.
-                    while s.parts.len() < s.next_free.saturating_sub(s.base) {
-                        s.parts.push_back(Part { chunks: VecDeque::new(), done: false });
-                    }
                     drop(s);
                     self.shared.fetchers.notify_waiters();
                     continue;
