@@ -269,3 +269,31 @@ async fn a_request_asked_ahead_that_fails_is_asked_again() {
     assert!(log[5].1 < Duration::from_millis(356), "asked ahead: {log:?}");
     assert_eq!(log.iter().filter(|(o, _)| *o == log[5].0).count(), 2, "{log:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_part_whose_request_fails_is_asked_again_within_the_budget() {
+    use std::time::Duration;
+    let part = 256 << 10;
+    let data = object(32 * part as usize);
+    // The 3rd request is the first part of a connection (not asked ahead); it fails.
+    let source = |start| Paced::new(&data, Duration::from_millis(50), start).fail_at(2);
+    let opts =
+        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let paced = source(tokio::time::Instant::now());
+    let log = paced.log.clone();
+    let mut out = Vec::new();
+    let report = Download::new(paced, expected(&data), &opts).to_writer(&mut out).await.unwrap();
+    assert_eq!(out, data, "whole and verified");
+    assert_eq!(report.resumes, 1, "one request asked again");
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 33, "every part once, and the failed one twice: {log:?}");
+    assert_eq!(log.iter().filter(|(o, _)| *o == log[2].0).count(), 2, "{log:?}");
+    // With no resume to spend, the failure ends the download.
+    let paced = source(tokio::time::Instant::now());
+    let err = Download::new(paced, expected(&data), &opts.max_resumes(0))
+        .to_writer(&mut Vec::new())
+        .await
+        .unwrap_err();
+    let TransferError::Interrupted { source } = &err else { panic!("{err:?}") };
+    assert!(source.to_string().contains("connection refused"), "{err:?}");
+}
