@@ -30,6 +30,8 @@ struct Paced {
     fail_at: Option<usize>,
     /// This request is answered 206 from a KiB past the offset asked (and says so).
     shifted_at: Option<usize>,
+    /// This request's body ends, without an error, after its first 100 KiB.
+    short_at: Option<usize>,
 }
 
 impl Paced {
@@ -45,6 +47,7 @@ impl Paced {
             then: None,
             fail_at: None,
             shifted_at: None,
+            short_at: None,
         }
     }
     fn whole_from(self, n: usize) -> Paced {
@@ -58,6 +61,9 @@ impl Paced {
     }
     fn shifted_at(self, n: usize) -> Paced {
         Paced { shifted_at: Some(n), ..self }
+    }
+    fn short_at(self, n: usize) -> Paced {
+        Paced { short_at: Some(n), ..self }
     }
 }
 
@@ -75,12 +81,14 @@ impl RangeSource for Paced {
         };
         let fails = self.fail_at == Some(log.len() - 1);
         let offset = if self.shifted_at == Some(log.len() - 1) { offset + 1024 } else { offset };
+        let sent_end =
+            if self.short_at == Some(log.len() - 1) { end.min(offset + (100 << 10)) } else { end };
         let latency = match self.then {
             Some((n, quicker)) if log.len() > n => quicker,
             _ => self.latency,
         };
         drop(log);
-        let rest = self.data.slice(offset as usize..end as usize);
+        let rest = self.data.slice(offset as usize..sent_end as usize);
         let total = Some(self.data.len() as u64);
         Box::pin(async move {
             tokio::time::sleep(latency).await;
@@ -296,4 +304,25 @@ async fn a_part_whose_request_fails_is_asked_again_within_the_budget() {
         .unwrap_err();
     let TransferError::Interrupted { source } = &err else { panic!("{err:?}") };
     assert!(source.to_string().contains("connection refused"), "{err:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_part_whose_answer_ends_early_is_asked_again_for_the_rest() {
+    use std::time::Duration;
+    let part = 256 << 10;
+    let data = object(32 * part as usize);
+    // The 3rd request (a connection's first part) ends cleanly after 100 KiB of its 256.
+    let paced =
+        Paced::new(&data, Duration::from_millis(50), tokio::time::Instant::now()).short_at(2);
+    let log = paced.log.clone();
+    let opts =
+        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let mut out = Vec::new();
+    let report = Download::new(paced, expected(&data), &opts).to_writer(&mut out).await.unwrap();
+    assert_eq!(out, data, "whole and verified");
+    assert_eq!(report.resumes, 1, "the rest asked for with one resume");
+    let log = log.lock().unwrap().clone();
+    let rest = log[2].0 + (100 << 10);
+    assert!(log.iter().any(|(o, _)| *o == rest), "asked from {rest}: {log:?}");
+    assert_eq!(log.len(), 33, "{log:?}");
 }
