@@ -303,7 +303,8 @@ async fn adaptive_widens_when_the_first_part_is_slow() {
     assert!(log[1..].windows(2).all(|w| w[0].1 == w[1].0), "{log:?}");
     assert!(log[1..log.len() - 1].iter().all(|(s, e)| e - s == PART), "{log:?}");
     assert_eq!(log.last().unwrap().1, end, "{log:?}");
-    assert!(log.len() >= 1 + 8, "{log:?}");
+    // The first stream, then at least eight parts.
+    assert!(log.len() > 8, "{log:?}");
 }
 
 #[tokio::test]
