@@ -11,6 +11,7 @@ TIME = "/usr/bin/time"  # GNU time: a child forked from it starts with its small
 
 def run(argv, env=None, stdout=subprocess.DEVNULL):
     """Runs argv; returns (wall s, cpu s, peak RSS MiB); fails loudly on a non-zero exit.
+    See `run_output` for a child whose (short) standard output is wanted.
 
     CPU is the child's user + system time (wait4). Peak RSS comes from GNU time (`%M`): a
     child forked from this Python process would inherit Python's RSS high-water mark, so
@@ -32,6 +33,15 @@ def run(argv, env=None, stdout=subprocess.DEVNULL):
     os.remove(rss_file.name)
     rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
     return wall, usage.ru_utime + usage.ru_stime, rss
+
+
+def run_output(argv, env=None):
+    """As `run`, and the child's standard output as text (kept in a temporary file, so a
+    child writing much never waits on a pipe)."""
+    with tempfile.TemporaryFile() as out:
+        measured = run(argv, env=env, stdout=out)
+        out.seek(0)
+        return measured, out.read().decode(errors="replace")
 
 
 def image(conn, name, mib):

@@ -5,7 +5,8 @@
 //! Usage: `sdk_save <cloud> <image-id> <output>`; `OSRS_CONNECTIONS=N` sets the download's
 //! connections, `OSRS_IMAGE_ENDPOINT=URL` reaches Glance elsewhere (`cargo xtask bench wan`
 //! puts a slow link there), `OSRS_SINK=stream` reads the verified stream and drops its bytes
-//! instead of writing the output (`cargo xtask bench sink` compares the two),
+//! instead of writing the output (`cargo xtask bench sink` compares the two; otherwise it
+//! prints `connections N`, how many connections fetched the image),
 //! `OSRS_SPAWN=1` runs the download as a spawned task instead of as `block_on`'s future (as
 //! `osrs` does; see the README's note on runtimes).
 
@@ -39,7 +40,10 @@ fn main() {
                 .expect("verified download");
             assert_eq!(Some(bytes), img.size, "the whole image");
         } else {
-            download.to_path(&out).await.expect("verified download");
+            let done = download.to_path(&out).await.expect("verified download");
+            // For `bench wan`: how many connections the download used (the default widens
+            // only when one stream is slow).
+            println!("connections {}", done.report.connections);
         }
     };
     if std::env::var("OSRS_SPAWN").is_ok() {

@@ -135,7 +135,9 @@ impl DownloadImage {
     /// region, a per-connection cap at a load balancer or proxy, a store serving one stream
     /// at a time); on a fast link one stream is as fast and cheaper (measured on loopback: a
     /// fixed 4 connections took 1.5x as long as one), and for a small image the first part
-    /// is most of it. `connections(n)` always uses `n`.
+    /// is most of it. `connections(n)` uses `n` whatever the speed (fewer for an image of
+    /// fewer parts). [`DownloadReport::connections`] in the outcome says how many a download
+    /// used.
     ///
     /// The image is fetched in parts (4 MiB; 3 MiB with 8 connections) by range requests,
     /// each connection asking for its next part about a round trip before the current one

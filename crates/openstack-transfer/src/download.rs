@@ -90,6 +90,11 @@ pub struct DownloadReport {
     pub digests: Digests,
     /// How many times the transfer resumed after a broken connection.
     pub resumes: u32,
+    /// How many connections fetched parts at once: 1 for one stream, which is also what a
+    /// download asked for several uses when its first part came fast enough
+    /// ([`DownloadOptions::connections_if_slower_than`](crate::DownloadOptions)) or when the
+    /// object is a single part; fewer than asked when the object has fewer parts than that.
+    pub connections: usize,
 }
 
 /// A verified download in progress. Use one of the sinks: [`Download::to_path`],
@@ -112,6 +117,8 @@ pub struct Download {
     widen_below: Option<u64>,
     /// When the first response began (adaptive: its first part's speed decides).
     first_at: Option<std::time::Instant>,
+    /// Connections the parallel fetch started with (1: none started).
+    connections_used: usize,
     /// Resumes of the parts of a parallel fetch.
     part_resumes: std::sync::Arc<std::sync::atomic::AtomicU32>,
     finished: bool,
@@ -187,6 +194,7 @@ impl Download {
             part_size: options.part_len(options.connections),
             widen_below: options.widen_below,
             first_at: None,
+            connections_used: 1,
             part_resumes: Default::default(),
         }
     }
@@ -275,6 +283,7 @@ impl Download {
         if sources.len() < plan.connections {
             return None;
         }
+        self.connections_used = plan.connections;
         let (identity, budget, resumes) =
             (self.identity.clone(), self.resumes_left, self.part_resumes.clone());
         Some(move |first| crate::parallel::start(plan, first, identity, sources, budget, resumes).0)
@@ -430,7 +439,12 @@ impl Download {
             t.finish();
         }
         let resumes = self.resumes + self.part_resumes.load(std::sync::atomic::Ordering::Relaxed);
-        Ok(DownloadReport { bytes: self.offset, digests, resumes })
+        Ok(DownloadReport {
+            bytes: self.offset,
+            digests,
+            resumes,
+            connections: self.connections_used,
+        })
     }
 }
 

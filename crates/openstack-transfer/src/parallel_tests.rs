@@ -156,7 +156,7 @@ async fn several_connections_deliver_the_object_in_order_verified() {
         .to_path(&path)
         .await
         .unwrap();
-    assert_eq!((report.bytes, report.resumes), (data.len() as u64, 0));
+    assert_eq!((report.bytes, report.resumes, report.connections), (data.len() as u64, 0, 3));
     assert_eq!(std::fs::read(&path).unwrap(), data);
 }
 
@@ -237,7 +237,9 @@ async fn a_server_that_ignores_ranges_is_read_on_one_connection() {
 
 #[tokio::test]
 async fn tiny_objects_and_one_byte() {
-    for len in [1, 3, PART as usize, PART as usize + 1, 2 * PART as usize + 5] {
+    // An object of one part is one stream; otherwise a connection per part, at most 8.
+    let p = PART as usize;
+    for (len, connections) in [(1, 1), (3, 1), (p, 1), (p + 1, 2), (2 * p + 5, 3), (9 * p, 8)] {
         let data = object(len);
         let got: Vec<Bytes> =
             Download::new(Ranged::new(data.clone()), expected(&data), &options(8))
@@ -246,6 +248,13 @@ async fn tiny_objects_and_one_byte() {
                 .await
                 .unwrap();
         assert_eq!(got.concat(), data, "{len} bytes");
+        let mut out = Vec::new();
+        let report = Download::new(Ranged::new(data.clone()), expected(&data), &options(8))
+            .to_writer(&mut out)
+            .await
+            .unwrap();
+        assert_eq!(out, data, "{len} bytes");
+        assert_eq!(report.connections, connections, "{len} bytes");
     }
 }
 
@@ -278,10 +287,11 @@ async fn adaptive_stays_on_one_stream_when_the_first_part_is_fast_enough() {
     let log = source.log.clone();
     // Any speed is at least 0 bytes/s: one response, read to the end.
     let opts = DownloadOptions::default().connections_if_slower_than(4, 0).part_size(PART);
-    let got: Vec<Bytes> =
-        Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
-    assert_eq!(got.concat(), data);
+    let mut got = Vec::new();
+    let report = Download::new(source, expected(&data), &opts).to_writer(&mut got).await.unwrap();
+    assert_eq!(got, data);
     assert_eq!(*log.lock().unwrap(), [(0, data.len() as u64)], "no more requests");
+    assert_eq!(report.connections, 1);
 }
 
 #[tokio::test]
@@ -291,9 +301,10 @@ async fn adaptive_widens_when_the_first_part_is_slow() {
     let log = source.log.clone();
     // No speed reaches u64::MAX bytes/s: the other connections start after part 0.
     let opts = DownloadOptions::default().connections_if_slower_than(4, u64::MAX).part_size(PART);
-    let got: Vec<Bytes> =
-        Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
-    assert_eq!(got.concat(), data);
+    let mut got = Vec::new();
+    let report = Download::new(source, expected(&data), &opts).to_writer(&mut got).await.unwrap();
+    assert_eq!(got, data);
+    assert_eq!(report.connections, 4);
     // The whole object asked for once, read past part 0 (to the end of the chunk crossing
     // it); then parts by range, back to back from there to the end.
     let log = log.lock().unwrap().clone();
