@@ -430,7 +430,11 @@ async fn fetch_part(
                         s.parts[k].chunks.push_back(mine);
                     }
                     drop(s);
-                    shared.reader.notify_one();
+                    // The reader waits only for the part it reads (`base`): bytes for a part
+                    // ahead of it are found when it gets there.
+                    if k == 0 {
+                        shared.reader.notify_one();
+                    }
                     if at == end {
                         // The first response goes on past part 0: dropped here.
                         break;
