@@ -10,7 +10,7 @@ connections, and `aria2c -x N -s N` with the same N (which verifies nothing). Ea
 child process measured with GNU time and wait4: wall time, CPU, peak RSS. The table gives
 each run's speedup over its own tool's one stream, and ours against aria2c's at the same N.
 Then, on plain loopback (no link), the default setting beside one connection and beside one
-connection again (two equal runs: the box's noise), OSRS_WAN_LOOPBACK_ROUNDS (default 9)
+connection again (two equal runs: the box's noise), OSRS_WAN_LOOPBACK_ROUNDS (default 15)
 rounds in rotating order, with the connections the default used (sdk_save prints them).
 Last, the targets: at 4 and 8 connections at least 95% of aria2c's speedup, peak RSS under
 64 MiB at 8, and on loopback the default no slower than one connection (median per-round
@@ -30,7 +30,7 @@ from benchlib import image, run, run_output
 sdk_save, slowlink, cloud = sys.argv[1:4]
 mib, rtt_ms, cap_mib = (int(x) for x in sys.argv[4:7])
 connections = [int(n) for n in sys.argv[7:]]
-loopback_rounds = int(os.environ.get("OSRS_WAN_LOOPBACK_ROUNDS", "9"))
+loopback_rounds = int(os.environ.get("OSRS_WAN_LOOPBACK_ROUNDS", "15"))
 NAME = f"osrs-bench-wan-{mib}"
 SPAWNED = "sdk to_path, spawned task"
 
