@@ -115,6 +115,15 @@ pub fn detected_disk_format(found: &Inspection) -> DiskFormat {
     }
 }
 
+/// Where inspected data is going, for the words of a refusal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bound {
+    /// `create_image`: refused before the record exists.
+    Create,
+    /// `stage_image` into an existing image: refused before a byte is staged.
+    Stage,
+}
+
 /// `create_image`'s decision: the `disk_format` to send (the declared one, or the detected
 /// one), or the typed refusal. `source` names the data in messages.
 pub(crate) fn judge(
@@ -122,14 +131,32 @@ pub(crate) fn judge(
     found: Inspection,
     source: &str,
 ) -> Result<DiskFormat> {
+    judge_for(declared, found, source, Bound::Create)
+}
+
+/// [`judge`], its refusal worded for where the data was going.
+pub(crate) fn judge_for(
+    declared: Option<&DiskFormat>,
+    found: Inspection,
+    source: &str,
+    bound: Bound,
+) -> Result<DiskFormat> {
+    let (fails, after) = match bound {
+        Bound::Create => ("Glance would refuse it after the upload", "nothing was created"),
+        Bound::Stage => (
+            "Glance's import of it would fail after the upload (its task says only \"Internal \
+             Error\")",
+            "nothing was staged: the image is as it was",
+        ),
+    };
     let refuse = |reason: String, found: Inspection| Error::ImageFormat {
         declared: declared.map(|d| d.as_str().to_string()),
         inspection: Box::new(found),
-        reason: format!("{source}: {reason}; nothing was created"),
+        reason: format!("{source}: {reason}; {after}"),
     };
     let chosen = declared.cloned().unwrap_or_else(|| detected_disk_format(&found));
     if let Err(why) = glance_verdict(&chosen, &found) {
-        return Err(refuse(format!("{why}, and Glance would refuse it after the upload"), found));
+        return Err(refuse(format!("{why}, and {fails}"), found));
     }
     if chosen == DiskFormat::Raw && NOT_RAW.contains(&found.format) {
         let detected = found.format;
@@ -142,10 +169,21 @@ pub(crate) fn judge(
             found,
         ));
     }
-    if declared.is_none() {
+    if declared.is_none() && matches!(bound, Bound::Create) {
         tracing::info!(source, format = %chosen, "disk_format detected from the content");
     }
     Ok(chosen)
+}
+
+/// How messages name upload data.
+pub(crate) fn describe(data: &ImageData) -> String {
+    match data {
+        ImageData::Path(p) => p.display().to_string(),
+        ImageData::File(_) => "the open file".into(),
+        ImageData::Bytes(_) => "the data".into(),
+        ImageData::Reader { .. } => "the reader".into(),
+        ImageData::Stream { .. } => "the stream".into(),
+    }
 }
 
 /// Inspects upload data, returning the data to send (a reader or stream gives back the bytes
@@ -319,6 +357,17 @@ mod tests {
         assert!(glance_verdict(&DiskFormat::Raw, &qcow2(0)).is_ok());
         let r = reason(judge(Some(&DiskFormat::Raw), qcow2(0), "f").unwrap_err());
         assert!(r.contains("disk_format raw, but the content is qcow2"), "{r}");
+    }
+
+    #[test]
+    fn a_refused_stage_says_the_import_would_fail_and_nothing_was_staged() {
+        let staged = |declared, found| judge_for(declared, found, "f", Bound::Stage);
+        let r = reason(staged(Some(&DiskFormat::Vmdk), qcow2(0)).unwrap_err());
+        assert!(r.contains("Glance's import of it would fail"), "{r}");
+        assert!(r.ends_with("nothing was staged: the image is as it was"), "{r}");
+        assert!(staged(Some(&DiskFormat::Qcow2), qcow2(512)).is_err(), "a backing file");
+        assert!(staged(Some(&DiskFormat::Raw), qcow2(0)).is_err(), "qcow2 labelled raw");
+        assert_eq!(staged(Some(&DiskFormat::Qcow2), qcow2(0)).unwrap(), DiskFormat::Qcow2);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::call::Call;
 use crate::error::{transfer_error, upload_source_failure};
 use crate::id_ref::IdRef;
 use crate::proxy::{ImageProxy, SERVICE};
-use crate::types::Image;
+use crate::types::{ContainerFormat, Image};
 
 /// Image data to upload: a file path, an open file, bytes in memory, a reader or a stream.
 #[non_exhaustive]
@@ -354,18 +354,28 @@ impl ImageProxy {
     /// # let _ = img; Ok(()) }
     /// ```
     ///
+    /// The data is inspected first, as `create_image`'s is: for an image whose
+    /// `container_format` is `bare`, content that is not its `disk_format`, or that fails
+    /// Glance's safety checks (a qcow2 backing file, a VMDK descriptor naming a host file...),
+    /// or a qcow2/VMDK/VHD(X)/VDI/ISO labelled `raw`, is [`Error::ImageFormat`] before a byte
+    /// is staged. Glance would take the bytes and fail the later import with a task message
+    /// of "Internal Error". This costs one GET of the image; [`StageImage::inspect`] turns it
+    /// off.
+    ///
     /// Cancellation: the image is the caller's and is never deleted. Dropping the future
     /// mid-upload stops sending; the image keeps whatever Glance had staged (stage again,
     /// or delete the image).
     ///
     /// # Errors
-    /// [`Error::Io`] for an unreadable file (before anything is sent); server errors.
+    /// [`Error::Io`] for an unreadable file (before anything is sent);
+    /// [`Error::ImageFormat`] (above); server errors.
     pub fn stage_image(&self, image: impl IdRef, data: impl Into<ImageData>) -> StageImage {
         StageImage {
             proxy: self.clone(),
             id: image.id_ref().to_string(),
             data: Mutex::new(Some(data.into())),
             progress: None,
+            inspect: true,
         }
     }
 }
@@ -378,6 +388,7 @@ pub struct StageImage {
     // In a Mutex only so the builder is Sync (readers and streams need not be).
     data: Mutex<Option<ImageData>>,
     progress: Option<Progress>,
+    inspect: bool,
 }
 
 impl std::fmt::Debug for StageImage {
@@ -392,17 +403,41 @@ impl StageImage {
         self.progress = Some(p);
         self
     }
+
+    /// Whether the data is inspected against the image's `disk_format` before it is sent
+    /// (default true; see [`ImageProxy::stage_image`]). Off, it is sent as it is, and
+    /// Glance's import decides.
+    pub fn inspect(mut self, inspect: bool) -> Self {
+        self.inspect = inspect;
+        self
+    }
 }
 
 impl std::future::IntoFuture for StageImage {
     type Output = Result<Image>;
     type IntoFuture = Call<Image>;
     fn into_future(self) -> Call<Image> {
-        let StageImage { proxy, id, data, progress } = self;
+        let StageImage { proxy, id, data, progress, inspect } = self;
         let data = data.into_inner().ok().flatten();
         Call::new(async move {
             proxy.require("stage_image", 6).await?;
-            let data = data.ok_or_else(|| Error::InvalidArgument("stage_image: no data".into()))?;
+            let mut data =
+                data.ok_or_else(|| Error::InvalidArgument("stage_image: no data".into()))?;
+            if inspect {
+                let image = proxy.get_image(&id).await?;
+                // Glance inspects only bare images, as for create_image.
+                if image.container_format == Some(ContainerFormat::Bare) {
+                    let source = crate::inspect::describe(&data);
+                    let (checked, found) = crate::inspect::inspect_data(data).await?;
+                    data = checked;
+                    crate::inspect::judge_for(
+                        image.disk_format.as_ref(),
+                        found,
+                        &source,
+                        crate::inspect::Bound::Stage,
+                    )?;
+                }
+            }
             // Glance checks nothing when staging (digests come with the import), so nothing
             // is hashed here.
             let mut opts = UploadOptions::default().algorithms(&[]);

@@ -1,6 +1,6 @@
 //! Knowing what is uploaded: `image inspect`, and `image create` detecting the format,
 //! refusing a contradicting --disk-format or an unsafe image before any request, and
-//! `--no-inspect`.
+//! `--no-inspect`; `image stage` refusing what the image's import would fail.
 
 mod common;
 
@@ -119,4 +119,41 @@ async fn create_detects_the_format_refuses_a_contradiction_and_no_inspect_sends_
     );
     assert_eq!(made["disk_format"], "raw");
     ok(ADMIN, &["image", "delete", &name]);
+}
+
+#[tokio::test]
+async fn stage_refuses_what_the_import_would_fail_and_no_inspect_stages_anyway() {
+    let dir = tempfile::tempdir().unwrap();
+    // The backing file must exist for qemu-img to refer to it.
+    qcow2(dir.path(), "plain.qcow2", &[]);
+    let backed = qcow2(dir.path(), "backed.qcow2", &["-b", "plain.qcow2", "-F", "qcow2"]);
+    let name = unique("stage-inspected");
+    let made = json(
+        ADMIN,
+        &[
+            "image",
+            "create",
+            &name,
+            "--disk-format",
+            "qcow2",
+            "--container-format",
+            "bare",
+            "-f",
+            "json",
+        ],
+    );
+    let id = made["id"].as_str().unwrap().to_string();
+    // A backing file: refused before a byte is staged, the image as it was.
+    let out = osrs(ADMIN, &["image", "stage", &id, "--file", backed.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("backing_file"), "{err}");
+    assert!(err.contains("nothing was staged"), "{err}");
+    let now = image(ADMIN).get_image(id.as_str()).await.unwrap();
+    assert_eq!(now.status.to_string(), "queued");
+    // --no-inspect stages it all the same (Glance's import then fails).
+    ok(ADMIN, &["image", "stage", &id, "--file", backed.to_str().unwrap(), "--no-inspect"]);
+    let now = image(ADMIN).get_image(id.as_str()).await.unwrap();
+    assert_eq!(now.status.to_string(), "uploading");
+    ok(ADMIN, &["image", "delete", &id]);
 }

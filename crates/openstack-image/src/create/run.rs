@@ -140,13 +140,7 @@ impl CreateImage {
         {
             (Some(path), _) => (ImageData::Path(path.clone()), path.display().to_string()),
             (None, Some(data)) => {
-                let source = match &data {
-                    ImageData::Path(p) => p.display().to_string(),
-                    ImageData::File(_) => "the open file".into(),
-                    ImageData::Bytes(_) => "the data".into(),
-                    ImageData::Reader { .. } => "the reader".into(),
-                    ImageData::Stream { .. } => "the stream".into(),
-                };
+                let source = crate::inspect::describe(&data);
                 (data, source)
             }
             (None, None) => return Ok(()),

@@ -77,6 +77,13 @@ pub(crate) struct StageArgs {
     /// Show a progress bar (on a terminal it is shown anyway).
     #[arg(long)]
     pub progress: bool,
+    /// Stage the file without inspecting it first. By default, for a bare image, content
+    /// that is not the image's disk format or that fails a check Glance runs when it imports
+    /// (a qcow2 backing file, a VMDK extent naming a host file, ...) is refused before a byte
+    /// is staged: Glance would take it and fail the import with "Internal Error". Not in
+    /// openstackclient.
+    #[arg(long)]
+    pub no_inspect: bool,
 }
 
 pub(crate) async fn exec(img: &ImageProxy, a: ImportArgs) -> Outcome {
@@ -128,10 +135,11 @@ pub(crate) async fn exec(img: &ImageProxy, a: ImportArgs) -> Outcome {
 
 /// `image stage`: uploads a file to the image's staging area.
 pub(crate) async fn stage(img: &ImageProxy, a: StageArgs) -> Outcome {
-    let StageArgs { image, file, size: _, progress } = a;
+    let StageArgs { image, file, size: _, progress, no_inspect } = a;
     let found = img.find_image(&image).await?;
-    let mut stage =
-        img.stage_image(&found, openstack_client::image::ImageData::from(file.as_path()));
+    let mut stage = img
+        .stage_image(&found, openstack_client::image::ImageData::from(file.as_path()))
+        .inspect(!no_inspect);
     let total = std::fs::metadata(&file).map(|m| m.len()).ok();
     let bar = progress::bar("stage", total, progress);
     if let Some((_, p)) = &bar {
