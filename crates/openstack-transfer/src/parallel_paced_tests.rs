@@ -12,6 +12,15 @@ use crate::download::{Download, OpenFuture, Opened, RangeSource};
 use crate::download_options::DownloadOptions;
 use crate::error::TransferError;
 
+/// The paced tests' part: 256 KiB, streamed in 256 ms at a KiB a millisecond.
+const PACED_PART: u64 = 256 << 10;
+
+/// Four connections, parts of [`PACED_PART`], hashed inline (on the paused clock, a hashing
+/// thread's real time would let the clock jump ahead).
+fn paced_options() -> DownloadOptions {
+    DownloadOptions::default().connections(4).part_size(PACED_PART).mode(crate::HashMode::Inline)
+}
+
 /// An object served at a pace on tokio's clock: each answer comes `latency` after its
 /// request, then a KiB a millisecond, pushed whether read or not. With the clock paused,
 /// time is exact and no machine is too slow or too fast for it.
@@ -127,13 +136,11 @@ async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
     use std::time::Duration;
     // 32 parts of 256 KiB (256 ms each at a KiB a millisecond), 50 ms round trips, 4
     // connections: 8 parts each.
-    let part = 256 << 10;
-    let data = object(32 * part as usize);
+    let data = object(32 * PACED_PART as usize);
     let start = tokio::time::Instant::now();
     let source = Paced::new(&data, Duration::from_millis(50), start);
     let log = source.log.clone();
-    let opts =
-        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let opts = paced_options();
     let got: Vec<Bytes> =
         Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
     assert_eq!(got.concat(), data);
@@ -152,15 +159,13 @@ async fn each_connection_asks_for_its_next_part_before_this_one_ends() {
 #[tokio::test(start_paused = true)]
 async fn an_answer_asked_ahead_that_ignores_the_range_ends_in_one_stream() {
     use std::time::Duration;
-    let part = 256 << 10;
-    let data = object(32 * part as usize);
+    let data = object(32 * PACED_PART as usize);
     let start = tokio::time::Instant::now();
     // Requests 0-3 are the first response and the first part of each other connection; the
     // 5th (index 4) is asked ahead, and it and every later one get the whole object.
     let source = Paced::new(&data, Duration::from_millis(50), start).whole_from(4);
     let log = source.log.clone();
-    let opts =
-        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let opts = paced_options();
     let got: Vec<Bytes> =
         Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
     assert_eq!(got.concat(), data, "whole and verified");
@@ -173,20 +178,18 @@ async fn an_answer_asked_ahead_that_ignores_the_range_ends_in_one_stream() {
     assert!(early >= 2, "asked ahead: {log:?}");
     // The last request resumed the bytes delivered so far, which stand.
     let resumed = log.last().unwrap().0;
-    assert!(resumed >= part, "one stream from where it was: {log:?}");
+    assert!(resumed >= PACED_PART, "one stream from where it was: {log:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_answer_asked_ahead_for_another_range_is_not_taken_for_the_part() {
     use std::time::Duration;
-    let part = 256 << 10;
-    let data = object(32 * part as usize);
+    let data = object(32 * PACED_PART as usize);
     let start = tokio::time::Instant::now();
     // The 5th request (asked ahead, as above) is answered 206, but from a KiB further on.
     let source = Paced::new(&data, Duration::from_millis(50), start).shifted_at(4);
     let log = source.log.clone();
-    let opts =
-        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let opts = paced_options();
     let got: Vec<Bytes> =
         Download::new(source, expected(&data), &opts).into_stream().try_collect().await.unwrap();
     assert_eq!(got.concat(), data, "whole and verified");
@@ -199,16 +202,14 @@ async fn an_answer_asked_ahead_for_another_range_is_not_taken_for_the_part() {
 #[tokio::test(start_paused = true)]
 async fn an_answer_asked_ahead_that_comes_early_waits_for_its_turn() {
     use std::time::Duration;
-    let part = 256 << 10;
-    let data = object(32 * part as usize);
+    let data = object(32 * PACED_PART as usize);
     let start = tokio::time::Instant::now();
     // The first four answers take 200 ms, later ones 10 ms: each connection, judging by its
     // first answer, asks 200 ms ahead, and the answer comes while its part still streams.
     let source =
         Paced::new(&data, Duration::from_millis(200), start).then(4, Duration::from_millis(10));
     let log = source.log.clone();
-    let opts =
-        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let opts = paced_options();
     let download = Download::new(source, expected(&data), &opts).into_stream().try_collect();
     // On the paused clock a stuck download would wait forever; this fails it instead.
     let got: Vec<Bytes> = tokio::time::timeout(Duration::from_secs(60), download)
@@ -263,14 +264,12 @@ async fn a_connection_that_panics_fails_the_download_instead_of_stalling_it() {
 #[tokio::test(start_paused = true)]
 async fn a_request_asked_ahead_that_fails_is_asked_again() {
     use std::time::Duration;
-    let part = 256 << 10;
-    let data = object(32 * part as usize);
+    let data = object(32 * PACED_PART as usize);
     let start = tokio::time::Instant::now();
     // The 6th request is one asked ahead at 306 ms (see the test above); it fails.
     let source = Paced::new(&data, Duration::from_millis(50), start).fail_at(5);
     let log = source.log.clone();
-    let opts =
-        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let opts = paced_options();
     let mut out = Vec::new();
     let report = Download::new(source, expected(&data), &opts).to_writer(&mut out).await.unwrap();
     assert_eq!(out, data, "whole and verified");
@@ -284,12 +283,10 @@ async fn a_request_asked_ahead_that_fails_is_asked_again() {
 #[tokio::test(start_paused = true)]
 async fn a_part_whose_request_fails_is_asked_again_within_the_budget() {
     use std::time::Duration;
-    let part = 256 << 10;
-    let data = object(32 * part as usize);
+    let data = object(32 * PACED_PART as usize);
     // The 3rd request is the first part of a connection (not asked ahead); it fails.
     let source = |start| Paced::new(&data, Duration::from_millis(50), start).fail_at(2);
-    let opts =
-        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let opts = paced_options();
     let paced = source(tokio::time::Instant::now());
     let log = paced.log.clone();
     let mut out = Vec::new();
@@ -312,14 +309,12 @@ async fn a_part_whose_request_fails_is_asked_again_within_the_budget() {
 #[tokio::test(start_paused = true)]
 async fn a_part_whose_answer_ends_early_is_asked_again_for_the_rest() {
     use std::time::Duration;
-    let part = 256 << 10;
-    let data = object(32 * part as usize);
+    let data = object(32 * PACED_PART as usize);
     // The 3rd request (a connection's first part) ends cleanly after 100 KiB of its 256.
     let paced =
         Paced::new(&data, Duration::from_millis(50), tokio::time::Instant::now()).short_at(2);
     let log = paced.log.clone();
-    let opts =
-        DownloadOptions::default().connections(4).part_size(part).mode(crate::HashMode::Inline);
+    let opts = paced_options();
     let mut out = Vec::new();
     let report = Download::new(paced, expected(&data), &opts).to_writer(&mut out).await.unwrap();
     assert_eq!(out, data, "whole and verified");
