@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::tls::nginx_binary;
 use super::{Cloud, Service, write};
 use crate::Result;
-use crate::http::{get_status, port_in_use};
+use crate::http::{get_status, port_free_within};
 
 impl Cloud {
     /// The pid of our own running process for `s`, if any (checked against `/proc`).
@@ -127,11 +127,7 @@ impl Cloud {
         }
         let port = self.port(s);
         // A server of ours killed a moment ago may still hold its socket for a few seconds.
-        let free_by = Instant::now() + Duration::from_secs(15);
-        while port_in_use(port) && Instant::now() < free_by {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if port_in_use(port) {
+        if !port_free_within(port, Duration::from_secs(15)) {
             return Err(format!(
                 "port {port} on 127.0.0.1 (for {}) is already in use by another process; \
                  stop it or choose another port with {}=<port>",
