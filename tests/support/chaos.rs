@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::faults::{Body, Upstream, read_up_to, to_glance};
+use crate::relay::{Body, Upstream, read_up_to, to_glance};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -133,7 +133,7 @@ pub async fn start(seed: u64, percent: u64) -> Chaos {
         seen: Mutex::new(Vec::new()),
         names: Mutex::new(HashMap::new()),
     });
-    crate::faults::serve(listener, state.clone(), handle);
+    crate::relay::serve(listener, state.clone(), handle);
     Chaos { url, state }
 }
 

@@ -11,6 +11,7 @@
 pub mod chaos;
 pub mod faults;
 pub mod link;
+pub mod relay;
 pub mod trap;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use tokio::sync::watch;
 
-use crate::faults::Body;
+use crate::relay::Body;
 
 /// Where a trap holds the request it caught.
 #[derive(Clone, Copy, Debug)]
