@@ -177,5 +177,122 @@ mod tests {
         assert_eq!(p.backoff(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
         assert_eq!(p.backoff(1, Some(Duration::from_secs(3600))), p.max_backoff);
         assert!(p.backoff(30, None) <= p.max_backoff);
+        // The setters are what backoff reads.
+        let p = RetryPolicy::default().initial_backoff(Duration::from_secs(8));
+        let w = p.backoff(1, None);
+        assert!(w >= Duration::from_secs(4) && w <= Duration::from_secs(8), "{w:?}");
+        let p = RetryPolicy::default().max_backoff(Duration::from_secs(2));
+        assert_eq!(p.backoff(1, Some(Duration::from_secs(3))), Duration::from_secs(2));
+        assert!(p.backoff(5, None) <= Duration::from_secs(2));
+    }
+
+    use tower::retry::Policy as _;
+
+    type Outcome = Result<Response<ResponseBody>, Failure>;
+
+    /// A retryable failure whose server asked for `retry_after` (a wait without jitter).
+    fn failed(retry_after: Duration) -> Outcome {
+        Err(Failure {
+            error: Error::InvalidArgument("503 from the test".into()),
+            retryable: true,
+            retry_after: Some(retry_after),
+        })
+    }
+
+    fn get(body: RequestBody) -> Request<RequestBody> {
+        let mut req = Request::new(body);
+        *req.uri_mut() = "http://g:9292/v2/images".parse().unwrap();
+        req
+    }
+
+    /// Asks `state` whether to retry after a failure; `true` when it would.
+    fn retries(state: &mut RetryState, req: &mut Request<RequestBody>, out: &mut Outcome) -> bool {
+        // The sleep is created inside a runtime (tokio's timer needs one) but never awaited.
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        rt.block_on(async { state.retry(req, out).is_some() })
+    }
+
+    #[test]
+    fn retries_stop_at_the_budget_the_request_or_the_policy_gives() {
+        let zero = Duration::ZERO;
+        let mut state = RetryState::new(RetryPolicy::default().max_retries(2));
+        let mut req = get(RequestBody::empty());
+        let verdicts: Vec<bool> =
+            (0..4).map(|_| retries(&mut state, &mut req, &mut failed(zero))).collect();
+        assert_eq!(verdicts, [true, true, false, false], "two retries, then no more");
+
+        // The session's per-service budget, carried by the request, wins over the policy's.
+        let mut state = RetryState::new(RetryPolicy::default().max_retries(5));
+        let mut req = get(RequestBody::empty());
+        req.extensions_mut().insert(RetryBudget(1));
+        assert!(retries(&mut state, &mut req, &mut failed(zero)));
+        assert!(!retries(&mut state, &mut req, &mut failed(zero)), "a budget of 1");
+
+        let mut state = RetryState::new(RetryPolicy::none());
+        assert!(!retries(&mut state, &mut get(RequestBody::empty()), &mut failed(zero)));
+    }
+
+    #[test]
+    fn a_failure_that_is_not_retryable_is_not_retried() {
+        let mut state = RetryState::new(RetryPolicy::default());
+        let mut out: Outcome = Err(Error::InvalidArgument("404".into()).into());
+        assert!(!retries(&mut state, &mut get(RequestBody::empty()), &mut out));
+    }
+
+    #[test]
+    fn no_retry_waits_past_max_elapsed() {
+        // Retry-After is honoured up to max_backoff; a wait that would end after max_elapsed
+        // is not started at all.
+        let policy = RetryPolicy::default()
+            .max_retries(10)
+            .max_backoff(Duration::from_secs(30))
+            .max_elapsed(Duration::from_secs(5));
+        let mut req = get(RequestBody::empty());
+        let mut state = RetryState::new(policy);
+        assert!(retries(&mut state, &mut req, &mut failed(Duration::from_secs(1))));
+        assert!(!retries(&mut state, &mut req, &mut failed(Duration::from_secs(20))));
+        let mut state = RetryState::new(policy);
+        assert!(!retries(&mut state, &mut req, &mut failed(Duration::from_secs(6))));
+        // Capped by max_backoff first: 20 s asked, 4 s waited, inside max_elapsed.
+        let mut state = RetryState::new(policy.max_backoff(Duration::from_secs(4)));
+        assert!(retries(&mut state, &mut req, &mut failed(Duration::from_secs(20))));
+    }
+
+    #[test]
+    fn a_one_shot_body_is_never_resent_and_the_error_says_so() {
+        let once = RequestBody::stream(http_body_util::Full::new(bytes::Bytes::from("data")));
+        let mut copy = get(once.deferred_copy());
+        *copy.method_mut() = http::Method::PUT;
+        let mut state = RetryState::new(RetryPolicy::default());
+        let mut out = failed(Duration::ZERO);
+        assert!(!retries(&mut state, &mut copy, &mut out));
+        match out {
+            Err(Failure { error: Error::NotReplayable { method, url, reason }, .. }) => {
+                assert_eq!(method, http::Method::PUT);
+                assert_eq!(url, "http://g:9292/v2/images");
+                assert!(reason.contains("503 from the test"), "{reason}");
+            }
+            other => panic!("expected NotReplayable, got {:?}", other.err().map(|f| f.error)),
+        }
+        // The same failure with a body that can be made again is retried.
+        let mut state = RetryState::new(RetryPolicy::default());
+        let mut req = get(RequestBody::bytes("data").deferred_copy());
+        assert!(retries(&mut state, &mut req, &mut failed(Duration::ZERO)));
+    }
+
+    #[test]
+    fn a_copy_keeps_what_the_request_says_and_its_budget() {
+        let mut req = get(RequestBody::bytes("{}"));
+        *req.method_mut() = http::Method::PATCH;
+        req.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        req.extensions_mut().insert(RetryBudget(7));
+        let mut state = RetryState::new(RetryPolicy::default());
+        let copy = state.clone_request(&req).expect("always a copy");
+        assert_eq!(copy.method(), http::Method::PATCH);
+        assert_eq!(copy.uri(), req.uri());
+        assert_eq!(copy.version(), req.version());
+        assert_eq!(copy.headers(), req.headers());
+        assert_eq!(copy.extensions().get::<RetryBudget>().map(|b| b.0), Some(7));
+        assert!(copy.body().is_replayable() && !copy.body().is_gone());
     }
 }

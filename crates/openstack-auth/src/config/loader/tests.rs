@@ -182,3 +182,55 @@ fn debug_output_never_shows_secrets() {
     let text = format!("{c:?}");
     assert!(!text.contains("from-secure"), "{text}");
 }
+
+/// Loads cloud `c` from a clouds.yaml whose only cloud is `yaml` (indented under `c:`).
+fn load_one(yaml: &str) -> Result<CloudConfig, ConfigError> {
+    let body: String = yaml.lines().map(|l| format!("    {l}\n")).collect();
+    let e = StaticEnvironment::default()
+        .var("OS_CLIENT_CONFIG_FILE", "/c.yaml")
+        .file("/c.yaml", &format!("clouds:\n  c:\n{body}"));
+    ConfigLoader::new(e).load_cloud("c")
+}
+
+#[test]
+fn every_auth_type_spelling_we_accept_is_read() {
+    let auth = "auth:\n  auth_url: http://k/v3\n  username: u\n  password: p\n  token: t\n  application_credential_id: i\n  application_credential_secret: s\n  endpoint: http://g:9292";
+    for (name, want) in [
+        ("password", AuthType::Password),
+        ("v3password", AuthType::Password),
+        ("token", AuthType::Token),
+        ("v3token", AuthType::Token),
+        ("v3applicationcredential", AuthType::ApplicationCredential),
+        ("applicationcredential", AuthType::ApplicationCredential),
+        ("none", AuthType::None),
+        ("noauth", AuthType::None),
+        ("admin_token", AuthType::AdminToken),
+    ] {
+        let c = load_one(&format!("auth_type: {name}\n{auth}"))
+            .unwrap_or_else(|e| panic!("auth_type {name}: {e}"));
+        assert_eq!(c.auth_type, want, "auth_type {name}");
+    }
+}
+
+#[test]
+fn an_application_credential_by_name_needs_its_user() {
+    let base = "auth_type: v3applicationcredential\nauth:\n  auth_url: http://k/v3\n  application_credential_name: ci\n  application_credential_secret: s";
+    for user in ["username: alice", "user_id: 0a1b"] {
+        let c = load_one(&format!("{base}\n  {user}")).unwrap_or_else(|e| panic!("{user}: {e}"));
+        assert_eq!(c.auth_type, AuthType::ApplicationCredential);
+    }
+    let err = load_one(base).unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::MissingKey { key, .. } if key.contains("auth.username or auth.user_id")),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_interface_reads_back_as_its_catalog_name() {
+    for i in [Interface::Public, Interface::Internal, Interface::Admin] {
+        assert_eq!(Interface::parse(i.as_str()), Some(i));
+        assert_eq!(Interface::parse(&format!("{}URL", i.as_str())), Some(i));
+    }
+    assert_eq!(Interface::Internal.as_str(), "internal");
+}
