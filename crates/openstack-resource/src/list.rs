@@ -411,11 +411,31 @@ mod tests {
             next_link(&json!({"things": []}), "things", &h).as_deref(),
             Some("http://s/things?page=2")
         );
+        // Other relations are not the next page, quoted or not, whatever comes first.
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::LINK,
+            "<http://s/things?page=1>; rel=\"prev\", <http://s/things?page=3>; rel = next"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&json!({"things": []}), "things", &h).as_deref(),
+            Some("http://s/things?page=3")
+        );
+        let mut h = HeaderMap::new();
+        h.insert(http::header::LINK, "<http://s/things?page=1>; rel=prev".parse().unwrap());
+        assert_eq!(next_link(&json!({"things": []}), "things", &h), None);
     }
 
     #[test]
     fn relative_next_links() {
         assert_eq!(next_request("/v2/images?marker=a", "/v2/images"), "/v2/images?marker=a");
         assert_eq!(next_request("?marker=a", "/v2/images"), "/v2/images?marker=a");
+        assert_eq!(next_request("page2", "/v1/things"), "/v1/things/page2");
+        // Absolute links are followed as they are.
+        for link in ["http://g:9292/v2/images?marker=a", "https://g/v2/images?marker=a"] {
+            assert_eq!(next_request(link, "/v2/images"), link);
+        }
     }
 }

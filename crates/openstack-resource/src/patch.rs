@@ -154,6 +154,28 @@ mod tests {
     }
 
     #[test]
+    fn a_value_that_is_not_an_object_is_replaced_whole_or_left() {
+        assert!(diff(&json!([1, 2]), &json!([1, 2]), &[]).unwrap().is_empty());
+        assert_eq!(
+            diff(&json!("a"), &json!(["a"]), &[]).unwrap(),
+            vec![json!({"op": "replace", "path": "", "value": ["a"]})]
+        );
+    }
+
+    #[test]
+    fn a_field_that_becomes_an_object_or_stops_being_one_is_replaced() {
+        let old = json!({"a": 1, "b": {"c": 1}});
+        let new = json!({"a": {"x": 1}, "b": 2});
+        assert_eq!(
+            diff(&old, &new, &[]).unwrap(),
+            vec![
+                json!({"op": "replace", "path": "/a", "value": {"x": 1}}),
+                json!({"op": "replace", "path": "/b", "value": 2}),
+            ]
+        );
+    }
+
+    #[test]
     fn merge_changes_sends_only_what_changed() {
         let old = json!({"id": "1", "name": "a", "description": "d", "enabled": true});
         let new = json!({"id": "1", "name": "b", "enabled": true});

@@ -353,6 +353,55 @@ mod tests {
         assert!(update::<Thing>(&"p".into(), &thing("a"), &other).is_err(), "id is read-only");
     }
 
+    /// [`Thing`] with another update strategy.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Other<const PUT: bool>(Thing);
+    impl<const PUT: bool> Resource for Other<PUT> {
+        const SERVICE_TYPE: &'static str = "test";
+        const KIND: &'static str = "thing";
+        const RESOURCE_KEY: Option<&'static str> = None;
+        const LIST_KEY: &'static str = "things";
+        const READ_ONLY: &'static [&'static str] = &["id", "created_at"];
+        const UPDATE: UpdateStrategy = if PUT {
+            UpdateStrategy::Put
+        } else {
+            UpdateStrategy::JsonPatch("application/openstack-images-v2.1-json-patch")
+        };
+        type Parent = String;
+        fn base_path(parent: &String) -> String {
+            Thing::base_path(parent)
+        }
+        fn id(&self) -> &str {
+            &self.0.id
+        }
+    }
+    impl<const PUT: bool> Update for Other<PUT> {}
+
+    #[test]
+    fn put_update_sends_the_whole_resource_without_what_the_server_owns() {
+        let (a, b) = (Other::<true>(thing("a")), Other::<true>(thing("b")));
+        let r = update(&"p".into(), &a, &b).unwrap().expect("a change");
+        assert_eq!(r.method, Method::PUT);
+        assert_eq!(r.path, "/v1/parents/p/things/a%20b%2Fc");
+        assert_eq!(r.json, Some(json!({"name": "b"})), "no id, no created_at");
+        assert!(update(&"p".into(), &a, &a.clone()).unwrap().is_none(), "nothing changed");
+        let mut touched = a.clone();
+        touched.0.created_at = "later".into();
+        let err = update(&"p".into(), &a, &touched).unwrap_err();
+        assert!(err.to_string().contains("\"created_at\" of a thing is read-only"), "{err}");
+    }
+
+    #[test]
+    fn json_patch_update_carries_its_media_type() {
+        let (a, b) = (Other::<false>(thing("a")), Other::<false>(thing("b")));
+        let r = update(&"p".into(), &a, &b).unwrap().expect("a change");
+        assert_eq!(r.method, Method::PATCH);
+        assert_eq!(r.json, Some(json!([{"op": "replace", "path": "/name", "value": "b"}])));
+        let http = r.into_http().unwrap();
+        assert_eq!(http.headers()["content-type"], "application/openstack-images-v2.1-json-patch");
+        assert!(update(&"p".into(), &a, &a.clone()).unwrap().is_none());
+    }
+
     #[test]
     fn invalid_header_values_are_errors() {
         let r = PreparedRequest::new(Method::GET, "/x");
@@ -372,5 +421,8 @@ mod tests {
             .param("tag", "y");
         assert_eq!(q.to_query_string(), "?a=1&tag=x&tag=y");
         assert_eq!(q.get("tag"), Some("x"));
+        let pairs: Vec<(&str, &str)> =
+            q.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("a", "1"), ("tag", "x"), ("tag", "y")]);
     }
 }

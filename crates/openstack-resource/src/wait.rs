@@ -2,7 +2,9 @@
 //! whole wait, and tolerance for transient errors.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use openstack_auth::{Error, Result};
 
@@ -286,3 +288,6 @@ impl<R: Get> Api<R> {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests;
