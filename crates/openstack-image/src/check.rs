@@ -131,7 +131,13 @@ mod tests {
                 "min_disk": {"type": "integer"},
                 "visibility": {"type": "string", "enum": ["public", "private"]},
                 "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}},
-                "size": {"type": "integer", "minimum": 0}
+                "size": {"type": "integer", "minimum": 0},
+                "offset": {"type": "integer"},
+                "ratio": {"type": "number"},
+                "protected": {"type": "boolean"},
+                "meta": {"type": "object"},
+                "gone": {"type": "null"},
+                "container_format": {"type": ["null", "string"], "enum": [null, "bare", "ovf"]}
             },
             "additionalProperties": {"type": "string"}
         }))
@@ -151,6 +157,56 @@ mod tests {
         assert!(s.check("size", &json!(-1)).unwrap_err().contains("at least 0"));
         assert!(s.check("custom", &json!("v")).is_ok());
         assert!(s.check("custom", &json!(5)).unwrap_err().contains("custom"));
+    }
+
+    #[test]
+    fn limits_are_inclusive_as_glance_s_are() {
+        let s = image_schema();
+        assert!(s.check("name", &json!("x".repeat(255))).is_ok());
+        assert!(s.check("name", &json!("é".repeat(255))).is_ok(), "characters, not bytes");
+        assert!(s.check("tags", &json!(["abc"])).is_ok());
+        assert!(s.check("size", &json!(0)).is_ok());
+        assert!(s.check("visibility", &json!("public")).is_ok());
+        // Glance's enums of nullable fields hold null; the message lists what can be typed.
+        assert!(s.check("container_format", &Value::Null).is_ok());
+        let err = s.check("container_format", &json!("box")).unwrap_err();
+        assert_eq!(err, r#"container_format "box" is not one of "bare", "ovf""#);
+        assert!(check_image_property(&s, &"k".repeat(255), &json!("v")).is_ok());
+        assert!(check_image_property(&s, "min_disk", &json!(0)).is_ok());
+        assert!(check_image_property(&s, "min_ram", &json!(-1)).unwrap_err().contains("negative"));
+        // Only min_disk and min_ram have that rule of their own.
+        assert!(check_image_property(&s, "offset", &json!(-1)).is_ok());
+    }
+
+    #[test]
+    fn each_json_type_is_told_apart() {
+        let s = image_schema();
+        for (field, good, bad) in [
+            ("min_disk", json!(2), json!(2.5)),
+            ("ratio", json!(1.5), json!("1.5")),
+            ("protected", json!(true), json!("yes")),
+            ("tags", json!(["a"]), json!("a")),
+            ("meta", json!({}), json!([])),
+            ("gone", Value::Null, json!(0)),
+            ("name", json!("n"), json!(5)),
+        ] {
+            assert!(s.check(field, &good).is_ok(), "{field} {good}");
+            let err = s.check(field, &bad).unwrap_err();
+            assert!(err.contains(field) && err.contains("type"), "{field} {bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_schema_without_additional_properties_refuses_other_fields() {
+        let s: Schema = serde_json::from_value(json!({
+            "name": "namespace",
+            "properties": {"display_name": {"type": "string"}},
+            "additionalProperties": false
+        }))
+        .unwrap();
+        assert!(s.check("display_name", &json!("d")).is_ok());
+        let err = s.check("color", &json!("red")).unwrap_err();
+        assert_eq!(err, "color is not a property the namespace schema allows");
     }
 
     #[test]
