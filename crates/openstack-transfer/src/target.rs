@@ -143,3 +143,57 @@ pub(crate) fn temp_path(path: &Path) -> Result<PathBuf, TransferError> {
     let n = N.fetch_add(1, Ordering::Relaxed);
     Ok(dir.join(format!(".{}.part-{}-{n}", name.to_string_lossy(), std::process::id())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pid no process can have: above the kernel's limit.
+    #[cfg(target_os = "linux")]
+    fn dead_pid() -> u64 {
+        let max = std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap();
+        max.trim().parse::<u64>().unwrap() + 1
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_temp_files_of_processes_that_are_gone_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (dead, me) = (dead_pid(), std::process::id());
+        let names = [
+            format!(".img.part-{dead}-0"),   // left by a killed process: removed
+            format!(".img.part-{dead}-17"),  // removed too
+            format!(".img.part-{me}-0"),     // this process's own download: kept
+            ".img.part-1-0".to_string(),     // a process that runs (pid 1): kept
+            format!(".other.part-{dead}-0"), // another target's: kept
+            ".img.part-x-0".to_string(),     // not a pid: kept
+            "img".to_string(),               // the target itself: kept
+        ];
+        for n in &names {
+            std::fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        remove_stale_temp_files(&dir.path().join("img"));
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut want: Vec<String> = names[2..].to_vec();
+        want.sort();
+        assert_eq!(left, want);
+    }
+
+    #[test]
+    fn a_temp_path_is_beside_its_target_even_a_relative_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = temp_path(&dir.path().join("img")).unwrap();
+        assert_eq!(t.parent(), Some(dir.path()));
+        let name = t.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(&format!(".img.part-{}-", std::process::id())), "{name}");
+        assert_ne!(temp_path(&dir.path().join("img")).unwrap(), t, "each call a new name");
+        // A bare file name is in the current directory.
+        assert_eq!(temp_path(Path::new("img")).unwrap().parent(), Some(Path::new(".")));
+        let err = temp_path(&dir.path().join("missing/img")).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+}
