@@ -258,6 +258,32 @@ async fn tiny_objects_and_one_byte() {
     }
 }
 
+#[tokio::test]
+async fn two_connections_asked_are_two_used() {
+    let data = object(3 * PART as usize);
+    let mut out = Vec::new();
+    let report = Download::new(Ranged::new(data.clone()), expected(&data), &options(2))
+        .to_writer(&mut out)
+        .await
+        .unwrap();
+    assert_eq!((out == data, report.connections), (true, 2));
+}
+
+#[tokio::test]
+async fn widening_late_uses_no_more_connections_than_parts_are_left() {
+    // Widened after part 0 (and the rest of the 10,000-byte chunk crossing it): 2 parts and
+    // 10,000-20,000 bytes are left, so 3 connections of the 8 allowed.
+    let data = object(3 * PART as usize + 20_000);
+    let opts = DownloadOptions::default().connections_if_slower_than(8, u64::MAX).part_size(PART);
+    let mut got = Vec::new();
+    let report = Download::new(Ranged::new(data.clone()), expected(&data), &opts)
+        .to_writer(&mut got)
+        .await
+        .unwrap();
+    assert_eq!(got, data);
+    assert_eq!(report.connections, 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_download_stops_every_connection_and_leaves_nothing() {
     let data = object(20 * PART as usize);
