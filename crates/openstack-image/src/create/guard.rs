@@ -2,7 +2,9 @@
 //! with a client-chosen id, a guard that deletes the record when the caller goes away, and
 //! a cleanup delete patient enough to outlast a server restart.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use openstack_auth::{Cleanup, Error, Result};
 
