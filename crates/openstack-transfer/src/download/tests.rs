@@ -401,6 +401,75 @@ async fn stream_sink_ends_with_an_error_on_mismatch() {
     assert!(matches!(items.last(), Some(Err(TransferError::ChecksumMismatch { .. }))));
 }
 
+/// [`Flaky`] whose opens fail (connection refused) while `refusals` last, and whose first
+/// open fails too when `first`: a server restarting while a download resumes.
+struct Refusing {
+    inner: Flaky,
+    refusals: u32,
+    first: bool,
+}
+
+impl RangeSource for Refusing {
+    fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+        let refuse = if offset == 0 { std::mem::take(&mut self.first) } else { self.refusals > 0 };
+        if !refuse {
+            return self.inner.open(offset);
+        }
+        if offset > 0 {
+            self.refusals -= 1;
+        }
+        self.inner.opens.lock().unwrap().push(offset);
+        Box::pin(async { Err(TransferError::interrupted("connection refused")) })
+    }
+}
+
+#[tokio::test]
+async fn a_resume_refused_is_tried_again_within_the_budget() {
+    let data = object();
+    let cut = data.len() as u64 / 2;
+    let src = |refusals| Refusing {
+        inner: Flaky { cut: Some(cut), ..Flaky::serving(&data) },
+        refusals,
+        first: false,
+    };
+    // The cut and two refused reopens: three of the five resumes allowed.
+    let refusing = src(2);
+    let opens = refusing.inner.opens.clone();
+    let mut out = Vec::new();
+    let report = Download::new(refusing, expected(&data), &DownloadOptions::default())
+        .to_writer(&mut out)
+        .await
+        .unwrap();
+    assert!(out == data, "the bytes differ");
+    assert_eq!(report.resumes, 3);
+    assert_eq!(*opens.lock().unwrap(), [0, cut, cut, cut]);
+
+    // With two resumes allowed, the second refusal is one too many.
+    let refusing = src(2);
+    let opens = refusing.inner.opens.clone();
+    let err = Download::new(refusing, expected(&data), &DownloadOptions::default().max_resumes(2))
+        .to_writer(&mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_resumable(), "{err}");
+    assert_eq!(*opens.lock().unwrap(), [0, cut, cut]);
+}
+
+#[tokio::test]
+async fn a_first_request_refused_is_an_error_not_a_resume() {
+    // Nothing was received: there is nothing to resume (retrying a request that never got
+    // an answer is the session's job, with its backoff).
+    let data = object();
+    let src = Refusing { inner: Flaky::serving(&data), refusals: 0, first: true };
+    let opens = src.inner.opens.clone();
+    let err = Download::new(src, expected(&data), &DownloadOptions::default())
+        .to_writer(&mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(err.is_resumable(), "{err}");
+    assert_eq!(*opens.lock().unwrap(), [0]);
+}
+
 #[tokio::test]
 async fn resume_budget_is_bounded() {
     let data = object();
