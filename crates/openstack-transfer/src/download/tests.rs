@@ -470,6 +470,97 @@ async fn a_first_request_refused_is_an_error_not_a_resume() {
     assert_eq!(*opens.lock().unwrap(), [0]);
 }
 
+/// [`Flaky`] cut at the next of `cuts` on each open (none once they run out); `quiet`: a cut
+/// ends the body without an error, as a source other than hyper may report a short body.
+struct Scripted {
+    inner: Flaky,
+    cuts: std::collections::VecDeque<u64>,
+    quiet: bool,
+}
+
+impl Scripted {
+    fn new(inner: Flaky, cuts: &[u64], quiet: bool) -> Scripted {
+        Scripted { inner, cuts: cuts.iter().copied().collect(), quiet }
+    }
+}
+
+impl RangeSource for Scripted {
+    fn open(&mut self, offset: u64) -> OpenFuture<'_> {
+        self.inner.cut = self.cuts.pop_front();
+        let quiet = self.quiet;
+        let opened = self.inner.open(offset);
+        Box::pin(async move {
+            let mut o = opened.await?;
+            if quiet {
+                o.body = Box::pin(o.body.take_while(|r| std::future::ready(r.is_ok())));
+            }
+            Ok(o)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_ends_early_without_an_error_is_resumed_or_a_size_mismatch() {
+    let data = object();
+    let cut = data.len() as u64 / 3;
+    let src = Scripted::new(Flaky::serving(&data), &[cut], true);
+    let opens = src.inner.opens.clone();
+    let mut out = Vec::new();
+    let report = Download::new(src, expected(&data), &DownloadOptions::default())
+        .to_writer(&mut out)
+        .await
+        .unwrap();
+    assert!(out == data, "the bytes differ");
+    assert_eq!(report.resumes, 1);
+    assert_eq!(*opens.lock().unwrap(), [0, cut]);
+
+    let src = Scripted::new(Flaky::serving(&data), &[cut], true);
+    let err = Download::new(src, expected(&data), &DownloadOptions::default().max_resumes(0))
+        .to_writer(&mut Vec::new())
+        .await
+        .unwrap_err();
+    let TransferError::SizeMismatch { expected, actual } = err else { panic!("{err:?}") };
+    assert_eq!((expected, actual), (data.len() as u64, cut));
+}
+
+#[tokio::test]
+async fn every_resume_counts_against_the_budget() {
+    // Broken with an error or ended short, four times: two resumes, then the error.
+    let data = object();
+    for quiet in [false, true] {
+        let src = Scripted::new(Flaky::serving(&data), &[1000, 2000, 3000, 4000], quiet);
+        let opens = src.inner.opens.clone();
+        let err = Download::new(src, expected(&data), &DownloadOptions::default().max_resumes(2))
+            .to_writer(&mut Vec::new())
+            .await
+            .unwrap_err();
+        assert_eq!(*opens.lock().unwrap(), [0, 1000, 2000], "quiet: {quiet}");
+        match quiet {
+            false => assert!(err.is_resumable(), "{err}"),
+            true => {
+                assert!(matches!(err, TransferError::SizeMismatch { actual: 3000, .. }), "{err:?}")
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_restarted_body_that_ends_before_the_resume_point_is_an_error() {
+    // The server ignores Range: the second answer starts again at 0 and is skipped up to
+    // the resume point, but ends before it.
+    let data = object();
+    let flaky = Flaky { ignore_range: true, ..Flaky::serving(&data) };
+    let src = Scripted::new(flaky, &[400_000, 100_000], true);
+    let err = Download::new(src, expected(&data), &DownloadOptions::default())
+        .to_writer(&mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, TransferError::Resume { message } if message.contains("before reaching the resume point")),
+        "{err:?}"
+    );
+}
+
 #[tokio::test]
 async fn resume_budget_is_bounded() {
     let data = object();
