@@ -95,3 +95,17 @@ async fn dropped_feeder_yields_no_digest() {
     drop(feeder);
     assert!(matches!(results.wait().await, Err(TransferError::Incomplete { .. })));
 }
+
+#[test]
+fn algorithm_names_read_back_as_glance_writes_them() {
+    for (a, name) in
+        [(Algorithm::Md5, "md5"), (Algorithm::Sha256, "sha256"), (Algorithm::Sha512, "sha512")]
+    {
+        assert_eq!(a.as_str(), name);
+        assert_eq!(a.to_string(), name);
+        assert_eq!(name.parse::<Algorithm>().unwrap(), a);
+    }
+    assert_eq!("SHA-512".parse::<Algorithm>().unwrap(), Algorithm::Sha512);
+    let err = "sha1".parse::<Algorithm>().unwrap_err();
+    assert!(err.to_string().contains("\"sha1\""), "{err}");
+}
