@@ -5,7 +5,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// One progress report.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,5 +137,64 @@ impl Tracker {
             eta,
             done,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A progress whose reports are kept, and the reports.
+    fn recorded(every: Duration) -> (Progress, Arc<Mutex<Vec<ProgressUpdate>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let p = Progress::new(move |u: &ProgressUpdate| log.lock().unwrap().push(*u)).every(every);
+        (p, seen)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reports_say_bytes_rate_and_time_left_at_most_once_per_interval() {
+        let (p, seen) = recorded(Duration::from_secs(1));
+        let mut t = p.tracker(Some(1000));
+        t.advance(100);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        t.advance(100);
+        assert!(seen.lock().unwrap().is_empty(), "within the interval: no report");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        t.advance(200);
+        let first = seen.lock().unwrap()[0];
+        assert_eq!((first.bytes, first.total, first.done), (400, Some(1000), false));
+        assert_eq!(first.elapsed, Duration::from_secs(1));
+        assert_eq!(first.bytes_per_second, 400.0);
+        assert_eq!(first.eta, Some(Duration::from_millis(1500)));
+
+        // A total learnt later replaces the first; None does not erase it.
+        t.set_total(Some(2000));
+        t.set_total(None);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        t.finish();
+        let last = *seen.lock().unwrap().last().unwrap();
+        assert_eq!((last.bytes, last.total, last.done), (400, Some(2000), true));
+        assert_eq!(last.bytes_per_second, 200.0);
+        assert_eq!(last.eta, Some(Duration::from_secs(8)));
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_rate_no_time_left_and_none_past_the_total() {
+        let (p, seen) = recorded(Duration::from_millis(100));
+        p.tracker(Some(10)).finish();
+        let at_once = seen.lock().unwrap()[0];
+        assert_eq!((at_once.bytes_per_second, at_once.eta), (0.0, None), "nothing measured yet");
+        let mut t = p.tracker(Some(10));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        t.advance(15);
+        let past = *seen.lock().unwrap().last().unwrap();
+        assert_eq!((past.bytes, past.eta), (15, None), "more than the total: no estimate");
+        let mut t = p.tracker(None);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        t.advance(5);
+        assert_eq!(seen.lock().unwrap().last().unwrap().eta, None, "no total: no estimate");
     }
 }
